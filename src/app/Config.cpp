@@ -1,0 +1,131 @@
+#include "app/Config.h"
+
+#include <arpa/inet.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+
+namespace cs {
+namespace {
+
+bool isIpAddress(const std::string& s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+const char* envOrNull(const char* name) {
+  const char* v = std::getenv(name);
+  return (v && *v) ? v : nullptr;
+}
+
+}  // namespace
+
+bool isLoopbackAddress(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+void parsePortRange(const std::string& text, uint16_t& min, uint16_t& max) {
+  const auto dash = text.find('-');
+  if (dash == std::string::npos) throw std::invalid_argument("expected MIN-MAX, got '" + text + "'");
+  auto port = [&](const std::string& s) {
+    size_t used = 0;
+    long v = -1;
+    try {
+      v = std::stol(s, &used);
+    } catch (const std::exception&) {
+    }
+    if (used != s.size() || v < 1 || v > 65535)
+      throw std::invalid_argument("'" + s + "' is not a port number (1-65535)");
+    return static_cast<uint16_t>(v);
+  };
+  min = port(text.substr(0, dash));
+  max = port(text.substr(dash + 1));
+  if (min > max) throw std::invalid_argument("MIN is greater than MAX in '" + text + "'");
+}
+
+unsigned parseBitrate(const std::string& text) {
+  size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  double scale = 1;
+  const std::string suffix = text.substr(used);
+  if (suffix == "k" || suffix == "K")
+    scale = 1e3;
+  else if (suffix == "m" || suffix == "M")
+    scale = 1e6;
+  else if (!suffix.empty())
+    throw std::invalid_argument("'" + text + "' is not a bitrate (e.g. 2000000, 2000k, 2M)");
+  const double bps = v * scale;
+  if (!(bps >= 100e3 && bps <= 50e6))
+    throw std::invalid_argument("bitrate '" + text + "' is outside 100k-50M");
+  return static_cast<unsigned>(bps);
+}
+
+int parseConfig(int argc, char** argv, Config& c) {
+  CLI::App app{"comfystream: WHIP in, a workflow on every frame, WHEP out"};
+  app.set_version_flag("--version", COMFYSTREAM_VERSION);
+  std::string mediaPorts, bitrate = "2M";
+  std::vector<std::string> iceSpecs;
+  if (const char* w = envOrNull("WORKSPACE")) c.workspace = w;
+
+  app.add_option("--host", c.host, "Address the HTTP server binds to")->capture_default_str();
+  app.add_option("--port", c.port, "HTTP port")->capture_default_str()->check(CLI::Range(1, 65535));
+  app.add_option("--workspace", c.workspace, "ComfyUI workspace directory")->envname("WORKSPACE");
+  app.add_option("--log-level", c.logLevel, "trace|debug|info|warn|error|critical")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "warning", "error", "critical"},
+                            CLI::ignore_case));
+  app.add_option("--public-ip", c.publicIp, "Address written into host candidates of answers");
+  app.add_option("--media-ip", c.mediaIp,
+                 "Gather ICE candidates on this address only (default: --host when loopback)");
+  app.add_option("--media-ports", mediaPorts, "UDP port range for media, MIN-MAX");
+  app.add_option("--max-streams", c.maxStreams, "Streams with a live publisher at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--max-viewers", c.maxViewers, "Viewers per stream")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--video-bitrate", bitrate, "Encoder bitrate, e.g. 2M or 1500k")
+      ->capture_default_str();
+  app.add_option("--ice-server", iceSpecs,
+                 "STUN/TURN server advertised to clients (repeatable): stun:host:port or "
+                 "turn:user:pass@host:port");
+  app.add_option("--twilio-url", c.twilioUrl, "Twilio API base URL (TURN credentials)")
+      ->capture_default_str();
+  app.add_option("--web-dir", c.webDir, "Directory of the browser UI")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+    if (!mediaPorts.empty()) parsePortRange(mediaPorts, c.mediaPortMin, c.mediaPortMax);
+    c.videoBitrate = parseBitrate(bitrate);
+    if (!c.publicIp.empty() && !isIpAddress(c.publicIp))
+      throw std::invalid_argument("--public-ip '" + c.publicIp + "' is not an IP address");
+    if (c.mediaIp.empty() && isLoopbackAddress(c.host))
+      c.mediaIp = c.host == "localhost" ? "127.0.0.1" : c.host;
+    if (!c.mediaIp.empty() && !isIpAddress(c.mediaIp))
+      throw std::invalid_argument("--media-ip '" + c.mediaIp + "' is not an IP address");
+    if (iceSpecs.empty()) iceSpecs.push_back("stun:stun.l.google.com:19302");
+    for (const auto& s : iceSpecs) c.iceServers.push_back(IceServer::parse(s));
+    if (const char* sid = envOrNull("TWILIO_ACCOUNT_SID")) c.twilioAccountSid = sid;
+    if (const char* tok = envOrNull("TWILIO_AUTH_TOKEN")) c.twilioAuthToken = tok;
+    if (c.webDir.empty()) c.webDir = COMFYSTREAM_DEFAULT_WEB_DIR;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "comfystream: " << e.what() << "\n";
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "comfystream: " << e.what() << "\n";
+    return 2;
+  }
+  return -1;
+}
+
+}  // namespace cs

@@ -1,0 +1,39 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "rtc/IceServer.h"
+
+namespace cs {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  uint16_t port = 8889;
+  std::string workspace;
+  std::string logLevel = "info";
+  std::string publicIp;        // rewrites host candidates in answers (NAT / cloud)
+  std::string mediaIp;         // gather only on this address; empty = every interface
+  uint16_t mediaPortMin = 0;   // 0 = any ephemeral port
+  uint16_t mediaPortMax = 0;
+  unsigned maxStreams = 16;
+  unsigned maxViewers = 64;    // per stream
+  unsigned videoBitrate = 2'000'000;  // bits per second, shared by every viewer of a codec
+  std::vector<IceServer> iceServers;
+  std::string twilioAccountSid;
+  std::string twilioAuthToken;
+  std::string twilioUrl = "https://api.twilio.com";
+  std::string webDir;
+};
+
+// Parses argv and the environment. Returns the exit code to use when start-up must stop
+// (help printed, or a bad value reported in one line), or -1 to go on.
+int parseConfig(int argc, char** argv, Config& out);
+
+// Parses "MIN-MAX" (both 1..65535, MIN <= MAX). Throws std::invalid_argument.
+void parsePortRange(const std::string& text, uint16_t& min, uint16_t& max);
+// Parses a bitrate like 2000000, 2000k or 2M into bits per second. Throws std::invalid_argument.
+unsigned parseBitrate(const std::string& text);
+bool isLoopbackAddress(const std::string& host);
+
+}  // namespace cs

@@ -1,0 +1,14 @@
+#pragma once
+#include <httplib.h>
+
+#include "util/ControlError.h"
+
+namespace cs {
+
+// The one table from error kind to HTTP status (and the headers that status requires).
+int statusFor(ErrorKind kind);
+// Writes {"error": message, "status_code": N} with the status and its headers.
+void writeError(httplib::Response& res, ErrorKind kind, const std::string& message);
+void writeError(httplib::Response& res, int status, const std::string& message);
+
+}  // namespace cs

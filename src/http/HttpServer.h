@@ -1,0 +1,31 @@
+#pragma once
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace httplib {
+class Server;
+}
+
+namespace cs {
+
+class StreamRegistry;
+class IceServerProvider;
+
+// The HTTP front door: routes, CORS, JSON errors, body limits, the browser UI.
+class HttpServer {
+ public:
+  HttpServer(StreamRegistry& registry, IceServerProvider& iceServers, const std::string& webDir);
+  ~HttpServer();
+
+  // Binds now (so a busy port fails start-up), then serves on a background thread.
+  // Throws std::runtime_error when the address cannot be bound.
+  void start(const std::string& host, int port);
+  void stop();
+
+ private:
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+};
+
+}  // namespace cs

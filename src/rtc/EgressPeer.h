@@ -1,0 +1,55 @@
+#pragma once
+// A WHEP viewer: encoded frames in, RTP out (the transport side of "encoded frames in, per-peer
+// RTP out"). Each viewer has its own small pipeline, fed with the stream's shared encoded
+// buffers, so its caps queries, flow errors and DTLS wait never reach the shared encoder
+// (findings P7, §7.2).
+#include <gst/app/gstappsrc.h>
+
+#include <atomic>
+#include <functional>
+#include <optional>
+
+#include "rtc/Codec.h"
+#include "rtc/PeerConnection.h"
+#include "rtc/SdpOffer.h"
+
+namespace cs {
+
+class EgressPeer {
+ public:
+  using KeyframeRequest = std::function<void()>;  // any thread; must not block
+
+  EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
+             const SdpOffer& offer, KeyframeRequest onKeyframeRequest);
+
+  std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
+
+  // Starts forwarding once the peer is connected: before that webrtcbin blocks its sinks (P17).
+  void activate();
+  // Hot path, called from the encoder's / publisher's streaming thread with a borrowed sample.
+  // Never blocks: when the viewer's queue is full the frame is dropped and counted.
+  void pushVideo(GstSample* sample) noexcept;
+  void pushAudio(GstSample* sample) noexcept;
+
+  PeerConnection& connection() { return pc_; }
+  std::optional<VideoCodec> videoCodec() const { return videoCodec_; }
+  bool hasAudio() const { return audioSrc_ != nullptr; }
+  uint64_t framesSent() const { return framesSent_.load(std::memory_order_relaxed); }
+  uint64_t framesDropped() const { return framesDropped_.load(std::memory_order_relaxed); }
+
+ private:
+  GstElement* addBranch(const MediaChoice& m, const char* payloader, GstCaps* rtpCaps);
+  static GstPadProbeReturn onUpstreamEvent(GstPad*, GstPadProbeInfo*, gpointer self);
+
+  PeerConnection pc_;
+  KeyframeRequest onKeyframeRequest_;
+  std::optional<VideoCodec> videoCodec_;
+  GstAppSrc* videoSrc_ = nullptr;  // owned by the pipeline
+  GstAppSrc* audioSrc_ = nullptr;
+  std::atomic<bool> active_{false};
+  std::atomic<bool> needKeyframe_{true};
+  std::atomic<uint64_t> framesSent_{0};
+  std::atomic<uint64_t> framesDropped_{0};
+};
+
+}  // namespace cs

@@ -1,0 +1,78 @@
+#pragma once
+// A stream: one publisher (WHIP), one pipeline (its workflow), many viewers (WHEP). It owns the
+// encoders (one per codec in use) and fans their output out to its viewers.
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "media/VideoEncoder.h"
+#include "stream/Publisher.h"
+#include "stream/StreamPipeline.h"
+#include "stream/Viewer.h"
+#include "util/MainLoop.h"
+
+namespace cs {
+
+class Stream : public std::enable_shared_from_this<Stream> {
+ public:
+  Stream(std::string id, unsigned videoBitrate, MainLoop& loop);
+  ~Stream();
+
+  const std::string& id() const { return id_; }
+  // Shared by every pipeline of this stream (see PeerConnection).
+  GstClockTime baseTime() const { return baseTime_; }
+  StreamPipeline& pipeline() { return *pipeline_; }
+
+  // The publisher slot: reserved while a WHIP POST negotiates, so two racing POSTs get one 409.
+  bool reservePublisher();
+  void releasePublisher();
+  void attachPublisher(std::shared_ptr<Publisher> p);
+  std::shared_ptr<Publisher> detachPublisher();
+  bool hasPublisher() const;  // live or reserved
+  bool hasLivePublisher() const;
+
+  unsigned viewerCount() const;  // live or reserved
+  bool reserveViewer(unsigned max);
+  void releaseViewer();
+  void addViewer(std::shared_ptr<Viewer> v);
+  std::shared_ptr<Viewer> removeViewer(const std::string& id);
+  bool empty() const;
+
+  // Creates and starts the codec's encoder on first use. Control plane; throws ControlError.
+  void ensureEncoder(VideoCodec codec);
+  void requestKeyframe(VideoCodec codec) noexcept;
+
+  // Media path entry points (streaming threads).
+  void onDecodedVideo(GstSample* s) noexcept { pipeline_->submit(s); }
+  void onIngestAudio(GstSample* s) noexcept;
+
+  // Stops the worker and the encoders. Main loop only; peers are stopped by their owners.
+  void shutdown();
+
+ private:
+  using ViewerList = std::vector<std::shared_ptr<Viewer>>;
+  void onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept;
+  void onEncoded(VideoCodec codec, GstSample* s) noexcept;
+  void publishSnapshotsLocked();
+
+  const std::string id_;
+  const unsigned videoBitrate_;
+  MainLoop& loop_;
+  const GstClockTime baseTime_;
+
+  mutable std::mutex mu_;
+  std::shared_ptr<Publisher> publisher_;
+  bool publisherReserved_ = false;
+  ViewerList viewers_;
+  unsigned viewersReserved_ = 0;
+
+  // Read lock-free on the media path; replaced whole under mu_ when viewers come and go.
+  std::array<std::atomic<std::shared_ptr<const ViewerList>>, kVideoCodecCount> videoFanout_;
+  std::atomic<std::shared_ptr<const ViewerList>> audioFanout_;
+  std::array<std::atomic<std::shared_ptr<VideoEncoder>>, kVideoCodecCount> encoders_;
+  std::unique_ptr<StreamPipeline> pipeline_;
+};
+
+}  // namespace cs

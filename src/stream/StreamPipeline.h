@@ -1,0 +1,56 @@
+#pragma once
+// A stream's pipeline: its own worker thread takes the newest decoded frame, runs the stream's
+// workflow on it and hands the result on. Two streams never share a worker or a frame.
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "media/FrameMailbox.h"
+#include "workflow/FrameWorkflow.h"
+
+namespace cs {
+
+class StreamPipeline {
+ public:
+  // Receives each processed frame (ownership of one reference) on the worker thread.
+  using Output = std::function<void(GstBuffer*, const GstVideoInfo&)>;
+
+  StreamPipeline(const std::string& streamId, Output output);
+  ~StreamPipeline();
+  StreamPipeline(const StreamPipeline&) = delete;
+  StreamPipeline& operator=(const StreamPipeline&) = delete;
+
+  // From the decoder's streaming thread; never blocks on processing.
+  void submit(GstSample* sample) noexcept { mailbox_.put(sample); }
+  void setWorkflow(std::shared_ptr<FrameWorkflow> wf) { workflow_.store(std::move(wf)); }
+  std::shared_ptr<FrameWorkflow> workflow() const { return workflow_.load(); }
+
+  uint64_t framesProcessed() const { return processed_.load(std::memory_order_relaxed); }
+  uint64_t framesDropped() const { return mailbox_.dropped(); }
+  int width() const { return width_.load(std::memory_order_relaxed); }
+  int height() const { return height_.load(std::memory_order_relaxed); }
+  // Time spent in the workflow for the last frame, in microseconds.
+  uint64_t lastProcessUs() const { return lastProcessUs_.load(std::memory_order_relaxed); }
+
+ private:
+  void run();
+  void processOne(GstSample* sample) noexcept;
+  bool configurePool(GstCaps* caps) noexcept;
+
+  Output output_;
+  FrameMailbox mailbox_;
+  std::atomic<std::shared_ptr<FrameWorkflow>> workflow_;
+  // Worker-thread state: output buffers are recycled through a pool sized for the current
+  // caps, so steady-state processing allocates nothing.
+  GstCaps* caps_ = nullptr;
+  GstVideoInfo info_{};
+  GstBufferPool* pool_ = nullptr;
+  std::atomic<uint64_t> processed_{0}, lastProcessUs_{0};
+  std::atomic<int> width_{0}, height_{0};
+  std::thread worker_;
+};
+
+}  // namespace cs

@@ -1,0 +1,337 @@
+#include "stream/StreamRegistry.h"
+
+#include <spdlog/spdlog.h>
+
+#include "util/ControlError.h"
+#include "util/RandomId.h"
+
+namespace cs {
+namespace {
+
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+const char* stateName(GstWebRTCPeerConnectionState s) {
+  switch (s) {
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return "new";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return "connecting";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return "connected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return "disconnected";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return "failed";
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return "closed";
+  }
+  return "unknown";
+}
+
+bool isDead(GstWebRTCPeerConnectionState s) {
+  return s == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED ||
+         s == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED;
+}
+
+}  // namespace
+
+StreamRegistry::StreamRegistry(RegistrySettings settings, MainLoop& loop)
+    : settings_(std::move(settings)), loop_(loop) {
+  loop_.every(std::chrono::seconds(1), [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return false;
+    sweep();
+    return true;
+  });
+}
+
+StreamRegistry::~StreamRegistry() { shutdown(); }
+
+std::shared_ptr<Stream> StreamRegistry::findOrCreateStreamLocked(const std::string& streamId) {
+  auto& s = streams_[streamId];
+  if (!s) s = std::make_shared<Stream>(streamId, settings_.videoBitrate, loop_);
+  return s;
+}
+
+void StreamRegistry::dropStreamIfEmptyLocked(const std::shared_ptr<Stream>& s,
+                                             std::vector<std::shared_ptr<Stream>>& retired) {
+  if (!s || !s->empty()) return;
+  auto it = streams_.find(s->id());
+  if (it != streams_.end() && it->second == s) {
+    retired.push_back(s);
+    streams_.erase(it);
+  }
+}
+
+StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
+                                                const std::string& workflowName,
+                                                const std::string& offerText) {
+  const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
+  const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
+  std::shared_ptr<FrameWorkflow> workflow = makeBuiltinWorkflow(wfName);
+  if (!workflow)
+    throw ControlError(ErrorKind::BadRequest, "unknown workflow '" + wfName +
+                                                  "' (built in: passthrough, invert)");
+
+  std::shared_ptr<Stream> stream;
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(streamId);
+    if (it != streams_.end() && it->second->hasPublisher())
+      throw ControlError(ErrorKind::Conflict, "stream '" + streamId + "' already has a publisher");
+    unsigned live = 0;
+    for (const auto& [_, s] : streams_) live += s->hasPublisher() ? 1 : 0;
+    if (live >= settings_.maxStreams)
+      throw ControlError(ErrorKind::Capacity, "the server already carries " +
+                                                  std::to_string(live) + " streams (--max-streams)");
+    stream = findOrCreateStreamLocked(streamId);
+    stream->reservePublisher();
+  }
+
+  auto pub = std::make_shared<Publisher>();
+  pub->id = newRandomId();
+  pub->streamId = streamId;
+  pub->workflow = wfName;
+  pub->createdAt = unixNow();
+  std::string answer;
+  try {
+    Stream* s = stream.get();  // outlives the peer: the peer is stopped before the stream
+    pub->peer = std::make_unique<IngestPeer>(
+        "whip-" + pub->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
+        IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
+                          [s](GstSample* x) { s->onIngestAudio(x); }});
+    const std::string id = pub->id;
+    auto alive = std::weak_ptr<bool>(alive_);
+    pub->peer->connection().onStateChange([this, id, alive](GstWebRTCPeerConnectionState st) {
+      spdlog::info("WHIP: Connection state is: {} ({})", stateName(st), id);
+      if (isDead(st))
+        loop_.post([this, id, alive] {
+          if (!alive.expired()) removePublisher(id, "connection failed");
+        });
+    });
+    answer = pub->peer->negotiate(offer, settings_.network.publicIp);
+  } catch (...) {
+    if (pub->peer) loop_.invokeSync([&] { pub->peer->connection().stop(); });
+    std::vector<std::shared_ptr<Stream>> retired;
+    {
+      std::lock_guard lock(mu_);
+      stream->releasePublisher();
+      dropStreamIfEmptyLocked(stream, retired);
+    }
+    if (!retired.empty()) loop_.invokeSync([&] { for (auto& r : retired) r->shutdown(); });
+    throw;
+  }
+  stream->pipeline().setWorkflow(std::move(workflow));
+  {
+    std::lock_guard lock(mu_);
+    publishers_[pub->id] = pub;
+    stream->attachPublisher(pub);
+  }
+  // The encoders may hold a picture from an earlier publisher: give viewers a clean start.
+  for (int c = 0; c < kVideoCodecCount; ++c) stream->requestKeyframe(static_cast<VideoCodec>(c));
+  spdlog::info("WHIP: Created ingest session {} for stream {} (workflow {}, video {}, audio {})",
+               pub->id, streamId, wfName,
+               pub->peer->videoCodec() ? toString(*pub->peer->videoCodec()) : "none",
+               pub->peer->hasAudio() ? "opus" : "none");
+  return {pub->id, answer};
+}
+
+StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
+                                                  const std::string& offerText) {
+  const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Viewer);
+  std::shared_ptr<Stream> stream;
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(streamId);
+    // WHEP §4.3.8: no live publication → 409 with Retry-After, never 404.
+    if (it == streams_.end() || !it->second->hasLivePublisher())
+      throw ControlError(ErrorKind::NoPublisher, "stream '" + streamId + "' has no publisher");
+    stream = it->second;
+    if (!stream->reserveViewer(settings_.maxViewers))
+      throw ControlError(ErrorKind::Capacity,
+                         "stream '" + streamId + "' already has " +
+                             std::to_string(settings_.maxViewers) + " viewers (--max-viewers)");
+  }
+
+  auto viewer = std::make_shared<Viewer>();
+  viewer->id = newRandomId();
+  viewer->streamId = streamId;
+  viewer->createdAt = unixNow();
+  std::string answer;
+  try {
+    if (const MediaChoice* v = offer.video()) stream->ensureEncoder(v->videoCodec);
+    Stream* s = stream.get();
+    const auto codec = offer.video() ? offer.video()->videoCodec : VideoCodec::H264;
+    viewer->peer = std::make_unique<EgressPeer>(
+        "whep-" + viewer->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
+        [s, codec] { s->requestKeyframe(codec); });
+    EgressPeer* peer = viewer->peer.get();
+    const std::string id = viewer->id;
+    auto alive = std::weak_ptr<bool>(alive_);
+    peer->connection().onStateChange([this, id, alive, peer](GstWebRTCPeerConnectionState st) {
+      spdlog::info("WHEP: Connection state is: {} ({})", stateName(st), id);
+      if (st == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) peer->activate();
+      if (isDead(st))
+        loop_.post([this, id, alive] {
+          if (!alive.expired()) removeViewer(id, "connection failed");
+        });
+    });
+    answer = peer->negotiate(offer, settings_.network.publicIp);
+  } catch (...) {
+    if (viewer->peer) loop_.invokeSync([&] { viewer->peer->connection().stop(); });
+    std::vector<std::shared_ptr<Stream>> retired;
+    {
+      std::lock_guard lock(mu_);
+      stream->releaseViewer();
+      dropStreamIfEmptyLocked(stream, retired);
+    }
+    if (!retired.empty()) loop_.invokeSync([&] { for (auto& r : retired) r->shutdown(); });
+    throw;
+  }
+  unsigned total = 0;
+  {
+    std::lock_guard lock(mu_);
+    viewers_[viewer->id] = viewer;
+    stream->addViewer(viewer);
+    total = stream->viewerCount();
+  }
+  spdlog::info("WHEP: Created subscription session {} for stream {} (video {})", viewer->id,
+               streamId, viewer->peer->videoCodec() ? toString(*viewer->peer->videoCodec()) : "none");
+  spdlog::info("WHEP: Added subscriber {}, total: {}", viewer->id, total);
+  return {viewer->id, answer};
+}
+
+void StreamRegistry::unpublish(const std::string& id) {
+  bool found = false;
+  loop_.invokeSync([&] { found = removePublisher(id, "DELETE"); });
+  if (!found) throw ControlError(ErrorKind::NotFound, "no WHIP session '" + id + "'");
+}
+
+void StreamRegistry::unsubscribe(const std::string& id) {
+  bool found = false;
+  loop_.invokeSync([&] { found = removeViewer(id, "DELETE"); });
+  if (!found) throw ControlError(ErrorKind::NotFound, "no WHEP session '" + id + "'");
+}
+
+bool StreamRegistry::removePublisher(const std::string& id, const char* reason) {
+  std::shared_ptr<Publisher> pub;
+  std::vector<std::shared_ptr<Stream>> retired;
+  {
+    std::lock_guard lock(mu_);
+    auto it = publishers_.find(id);
+    if (it == publishers_.end()) return false;
+    pub = std::move(it->second);
+    publishers_.erase(it);
+    auto s = streams_.find(pub->streamId);
+    if (s != streams_.end()) {
+      auto stream = s->second;
+      stream->detachPublisher();
+      dropStreamIfEmptyLocked(stream, retired);
+    }
+  }
+  pub->peer->connection().stop();
+  for (auto& r : retired) r->shutdown();
+  spdlog::info("WHIP: Terminated ingest session {} ({})", id, reason);
+  return true;
+}
+
+bool StreamRegistry::removeViewer(const std::string& id, const char* reason) {
+  std::shared_ptr<Viewer> viewer;
+  std::vector<std::shared_ptr<Stream>> retired;
+  {
+    std::lock_guard lock(mu_);
+    auto it = viewers_.find(id);
+    if (it == viewers_.end()) return false;
+    viewer = std::move(it->second);
+    viewers_.erase(it);
+    auto s = streams_.find(viewer->streamId);
+    if (s != streams_.end()) {
+      auto stream = s->second;
+      stream->removeViewer(id);
+      dropStreamIfEmptyLocked(stream, retired);
+    }
+  }
+  viewer->peer->connection().stop();
+  for (auto& r : retired) r->shutdown();
+  spdlog::info("WHEP: Terminated subscription session {} ({})", id, reason);
+  return true;
+}
+
+void StreamRegistry::sweep() {
+  const auto cutoff = std::chrono::steady_clock::now() - settings_.silenceTimeout;
+  std::vector<std::string> silentPublishers, silentViewers;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, p] : publishers_)
+      if (p->peer->connection().lastReceived() < cutoff) silentPublishers.push_back(id);
+    for (const auto& [id, v] : viewers_)
+      if (v->peer->connection().lastReceived() < cutoff) silentViewers.push_back(id);
+  }
+  for (const auto& id : silentPublishers) removePublisher(id, "peer went silent");
+  for (const auto& id : silentViewers) removeViewer(id, "peer went silent");
+}
+
+nlohmann::json StreamRegistry::whipStats() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [id, p] : publishers_) {
+    auto s = streams_.find(p->streamId);
+    nlohmann::json j = {
+        {"created_at", p->createdAt},
+        {"connection_state", stateName(p->peer->connection().state())},
+        {"has_video", p->peer->videoCodec().has_value()},
+        {"has_audio", p->peer->hasAudio()},
+        {"stream_id", p->streamId},
+        {"workflow", p->workflow},
+        {"video_codec", p->peer->videoCodec() ? std::string(toString(*p->peer->videoCodec()))
+                                              : std::string()},
+        {"frames_received", p->peer->framesDecoded()},
+    };
+    if (s != streams_.end()) {
+      StreamPipeline& pl = s->second->pipeline();
+      j["frames_processed"] = pl.framesProcessed();
+      j["frames_dropped"] = pl.framesDropped();
+      j["width"] = pl.width();
+      j["height"] = pl.height();
+      j["process_us"] = pl.lastProcessUs();
+    }
+    out[id] = std::move(j);
+  }
+  return out;
+}
+
+nlohmann::json StreamRegistry::whepStats() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [id, v] : viewers_) {
+    out[id] = {
+        {"created_at", v->createdAt},
+        {"connection_state", stateName(v->peer->connection().state())},
+        {"has_video", v->peer->videoCodec().has_value()},
+        {"has_audio", v->peer->hasAudio()},
+        {"stream_id", v->streamId},
+        {"video_codec", v->peer->videoCodec() ? std::string(toString(*v->peer->videoCodec()))
+                                              : std::string()},
+        {"frames_sent", v->peer->framesSent()},
+        {"frames_dropped", v->peer->framesDropped()},
+    };
+  }
+  return out;
+}
+
+void StreamRegistry::shutdown() {
+  if (!alive_) return;
+  *alive_ = false;
+  loop_.invokeSync([&] {
+    std::vector<std::string> pubs, views;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [id, _] : publishers_) pubs.push_back(id);
+      for (const auto& [id, _] : viewers_) views.push_back(id);
+    }
+    for (const auto& id : views) removeViewer(id, "shutdown");
+    for (const auto& id : pubs) removePublisher(id, "shutdown");
+    std::lock_guard lock(mu_);
+    for (auto& [_, s] : streams_) s->shutdown();
+    streams_.clear();
+  });
+  alive_.reset();
+}
+
+}  // namespace cs

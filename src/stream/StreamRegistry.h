@@ -1,0 +1,64 @@
+#pragma once
+// All streams and their WHIP/WHEP sessions: creation with limits, teardown on the main loop,
+// and the liveness watchdog. The HTTP layer talks to this class only.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rtc/MediaNetwork.h"
+#include "stream/Stream.h"
+#include "util/MainLoop.h"
+
+namespace cs {
+
+struct RegistrySettings {
+  MediaNetwork network;
+  unsigned maxStreams = 16;
+  unsigned maxViewers = 64;
+  unsigned videoBitrate = 2'000'000;
+  std::chrono::milliseconds silenceTimeout{10'000};
+};
+
+class StreamRegistry {
+ public:
+  struct Created {
+    std::string id;
+    std::string answer;
+  };
+
+  StreamRegistry(RegistrySettings settings, MainLoop& loop);
+  ~StreamRegistry();
+
+  // Control plane; each throws ControlError with the precise kind of failure.
+  Created publish(const std::string& streamId, const std::string& workflow,
+                  const std::string& offer);
+  Created subscribe(const std::string& streamId, const std::string& offer);
+  void unpublish(const std::string& id);
+  void unsubscribe(const std::string& id);
+
+  nlohmann::json whipStats() const;
+  nlohmann::json whepStats() const;
+
+  // Stops every session and stream (on the main loop). Called once at shutdown.
+  void shutdown();
+
+ private:
+  bool removePublisher(const std::string& id, const char* reason);  // main loop
+  bool removeViewer(const std::string& id, const char* reason);     // main loop
+  void sweep();                                                     // main loop
+  std::shared_ptr<Stream> findOrCreateStreamLocked(const std::string& streamId);
+  void dropStreamIfEmptyLocked(const std::shared_ptr<Stream>& s,
+                               std::vector<std::shared_ptr<Stream>>& retired);
+
+  const RegistrySettings settings_;
+  MainLoop& loop_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::shared_ptr<Stream>> streams_;
+  std::map<std::string, std::shared_ptr<Publisher>> publishers_;
+  std::map<std::string, std::shared_ptr<Viewer>> viewers_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace cs

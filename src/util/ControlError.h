@@ -1,0 +1,33 @@
+#pragma once
+// Control-plane failures (HTTP, SDP, JSON, config). Lower layers name the kind of failure; the
+// HTTP layer maps each kind to one status code in a single table (http/ErrorResponse.cpp).
+// The media path never throws these: it drops, counts and logs.
+#include <stdexcept>
+#include <string>
+
+namespace cs {
+
+enum class ErrorKind {
+  BadRequest,         // malformed input: 400
+  UnsupportedMedia,   // wrong Content-Type: 415
+  Unprocessable,      // well-formed but unusable (no codec we can take): 422
+  NotFound,           // unknown resource: 404
+  Conflict,           // e.g. a stream that already has a publisher: 409
+  NoPublisher,        // WHEP on a stream with nothing to play: 409 + Retry-After
+  Capacity,           // a configured limit reached: 503 + Retry-After
+  PayloadTooLarge,    // 413
+  Unauthorized,       // 401
+  Internal,           // 500
+};
+
+class ControlError : public std::runtime_error {
+ public:
+  ControlError(ErrorKind kind, const std::string& message)
+      : std::runtime_error(message), kind_(kind) {}
+  ErrorKind kind() const { return kind_; }
+
+ private:
+  ErrorKind kind_;
+};
+
+}  // namespace cs
