@@ -1,0 +1,84 @@
+#include "app/Config.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+namespace cs {
+namespace {
+
+std::string lastError;
+
+int parse(std::vector<std::string> args, Config& c) {
+  args.insert(args.begin(), "comfystream");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  testing::internal::CaptureStderr();
+  const int rc = parseConfig(static_cast<int>(argv.size()), argv.data(), c);
+  lastError = testing::internal::GetCapturedStderr();
+  return rc;
+}
+
+TEST(Config, DefaultsMatchTheSeeds) {
+  Config c;
+  ASSERT_EQ(parse({}, c), -1);
+  EXPECT_EQ(c.host, "127.0.0.1");
+  EXPECT_EQ(c.port, 8889);
+  EXPECT_EQ(c.videoBitrate, 2'000'000u);
+  ASSERT_EQ(c.iceServers.size(), 1u);
+  EXPECT_EQ(c.iceServers[0].url, "stun:stun.l.google.com:19302");
+  // Loopback host: media gathering stays on loopback too.
+  EXPECT_EQ(c.mediaIp, "127.0.0.1");
+}
+
+TEST(Config, WildcardHostGathersEverywhere) {
+  Config c;
+  ASSERT_EQ(parse({"--host", "0.0.0.0"}, c), -1);
+  EXPECT_EQ(c.mediaIp, "");
+}
+
+TEST(Config, RepeatableIceServersReplaceTheDefault) {
+  Config c;
+  ASSERT_EQ(parse({"--ice-server", "stun:127.0.0.1:3478", "--ice-server",
+                   "turn:u:p@127.0.0.1:3478"},
+                  c),
+            -1);
+  ASSERT_EQ(c.iceServers.size(), 2u);
+  EXPECT_EQ(c.iceServers[1].username, "u");
+}
+
+TEST(Config, BadValuesStopStartUpWithOneLine) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--port", "0"},
+           {"--port", "70000"},
+           {"--media-ports", "9000"},
+           {"--media-ports", "9000-8000"},
+           {"--video-bitrate", "fast"},
+           {"--public-ip", "example.com"},
+           {"--media-ip", "nope"},
+           {"--ice-server", "stun.example.com"},
+           {"--log-level", "loud"},
+           {"--max-streams", "0"},
+       }) {
+    Config c;
+    EXPECT_EQ(parse(args, c), 2) << args[0] << " " << args[1];
+    EXPECT_EQ(std::count(lastError.begin(), lastError.end(), '\n'), 1) << lastError;
+  }
+}
+
+TEST(Config, PortRangeAndBitrateParsers) {
+  uint16_t lo = 0, hi = 0;
+  parsePortRange("10000-10100", lo, hi);
+  EXPECT_EQ(lo, 10000);
+  EXPECT_EQ(hi, 10100);
+  EXPECT_THROW(parsePortRange("a-b", lo, hi), std::invalid_argument);
+  EXPECT_EQ(parseBitrate("1500k"), 1'500'000u);
+  EXPECT_EQ(parseBitrate("2M"), 2'000'000u);
+  EXPECT_EQ(parseBitrate("800000"), 800'000u);
+  EXPECT_THROW(parseBitrate("10"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace cs
