@@ -164,8 +164,11 @@ std::optional<MediaChoice> chooseAudio(const GstSDPMedia* m, unsigned index) {
 SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) bad("empty SDP offer");
-  if (text.substr(first, 4) != "v=0\n" && text.substr(first, 5) != "v=0\r\n")
-    bad("malformed SDP offer: it must start with v=0");
+  // RFC 8866 §5: the first line is the version line, v=0.
+  const auto eol = text.find('\n', first);
+  std::string_view firstLine = text.substr(first, eol == std::string_view::npos ? eol : eol - first);
+  if (!firstLine.empty() && firstLine.back() == '\r') firstLine.remove_suffix(1);
+  if (firstLine != "v=0") bad("malformed SDP offer: the first line must be v=0");
 
   GstSDPMessage* raw = nullptr;
   gst_sdp_message_new(&raw);

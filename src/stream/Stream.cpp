@@ -128,7 +128,22 @@ void Stream::onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept
   gst_buffer_unref(buf);
 }
 
+namespace {
+GstClockTime runningTimeOf(GstSample* s) {
+  const GstBuffer* b = gst_sample_get_buffer(s);
+  const GstSegment* seg = gst_sample_get_segment(s);
+  return seg ? gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(b))
+             : GST_BUFFER_PTS(b);
+}
+}  // namespace
+
+void Stream::onDecodedVideo(GstSample* s) noexcept {
+  latency_.frameDecoded(runningTimeOf(s));
+  pipeline_->submit(s);
+}
+
 void Stream::onEncoded(VideoCodec codec, GstSample* s) noexcept {
+  latency_.frameEncoded(runningTimeOf(s));
   const auto viewers = videoFanout_[static_cast<int>(codec)].load();
   for (const auto& v : *viewers) v->peer->pushVideo(s);
 }

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <vector>
 
+#include "media/LatencyTracker.h"
 #include "media/VideoEncoder.h"
 #include "stream/Publisher.h"
 #include "stream/StreamPipeline.h"
@@ -24,6 +25,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // Shared by every pipeline of this stream (see PeerConnection).
   GstClockTime baseTime() const { return baseTime_; }
   StreamPipeline& pipeline() { return *pipeline_; }
+  LatencyTracker::Summary latency() const { return latency_.summary(); }
 
   // The publisher slot: reserved while a WHIP POST negotiates, so two racing POSTs get one 409.
   bool reservePublisher();
@@ -45,7 +47,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void requestKeyframe(VideoCodec codec) noexcept;
 
   // Media path entry points (streaming threads).
-  void onDecodedVideo(GstSample* s) noexcept { pipeline_->submit(s); }
+  void onDecodedVideo(GstSample* s) noexcept;
   void onIngestAudio(GstSample* s) noexcept;
 
   // Stops the worker and the encoders. Main loop only; peers are stopped by their owners.
@@ -72,6 +74,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::array<std::atomic<std::shared_ptr<const ViewerList>>, kVideoCodecCount> videoFanout_;
   std::atomic<std::shared_ptr<const ViewerList>> audioFanout_;
   std::array<std::atomic<std::shared_ptr<VideoEncoder>>, kVideoCodecCount> encoders_;
+  LatencyTracker latency_;
   std::unique_ptr<StreamPipeline> pipeline_;
 };
 

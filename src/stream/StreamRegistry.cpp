@@ -290,6 +290,8 @@ nlohmann::json StreamRegistry::whipStats() const {
       j["width"] = pl.width();
       j["height"] = pl.height();
       j["process_us"] = pl.lastProcessUs();
+      const auto lat = s->second->latency();
+      j["server_latency_ms"] = {{"p50", lat.p50Ms}, {"p95", lat.p95Ms}, {"samples", lat.samples}};
     }
     out[id] = std::move(j);
   }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 
 #include "workflow/FrameWorkflow.h"
@@ -29,10 +30,12 @@ class Invert final : public FrameWorkflow {
       for (int y = 0; y < in.planeHeight(p); ++y) {
         const uint8_t* s = in.planes[p] + y * in.strides[p];
         uint8_t* d = out.planes[p] + y * out.strides[p];
+        // Branch-free (min/max then subtract) so the compiler vectorises the row.
         if (p == 0) {
-          for (int x = 0; x < w; ++x) d[x] = s[x] > 251 ? 0 : static_cast<uint8_t>(251 - s[x]);
+          for (int x = 0; x < w; ++x) d[x] = static_cast<uint8_t>(251 - std::min<uint8_t>(s[x], 251));
         } else {
-          for (int x = 0; x < w; ++x) d[x] = s[x] == 0 ? 255 : static_cast<uint8_t>(256 - s[x]);
+          // 256 - c wraps to the byte 0 - c; c = 0 saturates to 255 through max(c, 1).
+          for (int x = 0; x < w; ++x) d[x] = static_cast<uint8_t>(0 - std::max<uint8_t>(s[x], 1));
         }
       }
     }

@@ -1,0 +1,219 @@
+// End-to-end test: headless Chromium publishes over WHIP through the web UI, the server runs the
+// `invert` workflow, Chromium views the result over WHEP.
+//
+//   node --test tests/integration/browser/        (env COMFYSTREAM_BIN, default build/comfystream)
+//
+// Needs `npm ci` in this folder (playwright-core only) and Debian's /usr/bin/chromium.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import {
+  expectFramesFlowing, getJson, hook, launchBrowser, openUi, startServer, stats, stopServer, until,
+} from './harness.mjs';
+
+let server;
+let browser;
+let failed = false;
+const uis = [];
+
+// Adds the server log tail and the pages' console output to a failure.
+async function withContext(fn) {
+  try {
+    await fn();
+  } catch (err) {
+    failed = true;
+    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
+    err.message += `\n--- server log (last 60 lines; full log: ${server?.logFile}) ---\n${server?.tail(60) ?? ''}`
+      + `\n--- browser console (last 40 lines) ---\n${consoleTail}`;
+    throw err;
+  }
+}
+
+async function newUi(label) {
+  const ui = await openUi(browser, server, label);
+  uis.push(ui);
+  return ui;
+}
+
+const resourceId = (location) => location.split('/').pop();
+
+describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  }, { timeout: 40_000 });
+
+  after(async () => {
+    await browser?.close();
+    const exit = await stopServer(server);
+    if (server) {
+      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
+        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
+      } else {
+        fs.rmSync(server.logDir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('serves the UI', async () => withContext(async () => {
+    const index = await fetch(`${server.base}/`);
+    assert.equal(index.status, 200, 'GET /');
+    assert.match(index.headers.get('content-type') ?? '', /text\/html/, 'GET / content-type');
+    assert.match(await index.text(), /<script type="module" src="app\.js">/, 'GET / is web/index.html');
+    // Browsers refuse module scripts and stylesheets served with the wrong MIME type.
+    const js = await fetch(`${server.base}/app.js`);
+    assert.equal(js.status, 200, 'GET /app.js');
+    assert.match(js.headers.get('content-type') ?? '', /javascript/, 'GET /app.js content-type');
+    const css = await fetch(`${server.base}/style.css`);
+    assert.equal(css.status, 200, 'GET /style.css');
+    assert.match(css.headers.get('content-type') ?? '', /text\/css/, 'GET /style.css content-type');
+
+    const ui = await newUi('ui');
+    assert.equal(await ui.page.title(), 'comfystream');
+    assert.deepEqual(await ui.page.evaluate(() => window.comfystream.iceServers), [], 'no ICE servers by default');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await ui.page.close();
+  }));
+
+  test('fake camera, H264, invert: publish and view in one page, driven by the buttons', { timeout: 60_000 }, async () => withContext(async () => {
+    const ui = await newUi('camera');
+    const { page } = ui;
+    const streamId = 'camera-h264';
+    await page.fill('#stream-id', streamId);
+    await page.selectOption('#workflow', 'invert');
+    await page.selectOption('#source', 'camera');
+    await page.selectOption('#codec', 'H264');
+    await page.selectOption('#size', '640x480');
+    await page.check('#audio');
+
+    await page.click('#publish');
+    const published = await until('publisher connected', () => stats(ui),
+      (s) => s.publisher?.connectionState === 'connected', { timeout: 20_000 });
+    assert.match(published.publisher.location ?? '', /^\/whip\/[0-9a-f]{32}$/, 'WHIP Location');
+    assert.deepEqual([published.publisher.sourceWidth, published.publisher.sourceHeight], [640, 480], 'camera size');
+
+    await page.click('#view');
+    const s = await expectFramesFlowing(ui);
+    const { publisher: p, viewer: v } = s;
+    assert.equal(p.codec, 'H264', 'publisher sends H264 (setCodecPreferences)');
+    assert.match(v.location ?? '', /^\/whep\/[0-9a-f]{32}$/, 'WHEP Location');
+    assert.equal(v.codec, 'H264', 'the server answers H264 when the viewer offers it');
+    assert.deepEqual([v.frameWidth, v.frameHeight], [p.sourceWidth, p.sourceHeight],
+      'decoded size = published size');
+    const shown = await until('output video to show the decoded size', () => stats(ui),
+      (x) => x.viewer.videoWidth === p.sourceWidth && x.viewer.videoHeight === p.sourceHeight, { timeout: 5000 });
+    assert.ok(shown);
+    await until('viewer to receive audio (Opus)', () => stats(ui),
+      (x) => x.viewer.audioPacketsReceived > 0 && /opus/i.test(x.viewer.audioCodec ?? ''), { timeout: 10_000 });
+
+    const whipId = resourceId(p.location);
+    const whip = await getJson(server, '/whip-stats');
+    assert.ok(whip[whipId], `/whip-stats lists ${whipId}: ${JSON.stringify(whip)}`);
+    assert.equal(whip[whipId].stream_id, streamId, '/whip-stats stream_id');
+    assert.equal(whip[whipId].workflow, 'invert', '/whip-stats workflow');
+    assert.equal(whip[whipId].video_codec, 'H264', '/whip-stats video_codec');
+    assert.deepEqual([whip[whipId].width, whip[whipId].height], [640, 480], '/whip-stats size');
+    assert.ok(whip[whipId].frames_processed > 0, '/whip-stats frames_processed');
+    const whepId = resourceId(v.location);
+    const whep = await getJson(server, '/whep-stats');
+    assert.ok(whep[whepId], `/whep-stats lists ${whepId}: ${JSON.stringify(whep)}`);
+    assert.equal(whep[whepId].stream_id, streamId, '/whep-stats stream_id');
+    assert.ok(whep[whepId].frames_sent > 0, '/whep-stats frames_sent');
+
+    assert.equal(await hook(page, 'stopView'), 200, 'DELETE /whep/{id}');
+    assert.equal(await hook(page, 'unpublish'), 200, 'DELETE /whip/{id}');
+    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(server, '/whip-stats'),
+      (all) => !(whipId in all), { timeout: 5000 });
+    await until(`viewer ${whepId} to leave /whep-stats`, () => getJson(server, '/whep-stats'),
+      (all) => !(whepId in all), { timeout: 5000 });
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await page.close();
+  }));
+
+  test('canvas pattern, VP8, invert: viewer in a second page waits for the publisher, pixels are inverted', { timeout: 60_000 }, async (t) => withContext(async () => {
+    const streamId = 'pattern-vp8';
+    const viewer = await newUi('viewer');
+    const publisher = await newUi('publisher');
+
+    // The viewer comes first: the server answers 409 (no publisher) and the page retries.
+    await viewer.page.evaluate((id) => {
+      window.viewResult = window.comfystream.view({ streamId: id })
+        .then((r) => ({ ok: r }), (e) => ({ error: e.message }));
+    }, streamId);
+    await until('viewer to be told 409 (no publisher yet)', () => stats(viewer),
+      (s) => (s.viewer?.retries ?? 0) >= 1, { timeout: 10_000 });
+
+    const pub = await hook(publisher.page, 'publish', {
+      streamId, workflow: 'invert', source: 'pattern', codec: 'VP8', width: 320, height: 240, fps: 30, audio: true,
+    });
+    assert.match(pub.location ?? '', /^\/whip\/[0-9a-f]{32}$/, 'WHIP Location');
+    const viewResult = await until('viewer to get its WHEP answer', () => viewer.page.evaluate(() => window.viewResult),
+      (r) => r && (r.ok || r.error), { timeout: 15_000 });
+    assert.ok(viewResult.ok, `view() failed: ${viewResult.error}`);
+
+    const s = await expectFramesFlowing(viewer);
+    const p = (await stats(publisher)).publisher;
+    assert.equal(p.codec, 'VP8', 'publisher sends VP8 (setCodecPreferences)');
+    assert.deepEqual([s.viewer.frameWidth, s.viewer.frameHeight], [320, 240], 'decoded size = published size');
+    const whip = (await getJson(server, '/whip-stats'))[resourceId(pub.location)];
+    assert.ok(whip, '/whip-stats lists the publisher');
+    assert.equal(whip.video_codec, 'VP8', '/whip-stats video_codec');
+    assert.equal(whip.workflow, 'invert', '/whip-stats workflow');
+
+    // Sample the pattern's solid blocks in three decoded frames: each must be 255 - c.
+    // Tolerance: inverting the Y, U and V planes lands within ~5 of 255 - c in RGB (H264 in),
+    // but Chromium's VP8 encoder codes canvas frames as BT.709 full range and says so only in the
+    // color-space RTP header extension, so a server that decodes the bare VP8 as BT.601 (as
+    // Chromium does without the extension) lands up to ~18 off with these colours. A picture that
+    // is not inverted, or inverted in Y only, is off by more than 120 in some channel.
+    const { blocks } = await viewer.page.evaluate(() => window.comfystream.pattern);
+    const tolerance = 30;
+    for (let i = 0; i < 3; i++) {
+      const samples = await viewer.page.evaluate(sampleBlocks, blocks);
+      if (i === 0) t.diagnostic(`decoded blocks: ${samples.map((b) => `${b.name} rgb(${b.got})`).join(', ')}`);
+      for (const b of samples) {
+        const expected = b.rgb.map((c) => 255 - c);
+        const ok = b.got.every((c, k) => Math.abs(c - expected[k]) <= tolerance);
+        assert.ok(ok, `frame ${i}, ${b.name} block (${b.size}): got rgb(${b.got}), expected about rgb(${expected}) `
+          + `= 255 - rgb(${b.rgb}), tolerance ${tolerance}`);
+      }
+    }
+
+    assert.equal(await hook(viewer.page, 'stopView'), 200, 'DELETE /whep/{id}');
+    assert.equal(await hook(publisher.page, 'unpublish'), 200, 'DELETE /whip/{id}');
+    assert.deepEqual([...viewer.errors, ...publisher.errors], [], 'page errors');
+    await viewer.page.close();
+    await publisher.page.close();
+  }));
+});
+
+// Runs in the page: draws the next decoded frame of the output video into a canvas and
+// averages the inner half of each block.
+async function sampleBlocks(blocks) {
+  const video = document.getElementById('output-video');
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
+  });
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(video, 0, 0);
+  return blocks.map((b) => {
+    const x = Math.round((b.x + b.w / 4) * canvas.width);
+    const y = Math.round((b.y + b.h / 4) * canvas.height);
+    const w = Math.max(1, Math.round((b.w / 2) * canvas.width));
+    const h = Math.max(1, Math.round((b.h / 2) * canvas.height));
+    const data = ctx.getImageData(x, y, w, h).data;
+    const sum = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) {
+      sum[0] += data[i];
+      sum[1] += data[i + 1];
+      sum[2] += data[i + 2];
+    }
+    const n = data.length / 4;
+    return { name: b.name, rgb: b.rgb, got: sum.map((v) => Math.round(v / n)), size: `${canvas.width}x${canvas.height}` };
+  });
+}
