@@ -121,6 +121,7 @@ void VideoEncoder::requestKeyframe() noexcept {
 }
 
 void VideoEncoder::forceKeyframe() {
+  spdlog::debug("encoder {}: keyframe requested", toString(codec_));
   forced_.fetch_add(1, std::memory_order_relaxed);
   GstPtr<GstPad> pad(gst_element_get_static_pad(sink_, "sink"));
   gst_pad_push_event(pad.get(),

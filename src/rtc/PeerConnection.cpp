@@ -192,6 +192,9 @@ GstBusSyncReply PeerConnection::onBusMessage(GstBus*, GstMessage* msg, gpointer 
     if (self->errorCb_) self->errorCb_(text);
   }
   // Nobody pops this bus: handle what matters here and drop everything so nothing piles up.
+  // A sync handler that drops a message owns it (GstBusSyncHandler contract); each message holds
+  // a reference to its source, so skipping this unref would keep every pipeline alive.
+  gst_message_unref(msg);
   return GST_BUS_DROP;
 }
 

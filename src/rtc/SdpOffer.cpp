@@ -192,7 +192,10 @@ SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
     if (proto.find("RTP/SAVPF") == std::string::npos)
       unusable("m-line " + std::to_string(i) + ": transport '" + proto +
                "' is not WebRTC (UDP/TLS/RTP/SAVPF)");
-    if (gst_sdp_media_get_port(m) == 0) continue;  // rejected by the offerer itself
+    // Port 0 is a rejected m-line, unless it is bundle-only (RFC 8843 §6): max-bundle offerers
+    // such as webrtcbin send every m-line after the first that way.
+    if (gst_sdp_media_get_port(m) == 0 && !gst_sdp_media_get_attribute_val(m, "bundle-only"))
+      continue;
     if (!hasAttribute(raw, m, "ice-ufrag") || !hasAttribute(raw, m, "ice-pwd"))
       bad("malformed SDP offer: m-line " + std::to_string(i) + " has no ice-ufrag/ice-pwd");
     if (!hasAttribute(raw, m, "fingerprint"))

@@ -105,7 +105,9 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
           if (!alive.expired()) removePublisher(id, "connection failed");
         });
     });
+    spdlog::debug("WHIP: offer for stream {}:\n{}", streamId, offerText);
     answer = pub->peer->negotiate(offer, settings_.network.publicIp);
+    spdlog::debug("WHIP: answer {}:\n{}", pub->id, answer);
   } catch (...) {
     if (pub->peer) loop_.invokeSync([&] { pub->peer->connection().stop(); });
     std::vector<std::shared_ptr<Stream>> retired;
@@ -172,7 +174,9 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
           if (!alive.expired()) removeViewer(id, "connection failed");
         });
     });
+    spdlog::debug("WHEP: offer for stream {}:\n{}", streamId, offerText);
     answer = peer->negotiate(offer, settings_.network.publicIp);
+    spdlog::debug("WHEP: answer {}:\n{}", viewer->id, answer);
   } catch (...) {
     if (viewer->peer) loop_.invokeSync([&] { viewer->peer->connection().stop(); });
     std::vector<std::shared_ptr<Stream>> retired;

@@ -163,6 +163,25 @@ TEST(SdpOffer, MalformedOffersAre400) {
   EXPECT_EQ(kindOf(noFingerprint, OfferRole::Publisher), ErrorKind::BadRequest);
 }
 
+TEST(SdpOffer, BundleOnlyMlineWithPortZeroIsKept) {
+  std::string audio = audioSection("recvonly", "OPUS/48000/2");
+  audio.replace(audio.find("m=audio 9"), 9, "m=audio 0");
+  audio += "a=bundle-only\r\n";
+  const auto offer = SdpOffer::parse(
+      session(videoSection("recvonly", "100", "a=rtpmap:100 VP8/90000\r\n") + audio),
+      OfferRole::Viewer);
+  EXPECT_NE(offer.audio(), nullptr);
+}
+
+TEST(SdpOffer, PortZeroWithoutBundleOnlyIsRejectedByTheOfferer) {
+  std::string audio = audioSection("recvonly", "OPUS/48000/2");
+  audio.replace(audio.find("m=audio 9"), 9, "m=audio 0");
+  const auto offer = SdpOffer::parse(
+      session(videoSection("recvonly", "100", "a=rtpmap:100 VP8/90000\r\n") + audio),
+      OfferRole::Viewer);
+  EXPECT_EQ(offer.audio(), nullptr);
+}
+
 TEST(SdpOffer, BundledMlinesShareTheTagCredentials) {
   const auto offer = SdpOffer::parse(
       session(videoSection("sendonly", "100", "a=rtpmap:100 VP8/90000\r\n", "first") +
