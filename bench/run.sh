@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make bench`: micro-benchmarks, then the viewer-scaling run. Results land in $BUILD/bench-results.
+# Timing goals live here, never in pass/fail tests. Figures are recorded in docs/BENCHMARKS.md.
+set -euo pipefail
+build="${1:-build}"
+out="$build/bench-results"
+mkdir -p "$out"
+echo "== micro-benchmarks"
+"$build/bench/comfystream_bench" --benchmark_out="$out/micro.json" --benchmark_out_format=json
+for codec in H264 VP8; do
+  echo "== viewer scaling ($codec, 512x512 @ 30 fps, workflow invert)"
+  /usr/bin/python3 bench/scaling.py --bin "$build/comfystream" --load-bin "$build/bench/load_viewers" \
+    --codec "$codec" ${SCALING_ARGS:-} > "$out/scaling-$codec.json"
+  /usr/bin/python3 - "$out/scaling-$codec.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("| viewers | server CPU % of a core | RSS MB | threads | server-added latency p50/p95 ms | g2g p50/p95 ms | first frame ms | viewer fps |")
+print("|---|---|---|---|---|---|---|---|")
+for r in d["results"]:
+    lat = r.get("server_latency_ms") or {}
+    g = r.get("g2g_ms") or {}
+    f = lambda x: "-" if x is None else (f"{x:.1f}" if isinstance(x, float) else str(x))
+    print(f"| {r['viewers']} | {r['server_cpu_pct']} | {r['rss_mb']} | {r['threads']} | "
+          f"{f(lat.get('p50'))} / {f(lat.get('p95'))} | {f(g.get('p50'))} / {f(g.get('p95'))} | "
+          f"{f(r.get('first_frame_ms'))} | {f(r.get('viewer_fps'))} |")
+PY
+done
