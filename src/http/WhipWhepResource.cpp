@@ -76,7 +76,16 @@ void registerWhipWhepRoutes(httplib::Server& server, StreamRegistry& registry,
       handlePost(kind, req, res, registry, ice);
     });
     // RFC 9725 §4.1 / WHEP §4.1: GET on the endpoint or a session is 2xx without content.
-    server.Get(base, [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+    // WHEP §4.2: HEAD on the endpoint is 200 with the Content-Type a POST takes, so players can
+    // recognise a WHEP URL (cpp-httplib routes HEAD to the GET handler).
+    server.Get(base, [kind](const httplib::Request& req, httplib::Response& res) {
+      if (kind == Kind::Whep && req.method == "HEAD") {
+        res.status = 200;
+        res.set_header("Content-Type", "application/sdp");
+        return;
+      }
+      res.status = 204;
+    });
     server.Get(session, [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
     server.Delete(session, [kind, &registry](const httplib::Request& req, httplib::Response& res) {
       handleDelete(kind, req, res, registry);
