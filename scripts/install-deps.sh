@@ -12,6 +12,8 @@ build_pkgs=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice libnice-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev
+  # workflow engine: libyuv for colour conversion/scaling, OpenCV for image ops and ONNX models
+  libyuv-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-dnn-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -98,6 +98,7 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_option("--twilio-url", c.twilioUrl, "Twilio API base URL (TURN credentials)")
       ->capture_default_str();
   app.add_option("--web-dir", c.webDir, "Directory of the browser UI")->capture_default_str();
+  app.add_flag("--list-nodes", c.listNodes, "Print the supported workflow nodes (Markdown) and exit");
 
   try {
     app.parse(argc, argv);

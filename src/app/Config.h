@@ -24,6 +24,7 @@ struct Config {
   std::string twilioAuthToken;
   std::string twilioUrl = "https://api.twilio.com";
   std::string webDir;
+  bool listNodes = false;  // print docs/NODES.md and exit
 };
 
 // Parses argv and the environment. Returns the exit code to use when start-up must stop

@@ -10,10 +10,15 @@
 #include "rtc/IceServerProvider.h"
 #include "stream/StreamRegistry.h"
 #include "util/MainLoop.h"
+#include "workflow/NodeDocs.h"
 
 int main(int argc, char** argv) {
   cs::Config config;
   if (const int rc = cs::parseConfig(argc, argv, config); rc >= 0) return rc;
+  if (config.listNodes) {
+    std::cout << cs::nodesMarkdown(cs::NodeRegistry::builtin());
+    return 0;
+  }
 
   spdlog::set_level(spdlog::level::from_str(config.logLevel == "warning" ? "warn" : config.logLevel));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
@@ -43,6 +48,7 @@ int main(int argc, char** argv) {
     rs.maxStreams = config.maxStreams;
     rs.maxViewers = config.maxViewers;
     rs.videoBitrate = config.videoBitrate;
+    rs.workspace = config.workspace;
     cs::StreamRegistry registry(rs, loop);
     cs::HttpServer http(registry, ice, config.webDir);
     try {

@@ -36,3 +36,14 @@ void writeError(httplib::Response& res, ErrorKind kind, const std::string& messa
 }
 
 }  // namespace cs
+
+namespace cs {
+
+void writeError(httplib::Response& res, const WorkflowError& e) {
+  res.status = 400;
+  auto body = e.toJson();
+  body["status_code"] = 400;
+  res.set_content(body.dump(), "application/json");
+}
+
+}  // namespace cs

@@ -2,6 +2,7 @@
 #include <httplib.h>
 
 #include "util/ControlError.h"
+#include "workflow/WorkflowError.h"
 
 namespace cs {
 
@@ -10,5 +11,7 @@ int statusFor(ErrorKind kind);
 // Writes {"error": message, "status_code": N} with the status and its headers.
 void writeError(httplib::Response& res, ErrorKind kind, const std::string& message);
 void writeError(httplib::Response& res, int status, const std::string& message);
+// A rejected workflow: 400 with ComfyUI's {"error": {type, message, …}, "node_errors": {…}}.
+void writeError(httplib::Response& res, const WorkflowError& e);
 
 }  // namespace cs

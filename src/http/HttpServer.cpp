@@ -28,6 +28,12 @@ HttpServer::HttpServer(StreamRegistry& registry, IceServerProvider& ice, const s
     : server_(std::make_unique<httplib::Server>()) {
   auto& s = *server_;
   s.set_payload_max_length(kMaxBody);
+  // cpp-httplib sets SO_REUSEPORT by default: a second server on the same port would then start
+  // "successfully" and take half the requests. Reuse the address only.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
 
   // Browsers need these to read Location/Link from a cross-origin WHIP/WHEP answer (Fetch).
   s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {

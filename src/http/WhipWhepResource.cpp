@@ -40,6 +40,9 @@ void handlePost(Kind kind, const httplib::Request& req, httplib::Response& res,
     spdlog::info("{}: rejected POST for stream {}: {} ({})", proto, streamIdOf(req), e.what(),
                  statusFor(e.kind()));
     writeError(res, e.kind(), e.what());
+  } catch (const WorkflowError& e) {
+    spdlog::info("{}: rejected workflow for stream {}: {}", proto, streamIdOf(req), e.what());
+    writeError(res, e);
   }
 }
 

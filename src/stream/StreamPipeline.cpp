@@ -22,8 +22,8 @@ I420View viewOf(GstVideoFrame& f) {
 
 }  // namespace
 
-StreamPipeline::StreamPipeline(const std::string& streamId, Output output)
-    : output_(std::move(output)) {
+StreamPipeline::StreamPipeline(const std::string& streamId, Output output, TextOutput text)
+    : output_(std::move(output)), text_(std::move(text)) {
   worker_ = std::thread([this, name = "cs:" + streamId.substr(0, 12)] {
     pthread_setname_np(pthread_self(), name.c_str());
     run();
@@ -37,45 +37,63 @@ StreamPipeline::~StreamPipeline() {
     gst_buffer_pool_set_active(pool_, FALSE);
     gst_object_unref(pool_);
   }
-  if (caps_) gst_caps_unref(caps_);
+  if (inCaps_) gst_caps_unref(inCaps_);
 }
 
 void StreamPipeline::run() {
   while (SamplePtr sample = mailbox_.take()) processOne(sample.get());
 }
 
-bool StreamPipeline::configurePool(GstCaps* caps) noexcept {
-  GstVideoInfo info;
-  if (!gst_video_info_from_caps(&info, caps) || GST_VIDEO_INFO_FORMAT(&info) != GST_VIDEO_FORMAT_I420)
-    return false;
+bool StreamPipeline::configureOutput(int width, int height) noexcept {
+  if (pool_ && outInfo_.width == width && outInfo_.height == height) return true;
   if (pool_) {
     gst_buffer_pool_set_active(pool_, FALSE);
     gst_object_unref(pool_);
     pool_ = nullptr;
   }
+  gst_video_info_set_format(&outInfo_, GST_VIDEO_FORMAT_I420, static_cast<guint>(width),
+                            static_cast<guint>(height));
+  outInfo_.fps_n = inInfo_.fps_n;
+  outInfo_.fps_d = inInfo_.fps_d;
+  CapsPtr caps(gst_video_info_to_caps(&outInfo_));
   pool_ = gst_video_buffer_pool_new();
   GstStructure* config = gst_buffer_pool_get_config(pool_);
-  gst_buffer_pool_config_set_params(config, caps, static_cast<guint>(info.size), 2, 0);
+  gst_buffer_pool_config_set_params(config, caps.get(), static_cast<guint>(outInfo_.size), 2, 0);
   if (!gst_buffer_pool_set_config(pool_, config) || !gst_buffer_pool_set_active(pool_, TRUE)) {
     gst_object_unref(pool_);
     pool_ = nullptr;
     return false;
   }
-  gst_caps_replace(&caps_, caps);
-  info_ = info;
-  width_.store(info.width, std::memory_order_relaxed);
-  height_.store(info.height, std::memory_order_relaxed);
+  width_.store(width, std::memory_order_relaxed);
+  height_.store(height, std::memory_order_relaxed);
   return true;
+}
+
+void StreamPipeline::forward(GstBuffer* in, GstClockTime rt) noexcept {
+  GstBuffer* out = gst_buffer_ref(in);
+  if (GST_BUFFER_PTS(out) != rt) {
+    out = gst_buffer_make_writable(out);  // metadata only: the pixels are shared
+    GST_BUFFER_PTS(out) = rt;
+  }
+  width_.store(inInfo_.width, std::memory_order_relaxed);
+  height_.store(inInfo_.height, std::memory_order_relaxed);
+  processed_.fetch_add(1, std::memory_order_relaxed);
+  output_(out, inInfo_);
 }
 
 void StreamPipeline::processOne(GstSample* sample) noexcept {
   GstCaps* caps = gst_sample_get_caps(sample);
   GstBuffer* in = gst_sample_get_buffer(sample);
   if (!caps || !in) return;
-  if (caps != caps_ && (!caps_ || !gst_caps_is_equal(caps, caps_)) && !configurePool(caps)) {
-    CS_LOG_LIMITED(spdlog::level::warn, "pipeline: cannot process frames with caps {}",
-                   static_cast<const void*>(caps));
-    return;
+  if (caps != inCaps_ && (!inCaps_ || !gst_caps_is_equal(caps, inCaps_))) {
+    GstVideoInfo info;
+    if (!gst_video_info_from_caps(&info, caps) ||
+        GST_VIDEO_INFO_FORMAT(&info) != GST_VIDEO_FORMAT_I420) {
+      CS_LOG_LIMITED(spdlog::level::warn, "pipeline: cannot process frames that are not I420");
+      return;
+    }
+    inInfo_ = info;
+    gst_caps_replace(&inCaps_, caps);
   }
   // Carry the ingest running time through processing: every pipeline of the stream shares the
   // clock and base time, so this keeps video aligned with the passed-through audio (P15).
@@ -85,41 +103,44 @@ void StreamPipeline::processOne(GstSample* sample) noexcept {
           : GST_BUFFER_PTS(in);
 
   const std::shared_ptr<FrameWorkflow> wf = workflow_.load();
-  GstBuffer* out = nullptr;
-  if (!wf || wf->passthrough()) {
-    out = gst_buffer_ref(in);
-    if (GST_BUFFER_PTS(out) != rt) {
-      out = gst_buffer_make_writable(out);  // metadata only: the pixels are shared
-      GST_BUFFER_PTS(out) = rt;
-    }
-  } else {
-    if (gst_buffer_pool_acquire_buffer(pool_, &out, nullptr) != GST_FLOW_OK) {
-      CS_LOG_LIMITED(spdlog::level::warn, "pipeline: no output buffer");
-      return;
-    }
-    GstVideoFrame src, dst;
-    if (!gst_video_frame_map(&src, &info_, in, GST_MAP_READ)) {
-      gst_buffer_unref(out);
-      return;
-    }
-    if (!gst_video_frame_map(&dst, &info_, out, GST_MAP_WRITE)) {
-      gst_video_frame_unmap(&src);
-      gst_buffer_unref(out);
-      return;
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    wf->process(viewOf(src), viewOf(dst));
-    lastProcessUs_.store(std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now() - t0)
-                             .count(),
-                         std::memory_order_relaxed);
-    gst_video_frame_unmap(&dst);
-    gst_video_frame_unmap(&src);
-    GST_BUFFER_PTS(out) = rt;
-    GST_BUFFER_DURATION(out) = GST_BUFFER_DURATION(in);
+  if (!wf || wf->passthrough()) return forward(in, rt);
+
+  GstVideoFrame src;
+  if (!gst_video_frame_map(&src, &inInfo_, in, GST_MAP_READ)) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  const FrameResult result = wf->run(viewOf(src));
+  wf->takeText(texts_);
+  if (!texts_.empty()) {
+    if (text_) text_(texts_);
+    texts_.clear();
   }
+  if (result.kind != FrameResult::Kind::Picture) {
+    gst_video_frame_unmap(&src);
+    if (result.kind == FrameResult::Kind::Forward) return forward(in, rt);
+    failed_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  GstBuffer* out = nullptr;
+  if (!configureOutput(result.width, result.height) ||
+      gst_buffer_pool_acquire_buffer(pool_, &out, nullptr) != GST_FLOW_OK) {
+    gst_video_frame_unmap(&src);
+    CS_LOG_LIMITED(spdlog::level::warn, "pipeline: no output buffer");
+    return;
+  }
+  GstVideoFrame dst;
+  if (gst_video_frame_map(&dst, &outInfo_, out, GST_MAP_WRITE)) {
+    wf->write(viewOf(dst));
+    gst_video_frame_unmap(&dst);
+  }
+  gst_video_frame_unmap(&src);
+  lastProcessUs_.store(std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::steady_clock::now() - t0)
+                           .count(),
+                       std::memory_order_relaxed);
+  GST_BUFFER_PTS(out) = rt;
+  GST_BUFFER_DURATION(out) = GST_BUFFER_DURATION(in);
   processed_.fetch_add(1, std::memory_order_relaxed);
-  output_(out, info_);
+  output_(out, outInfo_);
 }
 
 }  // namespace cs

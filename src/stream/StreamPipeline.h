@@ -17,8 +17,10 @@ class StreamPipeline {
  public:
   // Receives each processed frame (ownership of one reference) on the worker thread.
   using Output = std::function<void(GstBuffer*, const GstVideoInfo&)>;
+  // Receives text a workflow produced (SaveTextTensor), on the worker thread.
+  using TextOutput = std::function<void(std::vector<std::string>&)>;
 
-  StreamPipeline(const std::string& streamId, Output output);
+  StreamPipeline(const std::string& streamId, Output output, TextOutput text = {});
   ~StreamPipeline();
   StreamPipeline(const StreamPipeline&) = delete;
   StreamPipeline& operator=(const StreamPipeline&) = delete;
@@ -29,7 +31,10 @@ class StreamPipeline {
   std::shared_ptr<FrameWorkflow> workflow() const { return workflow_.load(); }
 
   uint64_t framesProcessed() const { return processed_.load(std::memory_order_relaxed); }
+  // Frames the worker never saw because a newer one replaced them (processing fell behind).
   uint64_t framesDropped() const { return mailbox_.dropped(); }
+  // Frames the workflow produced nothing for (a node failed).
+  uint64_t framesFailed() const { return failed_.load(std::memory_order_relaxed); }
   int width() const { return width_.load(std::memory_order_relaxed); }
   int height() const { return height_.load(std::memory_order_relaxed); }
   // Time spent in the workflow for the last frame, in microseconds.
@@ -38,17 +43,21 @@ class StreamPipeline {
  private:
   void run();
   void processOne(GstSample* sample) noexcept;
-  bool configurePool(GstCaps* caps) noexcept;
+  void forward(GstBuffer* in, GstClockTime rt) noexcept;
+  bool configureOutput(int width, int height) noexcept;
 
   Output output_;
+  TextOutput text_;
   FrameMailbox mailbox_;
   std::atomic<std::shared_ptr<FrameWorkflow>> workflow_;
-  // Worker-thread state: output buffers are recycled through a pool sized for the current
-  // caps, so steady-state processing allocates nothing.
-  GstCaps* caps_ = nullptr;
-  GstVideoInfo info_{};
+  // Worker-thread state: output buffers are recycled through a pool sized for the workflow's
+  // output, so steady-state processing allocates nothing.
+  GstCaps* inCaps_ = nullptr;
+  GstVideoInfo inInfo_{};
+  GstVideoInfo outInfo_{};
   GstBufferPool* pool_ = nullptr;
-  std::atomic<uint64_t> processed_{0}, lastProcessUs_{0};
+  std::vector<std::string> texts_;
+  std::atomic<uint64_t> processed_{0}, failed_{0}, lastProcessUs_{0};
   std::atomic<int> width_{0}, height_{0};
   std::thread worker_;
 };

@@ -4,6 +4,7 @@
 
 #include "util/ControlError.h"
 #include "util/RandomId.h"
+#include "workflow/GraphWorkflow.h"
 
 namespace cs {
 namespace {
@@ -33,7 +34,7 @@ bool isDead(GstWebRTCPeerConnectionState s) {
 }  // namespace
 
 StreamRegistry::StreamRegistry(RegistrySettings settings, MainLoop& loop)
-    : settings_(std::move(settings)), loop_(loop) {
+    : settings_(std::move(settings)), loop_(loop), workflows_(settings_.workspace) {
   loop_.every(std::chrono::seconds(1), [this, alive = std::weak_ptr<bool>(alive_)] {
     if (alive.expired()) return false;
     sweep();
@@ -64,10 +65,8 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
                                                 const std::string& offerText) {
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
   const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
-  std::shared_ptr<FrameWorkflow> workflow = makeBuiltinWorkflow(wfName);
-  if (!workflow)
-    throw ControlError(ErrorKind::BadRequest, "unknown workflow '" + wfName +
-                                                  "' (built in: passthrough, invert)");
+  NodeContext ctx;
+  std::shared_ptr<FrameWorkflow> workflow = GraphWorkflow::build(wfName, workflows_.load(wfName), ctx);
 
   std::shared_ptr<Stream> stream;
   {

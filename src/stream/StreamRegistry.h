@@ -9,6 +9,7 @@
 
 #include "rtc/MediaNetwork.h"
 #include "stream/Stream.h"
+#include "workflow/WorkflowLibrary.h"
 #include "util/MainLoop.h"
 
 namespace cs {
@@ -19,6 +20,7 @@ struct RegistrySettings {
   unsigned maxViewers = 64;
   unsigned videoBitrate = 2'000'000;
   std::chrono::milliseconds silenceTimeout{10'000};
+  std::string workspace;
 };
 
 class StreamRegistry {
@@ -54,6 +56,7 @@ class StreamRegistry {
 
   const RegistrySettings settings_;
   MainLoop& loop_;
+  WorkflowLibrary workflows_;
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;
   std::map<std::string, std::shared_ptr<Publisher>> publishers_;

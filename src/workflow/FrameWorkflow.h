@@ -1,27 +1,37 @@
 #pragma once
-// The per-frame contract between a stream's pipeline and whatever processes its frames. The
-// workflow engine (ComfyUI API-format graphs) plugs in here; the built-in passthrough and invert
-// are the first two implementations.
+// The per-frame contract between a stream's pipeline and whatever processes its frames (the
+// workflow engine's GraphWorkflow). Keeps GStreamer types out of the engine.
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "media/VideoFrame.h"
 
 namespace cs {
 
+struct FrameResult {
+  enum class Kind {
+    Forward,  // send the input picture on unchanged (e.g. a workflow with no video output)
+    Picture,  // write() produces a width × height picture
+    Drop,     // nothing to show for this frame (a node failed); counted, not fatal
+  } kind = Kind::Forward;
+  int width = 0, height = 0;
+};
+
 class FrameWorkflow {
  public:
   virtual ~FrameWorkflow() = default;
   virtual std::string_view name() const = 0;
-  // True when frames leave untouched: the pipeline then forwards the decoded buffer as-is.
+  // True when frames leave untouched: the pipeline then forwards the decoded buffer without
+  // calling run().
   virtual bool passthrough() const { return false; }
-  // Media path: writes the processed picture into out (same size as in). Never throws; runs on
-  // the stream's own worker thread, so implementations need no locking.
-  virtual void process(const I420View& in, const I420View& out) noexcept = 0;
+  // Media path, on the stream's worker thread. Never throws.
+  virtual FrameResult run(const I420View& in) noexcept = 0;
+  // Writes the picture of the last run() (Kind::Picture) into out, sized as run() said.
+  virtual void write(const I420View& out) noexcept = 0;
+  // Text the last run() produced (SaveTextTensor), appended to out.
+  virtual void takeText(std::vector<std::string>&) noexcept {}
 };
-
-// Built-in workflows by name ("passthrough", "invert"); nullptr for an unknown name.
-std::unique_ptr<FrameWorkflow> makeBuiltinWorkflow(std::string_view name);
 
 }  // namespace cs

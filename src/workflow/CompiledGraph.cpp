@@ -1,0 +1,295 @@
+#include "workflow/CompiledGraph.h"
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "workflow/WorkflowError.h"
+
+namespace cs {
+namespace {
+
+std::string num(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+bool isLink(const nlohmann::json& v) {
+  return v.is_array() && v.size() == 2 && (v[0].is_string() || v[0].is_number_integer()) &&
+         v[1].is_number_integer();
+}
+
+std::string linkId(const nlohmann::json& v) {
+  return v[0].is_string() ? v[0].get<std::string>() : std::to_string(v[0].get<int64_t>());
+}
+
+// ComfyUI's validate_inputs conversions: a literal must convert to the input's type.
+std::optional<NodeErrorItem> literalValue(const InputSpec& in, const nlohmann::json& raw,
+                                          Value& out) {
+  auto bad = [&](const std::string& type, const std::string& msg, const std::string& details) {
+    return NodeErrorItem{type, msg, details, in.name};
+  };
+  switch (in.type) {
+    case ValueType::Int: {
+      double d = 0;
+      if (raw.is_number_integer()) d = static_cast<double>(raw.get<int64_t>());
+      else if (raw.is_number_float() && std::floor(raw.get<double>()) == raw.get<double>()) d = raw.get<double>();
+      else return bad("invalid_input_type", "Failed to convert an input value to a INT value",
+                      in.name + ", " + raw.dump());
+      if (in.min && d < *in.min)
+        return bad("value_smaller_than_min", "Value " + num(d) + " smaller than min of " + num(*in.min),
+                   in.name);
+      if (in.max && d > *in.max)
+        return bad("value_bigger_than_max", "Value " + num(d) + " bigger than max of " + num(*in.max),
+                   in.name);
+      out = static_cast<int64_t>(d);
+      return std::nullopt;
+    }
+    case ValueType::Float: {
+      if (!raw.is_number())
+        return bad("invalid_input_type", "Failed to convert an input value to a FLOAT value",
+                   in.name + ", " + raw.dump());
+      const double d = raw.get<double>();
+      if (in.min && d < *in.min)
+        return bad("value_smaller_than_min", "Value " + num(d) + " smaller than min of " + num(*in.min),
+                   in.name);
+      if (in.max && d > *in.max)
+        return bad("value_bigger_than_max", "Value " + num(d) + " bigger than max of " + num(*in.max),
+                   in.name);
+      out = d;
+      return std::nullopt;
+    }
+    case ValueType::String:
+      if (!raw.is_string())
+        return bad("invalid_input_type", "Failed to convert an input value to a STRING value",
+                   in.name + ", " + raw.dump());
+      out = raw.get<std::string>();
+      return std::nullopt;
+    case ValueType::Boolean:
+      if (!raw.is_boolean())
+        return bad("invalid_input_type", "Failed to convert an input value to a BOOLEAN value",
+                   in.name + ", " + raw.dump());
+      out = raw.get<bool>();
+      return std::nullopt;
+    case ValueType::Combo: {
+      const std::string s = raw.is_string() ? raw.get<std::string>() : raw.dump();
+      for (const auto& o : in.options)
+        if (o == s) {
+          out = s;
+          return std::nullopt;
+        }
+      std::string list;
+      for (const auto& o : in.options) list += (list.empty() ? "" : ", ") + o;
+      return bad("value_not_in_list", "Value not in list", in.name + ": '" + s + "' not in [" + list + "]");
+    }
+    default:
+      return bad("invalid_input_type",
+                 std::string(typeName(in.type)) + " input must be a link [node_id, output_index]",
+                 in.name);
+  }
+}
+
+bool linkable(const OutputSpec& from, const InputSpec& to) {
+  if (to.type == ValueType::Combo) return from.type == ValueType::String;
+  if (from.type != to.type) return false;
+  return to.type != ValueType::Model || to.modelType.empty() || to.modelType == from.modelType;
+}
+
+}  // namespace
+
+std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prompt,
+                                                      const NodeRegistry& registry,
+                                                      NodeContext& ctx) {
+  // 1. Every unknown or unsupported class_type, all at once.
+  std::map<std::string, NodeErrors> unknown;
+  std::string names, ids;
+  for (const auto& [id, node] : prompt.items()) {
+    const std::string t = node["class_type"];
+    if (registry.find(t)) continue;
+    const auto reason = registry.unsupportedReason(t);
+    unknown[id] = {t, {{"unsupported_node",
+                        reason ? "Node type " + t + " is not supported: " + *reason
+                               : "Node type " + t + " does not exist",
+                        reason.value_or(""), ""}}};
+    names += (names.empty() ? "" : ", ") + t + " (node #" + id + ")";
+    ids += std::string(ids.empty() ? "" : ", ") + "'#" + id + "'";
+  }
+  if (!unknown.empty())
+    throw WorkflowError("invalid_prompt",
+                        "Cannot execute because these node types are not supported: " + names,
+                        "Node ID " + ids, unknown);
+
+  // 2. Inputs of every node: presence, literal types and ranges, links.
+  std::map<std::string, NodeErrors> errors;
+  auto fail = [&](const std::string& id, const std::string& t, NodeErrorItem e) {
+    auto& ne = errors[id];
+    ne.classType = t;
+    ne.errors.push_back(std::move(e));
+  };
+  for (const auto& [id, node] : prompt.items()) {
+    const std::string t = node["class_type"];
+    const NodeSpec& spec = registry.find(t)->spec;
+    const auto inputs = node.value("inputs", nlohmann::json::object());
+    for (const auto& in : spec.inputs) {
+      if (!inputs.contains(in.name)) {
+        // As ComfyUI: a required input must be in the workflow, widget or link alike.
+        if (in.required)
+          fail(id, t, {"required_input_missing", "Required input is missing", in.name, in.name});
+        continue;
+      }
+      const auto& raw = inputs[in.name];
+      if (isLink(raw)) {
+        const std::string from = linkId(raw);
+        const int64_t slot = raw[1].get<int64_t>();
+        if (!prompt.contains(from)) {
+          fail(id, t, {"bad_linked_input", "Linked node '" + from + "' does not exist",
+                       in.name + ": [" + from + ", " + std::to_string(slot) + "]", in.name});
+          continue;
+        }
+        const NodeSpec& src = registry.find(prompt[from]["class_type"])->spec;
+        if (slot < 0 || slot >= static_cast<int64_t>(src.outputs.size())) {
+          fail(id, t, {"bad_linked_input",
+                       "Node '" + from + "' (" + src.classType + ") has no output " + std::to_string(slot),
+                       in.name, in.name});
+          continue;
+        }
+        const OutputSpec& out = src.outputs[static_cast<size_t>(slot)];
+        if (!linkable(out, in))
+          fail(id, t, {"return_type_mismatch", "Return type mismatch between linked nodes",
+                       in.name + ", received_type(" + typeName(out.type) + ") mismatch input_type(" +
+                           typeName(in.type) + ")",
+                       in.name});
+        continue;
+      }
+      Value v;
+      if (auto e = literalValue(in, raw, v)) fail(id, t, *e);
+    }
+  }
+
+  // 3. Order the nodes the outputs need; a cycle is an error on every node in it.
+  std::vector<std::string> order;
+  std::map<std::string, int> mark;  // 0 new, 1 on stack, 2 done
+  std::function<void(const std::string&, std::vector<std::string>&)> visit =
+      [&](const std::string& id, std::vector<std::string>& stack) {
+        if (mark[id] == 2) return;
+        if (mark[id] == 1) {
+          bool in = false;
+          for (const auto& s : stack) {
+            if (s == id) in = true;
+            if (in)
+              fail(s, prompt[s]["class_type"],
+                   {"dependency_cycle", "Dependency cycle detected", "node " + s + " depends on itself", ""});
+          }
+          return;
+        }
+        mark[id] = 1;
+        stack.push_back(id);
+        const auto inputs = prompt[id].value("inputs", nlohmann::json::object());
+        for (const auto& [name, raw] : inputs.items())
+          if (isLink(raw) && prompt.contains(linkId(raw))) visit(linkId(raw), stack);
+        stack.pop_back();
+        mark[id] = 2;
+        order.push_back(id);
+      };
+  bool anyOutput = false;
+  for (const auto& [id, node] : prompt.items()) {
+    if (!registry.find(node["class_type"])->spec.outputNode) continue;
+    anyOutput = true;
+    std::vector<std::string> stack;
+    visit(id, stack);
+  }
+  if (!anyOutput) throw WorkflowError("prompt_no_outputs", "Prompt has no outputs");
+
+  auto summarize = [](const std::map<std::string, NodeErrors>& errs) {
+    std::string s;
+    for (const auto& [id, ne] : errs)
+      for (const auto& e : ne.errors)
+        s += (s.empty() ? "" : "; ") + ne.classType + " (node #" + id + ")" +
+             (e.inputName.empty() ? "" : " input '" + e.inputName + "'") + ": " + e.message +
+             (e.details.empty() || e.details == e.inputName ? "" : " (" + e.details + ")");
+    return s;
+  };
+  if (!errors.empty()) {
+    const std::string s = summarize(errors);
+    throw WorkflowError("prompt_outputs_failed_validation", "Prompt outputs failed validation: " + s, s,
+                        errors);
+  }
+
+  // 4. Build the steps: literal values, slots for links, configure() once.
+  auto g = std::make_unique<CompiledGraph>();
+  g->prompt_ = prompt;
+  std::map<std::string, Step*> byId;
+  for (const auto& id : order) {
+    const std::string t = prompt[id]["class_type"];
+    const auto* entry = registry.find(t);
+    auto step = std::make_unique<Step>();
+    step->id = id;
+    step->classType = t;
+    step->node = entry->make();
+    step->outputs.resize(entry->spec.outputs.size());
+    const auto inputs = prompt[id].value("inputs", nlohmann::json::object());
+    step->literals.resize(entry->spec.inputs.size());
+    std::vector<const Value*> bound(entry->spec.inputs.size());
+    for (size_t i = 0; i < entry->spec.inputs.size(); ++i) {
+      const InputSpec& in = entry->spec.inputs[i];
+      if (inputs.contains(in.name) && isLink(inputs[in.name])) {
+        const auto& raw = inputs[in.name];
+        bound[i] = &byId.at(linkId(raw))->outputs[static_cast<size_t>(raw[1].get<int64_t>())];
+      } else {
+        if (inputs.contains(in.name))
+          literalValue(in, inputs[in.name], step->literals[i]);
+        else
+          step->literals[i] = in.defaultValue;
+        bound[i] = &step->literals[i];
+      }
+    }
+    try {
+      // configure() sees the literals only; linked inputs have no value before the first frame.
+      static const Value kUnset{};
+      std::vector<const Value*> literalView(bound.size(), &kUnset);
+      for (size_t i = 0; i < bound.size(); ++i)
+        if (bound[i] == &step->literals[i]) literalView[i] = bound[i];
+      step->node->configure(NodeArgs(std::move(literalView)), ctx);
+    } catch (const NodeInputError& e) {
+      fail(id, t, {"invalid_input", e.what(), e.input(), e.input()});
+    } catch (const std::exception& e) {
+      fail(id, t, {"exception_during_validation", e.what(), "", ""});
+    }
+    step->args = std::make_unique<NodeArgs>(std::move(bound));
+    if (t == "LoadTensor") g->takesVideo_ = true;
+    if (t == "LoadAudioTensor") g->takesAudio_ = true;
+    if (t == "SaveTensor") g->givesVideo_ = true;
+    if (t == "SaveAudioTensor") g->givesAudio_ = true;
+    if (t == "SaveTextTensor") g->givesText_ = true;
+    byId[id] = step.get();
+    g->steps_.push_back(std::move(step));
+  }
+  if (!errors.empty()) {
+    const std::string s = summarize(errors);
+    throw WorkflowError("prompt_outputs_failed_validation", "Prompt outputs failed validation: " + s, s,
+                        errors);
+  }
+  g->passthrough_ = g->steps_.size() == 2 && g->steps_[0]->classType == "LoadTensor" &&
+                    g->steps_[1]->classType == "SaveTensor";
+  return g;
+}
+
+void CompiledGraph::run(FrameContext& frame) noexcept {
+  for (auto& s : steps_) {
+    const auto t0 = std::chrono::steady_clock::now();
+    s->node->run(*s->args, s->outputs, frame);
+    s->lastMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  }
+}
+
+std::vector<CompiledGraph::NodeTiming> CompiledGraph::timings() const {
+  std::vector<NodeTiming> out;
+  for (const auto& s : steps_) out.push_back({s->id, s->classType, s->lastMs});
+  return out;
+}
+
+}  // namespace cs

@@ -1,0 +1,88 @@
+#include "workflow/GraphWorkflow.h"
+
+#include <libyuv.h>
+
+#include "workflow/Prompt.h"
+#include "workflow/WorkflowError.h"
+
+namespace cs {
+
+std::optional<nlohmann::json> builtinWorkflow(std::string_view name) {
+  if (name == "passthrough") return defaultPrompt();
+  if (name == "invert")
+    return nlohmann::json{
+        {"1", {{"class_type", "LoadTensor"}, {"inputs", nlohmann::json::object()}}},
+        {"2", {{"class_type", "ImageInvert"}, {"inputs", {{"image", {"1", 0}}}}}},
+        {"3", {{"class_type", "SaveTensor"}, {"inputs", {{"images", {"2", 0}}}}}}};
+  return std::nullopt;
+}
+
+std::shared_ptr<GraphWorkflow> GraphWorkflow::build(std::string name, const nlohmann::json& body,
+                                                    NodeContext& ctx,
+                                                    const NodeRegistry& registry) {
+  auto wf = std::make_shared<GraphWorkflow>();
+  wf->name_ = std::move(name);
+  for (auto& p : parsePrompts(body)) {
+    nlohmann::json converted = convertPrompt(std::move(p));
+    wf->graphs_.push_back(CompiledGraph::compile(converted, registry, ctx));
+    wf->prompts_.push_back(std::move(converted));
+  }
+  wf->passthrough_ = true;
+  for (const auto& g : wf->graphs_) wf->passthrough_ = wf->passthrough_ && g->isPassthrough();
+  return wf;
+}
+
+bool GraphWorkflow::givesText() const {
+  for (const auto& g : graphs_)
+    if (g->givesText()) return true;
+  return false;
+}
+
+bool GraphWorkflow::givesVideo() const {
+  for (const auto& g : graphs_)
+    if (g->givesVideo()) return true;
+  return false;
+}
+
+FrameResult GraphWorkflow::run(const I420View& in) noexcept {
+  // libyuv's "RAW" is R,G,B byte order: ComfyUI's IMAGE channel order.
+  rgbIn_.create(in.height, in.width, CV_8UC3);
+  libyuv::I420ToRAW(in.planes[0], in.strides[0], in.planes[1], in.strides[1], in.planes[2],
+                    in.strides[2], rgbIn_.data, static_cast<int>(rgbIn_.step), in.width, in.height);
+  cv::Mat picture;
+  FrameContext frame;
+  frame.inputImage = &rgbIn_;
+  frame.outputImage = &picture;
+  frame.textOutputs = &text_;
+  bool wantsVideo = false;
+  for (auto& g : graphs_) {
+    g->run(frame);
+    wantsVideo = wantsVideo || g->givesVideo();
+  }
+  if (!wantsVideo) return {FrameResult::Kind::Forward};
+  if (picture.empty() || picture.type() != CV_8UC3) return {FrameResult::Kind::Drop};
+  rgbOut_ = picture;  // shares the SaveTensor input's buffer until write()
+  // I420 needs even dimensions; an odd-sized picture loses its last row/column.
+  return {FrameResult::Kind::Picture, picture.cols & ~1, picture.rows & ~1};
+}
+
+void GraphWorkflow::write(const I420View& out) noexcept {
+  libyuv::RAWToI420(rgbOut_.data, static_cast<int>(rgbOut_.step), out.planes[0], out.strides[0],
+                    out.planes[1], out.strides[1], out.planes[2], out.strides[2], out.width,
+                    out.height);
+}
+
+void GraphWorkflow::takeText(std::vector<std::string>& out) noexcept {
+  for (auto& t : text_) out.push_back(std::move(t));
+  text_.clear();
+}
+
+nlohmann::json GraphWorkflow::nodeTimings() const {
+  nlohmann::json out = nlohmann::json::object();
+  for (size_t i = 0; i < graphs_.size(); ++i)
+    for (const auto& t : graphs_[i]->timings())
+      out[std::to_string(i)][t.id] = {{"class_type", t.classType}, {"last_ms", t.lastMs}};
+  return out;
+}
+
+}  // namespace cs

@@ -1,0 +1,46 @@
+#pragma once
+// A workflow of one or more ComfyUI API-format graphs, compiled once, run on every frame.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "workflow/CompiledGraph.h"
+#include "workflow/FrameWorkflow.h"
+
+namespace cs {
+
+class GraphWorkflow final : public FrameWorkflow {
+ public:
+  // Parses (one workflow or a list), applies the original's conversions, validates and compiles.
+  // Throws WorkflowError. Runs on the control plane: models load here, not on the media path.
+  static std::shared_ptr<GraphWorkflow> build(std::string name, const nlohmann::json& prompts,
+                                              NodeContext& ctx,
+                                              const NodeRegistry& registry = NodeRegistry::builtin());
+
+  std::string_view name() const override { return name_; }
+  bool passthrough() const override { return passthrough_; }
+  FrameResult run(const I420View& in) noexcept override;
+  void write(const I420View& out) noexcept override;
+  void takeText(std::vector<std::string>& out) noexcept override;
+
+  // The converted workflows (what get_nodes describes and update_prompts replaces).
+  const nlohmann::json& prompts() const { return prompts_; }
+  size_t graphCount() const { return graphs_.size(); }
+  bool givesText() const;
+  bool givesVideo() const;
+  nlohmann::json nodeTimings() const;
+
+ private:
+  std::string name_;
+  nlohmann::json prompts_ = nlohmann::json::array();
+  std::vector<std::unique_ptr<CompiledGraph>> graphs_;
+  bool passthrough_ = false;
+  // Worker-thread state, reused frame after frame.
+  cv::Mat rgbIn_, rgbOut_;
+  std::vector<std::string> text_;
+};
+
+// The names every server knows without a workspace file: passthrough and invert.
+std::optional<nlohmann::json> builtinWorkflow(std::string_view name);
+
+}  // namespace cs
