@@ -99,6 +99,36 @@ void registerWhipWhepRoutes(httplib::Server& server, StreamRegistry& registry,
       writeError(res, 405, "trickle ICE and ICE restart are not supported");
     });
   }
+  // The original's POST /prompt, addressed to one stream (?streamId=, default "default").
+  server.Post("(?:/live)?/prompt", [&registry](const httplib::Request& req, httplib::Response& res) {
+    try {
+      nlohmann::json body;
+      try {
+        body = nlohmann::json::parse(req.body);
+      } catch (const nlohmann::json::exception& e) {
+        throw ControlError(ErrorKind::BadRequest, std::string("invalid JSON: ") + e.what());
+      }
+      // {"prompts": …} as the data channel sends, or the workflow(s) themselves as the original.
+      const auto& prompts = body.is_object() && body.contains("prompts") ? body["prompts"] : body;
+      registry.applyPrompts(streamIdOf(req), prompts);
+      res.set_content(nlohmann::json{{"success", true}, {"stream_id", streamIdOf(req)}}.dump(),
+                      "application/json");
+    } catch (const ControlError& e) {
+      writeError(res, e.kind(), e.what());
+    } catch (const WorkflowError& e) {
+      writeError(res, e);
+    }
+  });
+  server.Get("(?:/live)?/streams/stats", [&registry](const httplib::Request&, httplib::Response& res) {
+    res.set_content(registry.streamsStats().dump(), "application/json");
+  });
+  server.Get(R"((?:/live)?/stream/([^/]{1,128})/stats)",
+             [&registry](const httplib::Request& req, httplib::Response& res) {
+               auto stream = registry.findStream(req.matches[1]);
+               // The original answers {"error": "Stream not found"}; we keep the body and say 404.
+               if (!stream) return writeError(res, 404, "Stream not found");
+               res.set_content(stream->statsJson().dump(), "application/json");
+             });
   server.Get("(?:/live)?/whip-stats", [&registry](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry.whipStats().dump(), "application/json");
   });

@@ -54,6 +54,7 @@ PeerConnection::PeerConnection(const std::string& name, const MediaNetwork& net,
   gst_bus_set_sync_handler(bus.get(), onBusMessage, this, nullptr);
   g_signal_connect(webrtc_, "notify::connection-state", G_CALLBACK(onConnectionState), this);
   g_signal_connect(webrtc_, "notify::ice-gathering-state", G_CALLBACK(onGatheringState), this);
+  g_signal_connect(webrtc_, "on-data-channel", G_CALLBACK(onNewDataChannel), this);
   g_signal_connect(pipeline_.get(), "deep-element-added", G_CALLBACK(onDeepElementAdded), this);
 }
 
@@ -161,6 +162,11 @@ void PeerConnection::onGatheringState(GstElement* webrtc, GParamSpec*, gpointer 
   std::lock_guard lock(self->gatherMu_);
   self->gatherComplete_ = true;
   self->gatherCv_.notify_all();
+}
+
+void PeerConnection::onNewDataChannel(GstElement*, GstWebRTCDataChannel* ch, gpointer data) {
+  auto* self = static_cast<PeerConnection*>(data);
+  if (self->dataChannelCb_) self->dataChannelCb_(ch);
 }
 
 void PeerConnection::onDeepElementAdded(GstBin*, GstBin*, GstElement* element, gpointer data) {

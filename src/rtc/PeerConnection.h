@@ -21,6 +21,8 @@ class PeerConnection {
   // Called on a webrtcbin thread: post to the main loop, never block or tear down from here.
   using StateCallback = std::function<void(GstWebRTCPeerConnectionState)>;
   using ErrorCallback = std::function<void(const std::string&)>;
+  // A data channel the client opened; called on a webrtcbin thread.
+  using DataChannelCallback = std::function<void(GstWebRTCDataChannel*)>;
 
   // baseTime: every pipeline of a stream shares the system clock and this base time, so running
   // times (and hence RTP/RTCP timestamps) of audio and video agree across pipelines.
@@ -33,6 +35,7 @@ class PeerConnection {
   GstElement* webrtcbin() const { return webrtc_; }
   void onStateChange(StateCallback cb) { stateCb_ = std::move(cb); }
   void onError(ErrorCallback cb) { errorCb_ = std::move(cb); }
+  void onDataChannel(DataChannelCallback cb) { dataChannelCb_ = std::move(cb); }
 
   void play();
   // set-remote-description(offer) → create-answer → set-local-description → wait for ICE
@@ -52,6 +55,7 @@ class PeerConnection {
  private:
   static void onConnectionState(GstElement*, GParamSpec*, gpointer self);
   static void onGatheringState(GstElement*, GParamSpec*, gpointer self);
+  static void onNewDataChannel(GstElement*, GstWebRTCDataChannel*, gpointer self);
   static void onDeepElementAdded(GstBin*, GstBin*, GstElement*, gpointer self);
   static GstPadProbeReturn onTransportData(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
@@ -63,6 +67,7 @@ class PeerConnection {
   GstElement* webrtc_ = nullptr;  // owned by pipeline_
   StateCallback stateCb_;
   ErrorCallback errorCb_;
+  DataChannelCallback dataChannelCb_;
   std::atomic<int> state_{GST_WEBRTC_PEER_CONNECTION_STATE_NEW};
   std::atomic<int64_t> lastRxNs_;
   std::mutex gatherMu_;

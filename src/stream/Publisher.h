@@ -1,6 +1,8 @@
 #pragma once
+#include <memory>
 #include <string>
 
+#include "stream/ControlChannel.h"
 #include "rtc/IngestPeer.h"
 
 namespace cs {
@@ -11,6 +13,8 @@ struct Publisher {
   std::string streamId;
   std::string workflow;
   double createdAt = 0;  // seconds since the Unix epoch
+  // The original's data channels; declared before the peer so the peer is destroyed first.
+  std::shared_ptr<ControlChannel> control;
   std::unique_ptr<IngestPeer> peer;
 };
 

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "workflow/Warmup.h"
+
 namespace cs {
 
 Stream::Stream(std::string id, unsigned videoBitrate, MainLoop& loop)
@@ -14,7 +16,8 @@ Stream::Stream(std::string id, unsigned videoBitrate, MainLoop& loop)
   for (auto& f : videoFanout_) f.store(std::make_shared<const ViewerList>());
   audioFanout_.store(std::make_shared<const ViewerList>());
   pipeline_ = std::make_unique<StreamPipeline>(
-      id_, [this](GstBuffer* b, const GstVideoInfo& i) { onProcessedFrame(b, i); });
+      id_, [this](GstBuffer* b, const GstVideoInfo& i) { onProcessedFrame(b, i); },
+      [this](std::vector<std::string>& t) { onText(t); });
 }
 
 Stream::~Stream() { shutdown(); }
@@ -122,7 +125,75 @@ void Stream::requestKeyframe(VideoCodec codec) noexcept {
   if (auto enc = encoders_[static_cast<int>(codec)].load()) enc->requestKeyframe();
 }
 
+void Stream::applyWorkflow(std::shared_ptr<GraphWorkflow> wf) {
+  std::lock_guard lock(workflowMu_);
+  SamplePtr last = pipeline_->lastInput();
+  GstVideoInfo info;
+  GstVideoFrame frame;
+  bool mapped = false;
+  if (last && gst_video_info_from_caps(&info, gst_sample_get_caps(last.get())))
+    mapped = gst_video_frame_map(&frame, &info, gst_sample_get_buffer(last.get()), GST_MAP_READ);
+  if (mapped) {
+    I420View v;
+    v.width = GST_VIDEO_FRAME_WIDTH(&frame);
+    v.height = GST_VIDEO_FRAME_HEIGHT(&frame);
+    for (int p = 0; p < 3; ++p) {
+      v.planes[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
+      v.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
+    }
+    warmUp(*wf, &v, v.width, v.height);
+    gst_video_frame_unmap(&frame);
+  } else {
+    warmUp(*wf, nullptr, targetWidth_.load(), targetHeight_.load());
+  }
+  pipeline_->setWorkflow(std::move(wf));
+}
+
+std::shared_ptr<GraphWorkflow> Stream::workflow() const {
+  return std::dynamic_pointer_cast<GraphWorkflow>(pipeline_->workflow());
+}
+
+void Stream::setTargetSize(int width, int height) {
+  targetWidth_.store(width);
+  targetHeight_.store(height);
+}
+
+nlohmann::json Stream::statsJson() const {
+  nlohmann::json j = fps_.toJson();
+  j["stream_id"] = id_;
+  j["frames_processed"] = pipeline_->framesProcessed();
+  j["frames_dropped"] = pipeline_->framesDropped();
+  j["frames_failed"] = pipeline_->framesFailed();
+  j["paused"] = pipeline_->paused();
+  j["viewers"] = viewerCount();
+  const auto lat = latency_.summary();
+  j["server_latency_ms"] = {{"p50", lat.p50Ms}, {"p95", lat.p95Ms}, {"samples", lat.samples}};
+  uint64_t encoderDrops = 0;
+  for (const auto& slot : encoders_)
+    if (auto enc = slot.load()) encoderDrops += enc->framesDropped();
+  j["encoder_frames_dropped"] = encoderDrops;
+  if (auto wf = workflow()) {
+    j["workflow"] = std::string(wf->name());
+    j["nodes"] = wf->nodeTimings();
+  }
+  return j;
+}
+
+void Stream::addTextSink(std::weak_ptr<TextSink> sink) {
+  std::lock_guard lock(textMu_);
+  std::erase_if(textSinks_, [](const auto& w) { return w.expired(); });
+  textSinks_.push_back(std::move(sink));
+}
+
+void Stream::onText(std::vector<std::string>& texts) noexcept {
+  std::lock_guard lock(textMu_);
+  for (const auto& w : textSinks_)
+    if (auto sink = w.lock())
+      for (const auto& t : texts) sink->sendText(t);
+}
+
 void Stream::onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept {
+  fps_.frame();
   for (auto& slot : encoders_)
     if (auto enc = slot.load()) enc->push(gst_buffer_ref(buf), info);
   gst_buffer_unref(buf);

@@ -7,12 +7,15 @@
 #include <mutex>
 #include <vector>
 
+#include "media/FpsMeter.h"
 #include "media/LatencyTracker.h"
 #include "media/VideoEncoder.h"
 #include "stream/Publisher.h"
 #include "stream/StreamPipeline.h"
+#include "stream/TextSink.h"
 #include "stream/Viewer.h"
 #include "util/MainLoop.h"
+#include "workflow/GraphWorkflow.h"
 
 namespace cs {
 
@@ -26,6 +29,18 @@ class Stream : public std::enable_shared_from_this<Stream> {
   GstClockTime baseTime() const { return baseTime_; }
   StreamPipeline& pipeline() { return *pipeline_; }
   LatencyTracker::Summary latency() const { return latency_.summary(); }
+
+  // Warms wf up (on the calling control-plane thread) and then swaps it in; the running workflow
+  // serves viewers until the swap. Concurrent updates of one stream are serialised.
+  void applyWorkflow(std::shared_ptr<GraphWorkflow> wf);
+  std::shared_ptr<GraphWorkflow> workflow() const;
+  // The size the original's update_resolution sets: what warm-up uses before any frame arrived.
+  void setTargetSize(int width, int height);
+  void sampleFps(double unixTime) { fps_.sample(unixTime); }
+  // Sessions whose "data" channel receives the workflow's text outputs.
+  void addTextSink(std::weak_ptr<TextSink> sink);
+  // The original's /streams/stats entry plus drops, failures and per-node timings.
+  nlohmann::json statsJson() const;
 
   // The publisher slot: reserved while a WHIP POST negotiates, so two racing POSTs get one 409.
   bool reservePublisher();
@@ -56,6 +71,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
  private:
   using ViewerList = std::vector<std::shared_ptr<Viewer>>;
   void onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept;
+  void onText(std::vector<std::string>& texts) noexcept;
   void onEncoded(VideoCodec codec, GstSample* s) noexcept;
   void publishSnapshotsLocked();
 
@@ -75,6 +91,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::atomic<std::shared_ptr<const ViewerList>> audioFanout_;
   std::array<std::atomic<std::shared_ptr<VideoEncoder>>, kVideoCodecCount> encoders_;
   LatencyTracker latency_;
+  FpsMeter fps_;
+  std::mutex workflowMu_;  // serialises applyWorkflow
+  std::mutex textMu_;
+  std::vector<std::weak_ptr<TextSink>> textSinks_;
+  std::atomic<int> targetWidth_{512}, targetHeight_{512};
   std::unique_ptr<StreamPipeline> pipeline_;
 };
 

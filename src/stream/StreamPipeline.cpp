@@ -41,7 +41,16 @@ StreamPipeline::~StreamPipeline() {
 }
 
 void StreamPipeline::run() {
-  while (SamplePtr sample = mailbox_.take()) processOne(sample.get());
+  while (SamplePtr sample = mailbox_.take()) {
+    processOne(sample.get());
+    std::lock_guard lock(lastMu_);
+    last_ = std::move(sample);  // the previous one is released here, off the media hot path
+  }
+}
+
+SamplePtr StreamPipeline::lastInput() const {
+  std::lock_guard lock(lastMu_);
+  return last_ ? SamplePtr(gst_sample_ref(last_.get())) : nullptr;
 }
 
 bool StreamPipeline::configureOutput(int width, int height) noexcept {
@@ -103,7 +112,7 @@ void StreamPipeline::processOne(GstSample* sample) noexcept {
           : GST_BUFFER_PTS(in);
 
   const std::shared_ptr<FrameWorkflow> wf = workflow_.load();
-  if (!wf || wf->passthrough()) return forward(in, rt);
+  if (!wf || wf->passthrough() || paused()) return forward(in, rt);
 
   GstVideoFrame src;
   if (!gst_video_frame_map(&src, &inInfo_, in, GST_MAP_READ)) return;

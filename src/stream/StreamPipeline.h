@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <thread>
 
@@ -28,6 +29,11 @@ class StreamPipeline {
   // From the decoder's streaming thread; never blocks on processing.
   void submit(GstSample* sample) noexcept { mailbox_.put(sample); }
   void setWorkflow(std::shared_ptr<FrameWorkflow> wf) { workflow_.store(std::move(wf)); }
+  // Paused: frames go to viewers unprocessed (the original's pause_prompts).
+  void setPaused(bool paused) { paused_.store(paused, std::memory_order_relaxed); }
+  bool paused() const { return paused_.load(std::memory_order_relaxed); }
+  // The last frame the worker took, for warming up a new workflow on real content.
+  SamplePtr lastInput() const;
   std::shared_ptr<FrameWorkflow> workflow() const { return workflow_.load(); }
 
   uint64_t framesProcessed() const { return processed_.load(std::memory_order_relaxed); }
@@ -57,6 +63,9 @@ class StreamPipeline {
   GstVideoInfo outInfo_{};
   GstBufferPool* pool_ = nullptr;
   std::vector<std::string> texts_;
+  std::atomic<bool> paused_{false};
+  mutable std::mutex lastMu_;
+  SamplePtr last_;
   std::atomic<uint64_t> processed_{0}, failed_{0}, lastProcessUs_{0};
   std::atomic<int> width_{0}, height_{0};
   std::thread worker_;

@@ -66,7 +66,7 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
   const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
   NodeContext ctx;
-  std::shared_ptr<FrameWorkflow> workflow = GraphWorkflow::build(wfName, workflows_.load(wfName), ctx);
+  std::shared_ptr<GraphWorkflow> workflow = GraphWorkflow::build(wfName, workflows_.load(wfName), ctx);
 
   std::shared_ptr<Stream> stream;
   {
@@ -85,6 +85,13 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
 
   auto pub = std::make_shared<Publisher>();
   pub->id = newRandomId();
+  try {
+    stream->applyWorkflow(std::move(workflow));
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    stream->releasePublisher();
+    throw;
+  }
   pub->streamId = streamId;
   pub->workflow = wfName;
   pub->createdAt = unixNow();
@@ -95,6 +102,9 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
         "whip-" + pub->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
         IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
                           [s](GstSample* x) { s->onIngestAudio(x); }});
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true);
+    pub->peer->connection().onDataChannel(
+        [ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     const std::string id = pub->id;
     auto alive = std::weak_ptr<bool>(alive_);
     pub->peer->connection().onStateChange([this, id, alive](GstWebRTCPeerConnectionState st) {
@@ -118,7 +128,6 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
     if (!retired.empty()) loop_.invokeSync([&] { for (auto& r : retired) r->shutdown(); });
     throw;
   }
-  stream->pipeline().setWorkflow(std::move(workflow));
   {
     std::lock_guard lock(mu_);
     publishers_[pub->id] = pub;
@@ -163,6 +172,9 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
         "whep-" + viewer->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
         [s, codec] { s->requestKeyframe(codec); });
     EgressPeer* peer = viewer->peer.get();
+    viewer->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/false);
+    peer->connection().onDataChannel(
+        [ctl = viewer->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     const std::string id = viewer->id;
     auto alive = std::weak_ptr<bool>(alive_);
     peer->connection().onStateChange([this, id, alive, peer](GstWebRTCPeerConnectionState st) {
@@ -256,7 +268,39 @@ bool StreamRegistry::removeViewer(const std::string& id, const char* reason) {
   return true;
 }
 
+void StreamRegistry::applyPrompts(const std::string& streamId, const nlohmann::json& prompts) {
+  auto stream = findStream(streamId);
+  if (!stream || !stream->hasLivePublisher())
+    throw ControlError(ErrorKind::NotFound, "stream '" + streamId + "' has no publisher");
+  NodeContext ctx;
+  auto wf = GraphWorkflow::build("prompt", prompts, ctx);
+  stream->applyWorkflow(std::move(wf));
+  spdlog::info("stream {}: workflow updated", streamId);
+}
+
+std::shared_ptr<Stream> StreamRegistry::findStream(const std::string& streamId) const {
+  std::lock_guard lock(mu_);
+  auto it = streams_.find(streamId);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+nlohmann::json StreamRegistry::streamsStats() const {
+  std::vector<std::shared_ptr<Stream>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [_, s] : streams_) all.push_back(s);
+  }
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& s : all) out[s->id()] = s->statsJson();
+  return out;
+}
+
 void StreamRegistry::sweep() {
+  {
+    const double now = unixNow();
+    std::lock_guard lock(mu_);
+    for (const auto& [_, s] : streams_) s->sampleFps(now);
+  }
   const auto cutoff = std::chrono::steady_clock::now() - settings_.silenceTimeout;
   std::vector<std::string> silentPublishers, silentViewers;
   {

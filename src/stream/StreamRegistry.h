@@ -9,6 +9,7 @@
 
 #include "rtc/MediaNetwork.h"
 #include "stream/Stream.h"
+#include "util/TaskQueue.h"
 #include "workflow/WorkflowLibrary.h"
 #include "util/MainLoop.h"
 
@@ -40,6 +41,12 @@ class StreamRegistry {
   void unpublish(const std::string& id);
   void unsubscribe(const std::string& id);
 
+  // The original's POST /prompt, for one stream: validate, warm up, swap. Throws ControlError
+  // (NotFound: no such stream) or WorkflowError (the workflow is refused; the old one runs on).
+  void applyPrompts(const std::string& streamId, const nlohmann::json& prompts);
+  std::shared_ptr<Stream> findStream(const std::string& streamId) const;
+  nlohmann::json streamsStats() const;
+
   nlohmann::json whipStats() const;
   nlohmann::json whepStats() const;
 
@@ -57,6 +64,7 @@ class StreamRegistry {
   const RegistrySettings settings_;
   MainLoop& loop_;
   WorkflowLibrary workflows_;
+  TaskQueue controlTasks_{"cs:control"};
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;
   std::map<std::string, std::shared_ptr<Publisher>> publishers_;

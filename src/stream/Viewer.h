@@ -1,6 +1,8 @@
 #pragma once
+#include <memory>
 #include <string>
 
+#include "stream/ControlChannel.h"
 #include "rtc/EgressPeer.h"
 
 namespace cs {
@@ -10,6 +12,8 @@ struct Viewer {
   std::string id;
   std::string streamId;
   double createdAt = 0;  // seconds since the Unix epoch
+  // The original's data channels; declared before the peer so the peer is destroyed first.
+  std::shared_ptr<ControlChannel> control;
   std::unique_ptr<EgressPeer> peer;
 };
 

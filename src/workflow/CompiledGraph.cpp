@@ -123,14 +123,50 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
                         "Cannot execute because these node types are not supported: " + names,
                         "Node ID " + ids, unknown);
 
-  // 2. Inputs of every node: presence, literal types and ranges, links.
+  // 2. Order the nodes the outputs need; a cycle is an error on every node in it.
   std::map<std::string, NodeErrors> errors;
   auto fail = [&](const std::string& id, const std::string& t, NodeErrorItem e) {
     auto& ne = errors[id];
     ne.classType = t;
     ne.errors.push_back(std::move(e));
   };
+  std::vector<std::string> order;
+  std::map<std::string, int> mark;  // 0 new, 1 on stack, 2 done
+  std::function<void(const std::string&, std::vector<std::string>&)> visit =
+      [&](const std::string& id, std::vector<std::string>& stack) {
+        if (mark[id] == 2) return;
+        if (mark[id] == 1) {
+          bool in = false;
+          for (const auto& s : stack) {
+            if (s == id) in = true;
+            if (in)
+              fail(s, prompt[s]["class_type"],
+                   {"dependency_cycle", "Dependency cycle detected", "node " + s + " depends on itself", ""});
+          }
+          return;
+        }
+        mark[id] = 1;
+        stack.push_back(id);
+        const auto inputs = prompt[id].value("inputs", nlohmann::json::object());
+        for (const auto& [name, raw] : inputs.items())
+          if (isLink(raw) && prompt.contains(linkId(raw))) visit(linkId(raw), stack);
+        stack.pop_back();
+        mark[id] = 2;
+        order.push_back(id);
+      };
+  bool anyOutput = false;
   for (const auto& [id, node] : prompt.items()) {
+    if (!registry.find(node["class_type"])->spec.outputNode) continue;
+    anyOutput = true;
+    std::vector<std::string> stack;
+    visit(id, stack);
+  }
+  if (!anyOutput) throw WorkflowError("prompt_no_outputs", "Prompt has no outputs");
+
+  // 3. Inputs of the nodes the outputs need (as ComfyUI, an unused node is not validated):
+  //    presence, literal types and ranges, links.
+  for (const auto& id : order) {
+    const auto& node = prompt[id];
     const std::string t = node["class_type"];
     const NodeSpec& spec = registry.find(t)->spec;
     const auto inputs = node.value("inputs", nlohmann::json::object());
@@ -169,40 +205,6 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
       if (auto e = literalValue(in, raw, v)) fail(id, t, *e);
     }
   }
-
-  // 3. Order the nodes the outputs need; a cycle is an error on every node in it.
-  std::vector<std::string> order;
-  std::map<std::string, int> mark;  // 0 new, 1 on stack, 2 done
-  std::function<void(const std::string&, std::vector<std::string>&)> visit =
-      [&](const std::string& id, std::vector<std::string>& stack) {
-        if (mark[id] == 2) return;
-        if (mark[id] == 1) {
-          bool in = false;
-          for (const auto& s : stack) {
-            if (s == id) in = true;
-            if (in)
-              fail(s, prompt[s]["class_type"],
-                   {"dependency_cycle", "Dependency cycle detected", "node " + s + " depends on itself", ""});
-          }
-          return;
-        }
-        mark[id] = 1;
-        stack.push_back(id);
-        const auto inputs = prompt[id].value("inputs", nlohmann::json::object());
-        for (const auto& [name, raw] : inputs.items())
-          if (isLink(raw) && prompt.contains(linkId(raw))) visit(linkId(raw), stack);
-        stack.pop_back();
-        mark[id] = 2;
-        order.push_back(id);
-      };
-  bool anyOutput = false;
-  for (const auto& [id, node] : prompt.items()) {
-    if (!registry.find(node["class_type"])->spec.outputNode) continue;
-    anyOutput = true;
-    std::vector<std::string> stack;
-    visit(id, stack);
-  }
-  if (!anyOutput) throw WorkflowError("prompt_no_outputs", "Prompt has no outputs");
 
   auto summarize = [](const std::map<std::string, NodeErrors>& errs) {
     std::string s;
