@@ -99,6 +99,42 @@ void registerWhipWhepRoutes(httplib::Server& server, StreamRegistry& registry,
       writeError(res, 405, "trickle ICE and ICE restart are not supported");
     });
   }
+  // The original's POST /offer: {"offer": {"sdp", "type"}, "prompts"?, "resolution"?}.
+  server.Post("(?:/live)?/offer", [&registry](const httplib::Request& req, httplib::Response& res) {
+    try {
+      nlohmann::json body;
+      try {
+        body = nlohmann::json::parse(req.body);
+      } catch (const nlohmann::json::exception& e) {
+        throw ControlError(ErrorKind::BadRequest, std::string("invalid JSON: ") + e.what());
+      }
+      if (!body.is_object() || !body.contains("offer") || !body["offer"].is_object() ||
+          !body["offer"].contains("sdp") || !body["offer"]["sdp"].is_string())
+        throw ControlError(ErrorKind::BadRequest, "expected {\"offer\": {\"sdp\": ..., \"type\": \"offer\"}}");
+      if (body["offer"].value("type", "offer") != "offer")
+        throw ControlError(ErrorKind::BadRequest, "offer.type must be \"offer\"");
+      int width = 512, height = 512;
+      if (body.contains("resolution") && !body["resolution"].is_null()) {
+        const auto& r = body["resolution"];
+        if (!r.is_object() || !r.value("width", nlohmann::json()).is_number_integer() ||
+            !r.value("height", nlohmann::json()).is_number_integer())
+          throw ControlError(ErrorKind::BadRequest, "resolution must be {\"width\": int, \"height\": int}");
+        width = r["width"];
+        height = r["height"];
+        if (width < 16 || height < 16 || width > 4096 || height > 4096)
+          throw ControlError(ErrorKind::BadRequest, "resolution must be within 16-4096");
+      }
+      const nlohmann::json prompts = body.value("prompts", nlohmann::json());
+      const auto created = registry.offer(body["offer"]["sdp"], prompts, width, height);
+      res.set_content(nlohmann::json{{"sdp", created.answer}, {"type", "answer"}}.dump(),
+                      "application/json");
+    } catch (const ControlError& e) {
+      spdlog::info("OFFER: rejected: {} ({})", e.what(), statusFor(e.kind()));
+      writeError(res, e.kind(), e.what());
+    } catch (const WorkflowError& e) {
+      writeError(res, e);
+    }
+  });
   // The original's POST /prompt, addressed to one stream (?streamId=, default "default").
   server.Post("(?:/live)?/prompt", [&registry](const httplib::Request& req, httplib::Response& res) {
     try {

@@ -24,7 +24,19 @@ guint randomSsrc() {
 
 EgressPeer::EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
                        const SdpOffer& offer, KeyframeRequest onKeyframeRequest)
-    : pc_(name, net, baseTime), onKeyframeRequest_(std::move(onKeyframeRequest)) {
+    : pc_(std::make_shared<PeerConnection>(name, net, baseTime)),
+      onKeyframeRequest_(std::move(onKeyframeRequest)) {
+  addBranches(offer);
+}
+
+EgressPeer::EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
+                       KeyframeRequest onKeyframeRequest,
+                       GstWebRTCRTPTransceiverDirection direction)
+    : pc_(std::move(pc)), onKeyframeRequest_(std::move(onKeyframeRequest)), direction_(direction) {
+  addBranches(offer);
+}
+
+void EgressPeer::addBranches(const SdpOffer& offer) {
   for (const auto& m : offer.media()) {
     if (m.kind == MediaChoice::Kind::Video) {
       videoCodec_ = m.videoCodec;
@@ -55,7 +67,7 @@ EgressPeer::EgressPeer(const std::string& name, const MediaNetwork& net, GstCloc
 
 GstElement* EgressPeer::addBranch(const MediaChoice& m, const char* payloaderName,
                                   GstCaps* rtpCaps) {
-  GstElement* pipeline = pc_.pipeline();
+  GstElement* pipeline = pc_->pipeline();
   GstElement* src = gst_element_factory_make("appsrc", nullptr);
   GstElement* pay = gst_element_factory_make(payloaderName, nullptr);
   GstElement* filter = gst_element_factory_make("capsfilter", nullptr);
@@ -92,8 +104,8 @@ GstElement* EgressPeer::addBranch(const MediaChoice& m, const char* payloaderNam
   // Findings P2: request the sink pad with caps (this creates the transceiver), then make it
   // sendonly with codec preferences; create-answer then matches it to the offer's m-line.
   GstPadTemplate* templ =
-      gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(pc_.webrtcbin()), "sink_%u");
-  GstPtr<GstPad> sinkPad(gst_element_request_pad(pc_.webrtcbin(), templ, nullptr, caps.get()));
+      gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(pc_->webrtcbin()), "sink_%u");
+  GstPtr<GstPad> sinkPad(gst_element_request_pad(pc_->webrtcbin(), templ, nullptr, caps.get()));
   if (!sinkPad) throw ControlError(ErrorKind::Internal, "webrtcbin refused a sink pad");
   GstPtr<GstPad> filterSrc(gst_element_get_static_pad(filter, "src"));
   if (gst_pad_link(filterSrc.get(), sinkPad.get()) != GST_PAD_LINK_OK)
@@ -101,16 +113,15 @@ GstElement* EgressPeer::addBranch(const MediaChoice& m, const char* payloaderNam
   GstWebRTCRTPTransceiver* t = nullptr;
   g_object_get(sinkPad.get(), "transceiver", &t, nullptr);
   if (!t) throw ControlError(ErrorKind::Internal, "webrtcbin pad has no transceiver");
-  g_object_set(t, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "codec-preferences",
-               caps.get(), nullptr);
+  g_object_set(t, "direction", direction_, "codec-preferences", caps.get(), nullptr);
   if (m.kind == MediaChoice::Kind::Video) g_object_set(t, "do-nack", TRUE, nullptr);
   gst_object_unref(t);
   return src;
 }
 
 std::string EgressPeer::negotiate(const SdpOffer& offer, const std::string& publicIp) {
-  pc_.play();
-  const std::string answer = pc_.answer(offer.messageForWebrtc(), kNegotiationTimeout);
+  pc_->play();
+  const std::string answer = pc_->answer(offer.messageForWebrtc(), kNegotiationTimeout);
   return fixAnswer(answer, {offer.profileLevelIds(), publicIp});
 }
 

@@ -6,6 +6,7 @@
 #include <gst/app/gstappsrc.h>
 
 #include <atomic>
+#include <memory>
 #include <functional>
 #include <optional>
 
@@ -21,6 +22,11 @@ class EgressPeer {
 
   EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
              const SdpOffer& offer, KeyframeRequest onKeyframeRequest);
+  // sendrecv on a shared connection (the original's /offer): the same transceivers also receive,
+  // for an IngestPeer on the same connection.
+  EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
+             KeyframeRequest onKeyframeRequest, GstWebRTCRTPTransceiverDirection direction);
+  std::shared_ptr<PeerConnection> sharedConnection() const { return pc_; }
 
   std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
 
@@ -31,18 +37,20 @@ class EgressPeer {
   void pushVideo(GstSample* sample) noexcept;
   void pushAudio(GstSample* sample) noexcept;
 
-  PeerConnection& connection() { return pc_; }
+  PeerConnection& connection() { return *pc_; }
   std::optional<VideoCodec> videoCodec() const { return videoCodec_; }
   bool hasAudio() const { return audioSrc_ != nullptr; }
   uint64_t framesSent() const { return framesSent_.load(std::memory_order_relaxed); }
   uint64_t framesDropped() const { return framesDropped_.load(std::memory_order_relaxed); }
 
  private:
+  void addBranches(const SdpOffer& offer);
   GstElement* addBranch(const MediaChoice& m, const char* payloader, GstCaps* rtpCaps);
   static GstPadProbeReturn onUpstreamEvent(GstPad*, GstPadProbeInfo*, gpointer self);
 
-  PeerConnection pc_;
+  std::shared_ptr<PeerConnection> pc_;
   KeyframeRequest onKeyframeRequest_;
+  GstWebRTCRTPTransceiverDirection direction_ = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
   std::optional<VideoCodec> videoCodec_;
   GstAppSrc* videoSrc_ = nullptr;  // owned by the pipeline
   GstAppSrc* audioSrc_ = nullptr;

@@ -28,14 +28,25 @@ constexpr const char* kOpusBranch =
 
 }  // namespace
 
+IngestPeer::IngestPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer, Sinks sinks)
+    : pc_(std::move(pc)), sinks_(std::move(sinks)) {
+  for (const auto& m : offer.media()) {
+    if (m.kind == MediaChoice::Kind::Video)
+      videoCodec_ = m.videoCodec;
+    else
+      hasAudio_ = true;
+  }
+  g_signal_connect(pc_->webrtcbin(), "pad-added", G_CALLBACK(onPadAdded), this);
+}
+
 IngestPeer::IngestPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
                        const SdpOffer& offer, Sinks sinks)
-    : pc_(name, net, baseTime), sinks_(std::move(sinks)) {
+    : pc_(std::make_shared<PeerConnection>(name, net, baseTime)), sinks_(std::move(sinks)) {
   // Without our own recvonly transceivers, webrtcbin copies the offer's sendonly and the answer
   // intersects to inactive (findings P1). One per m-line, in m-line order.
   for (const auto& m : offer.media()) {
     GstWebRTCRTPTransceiver* t = nullptr;
-    g_signal_emit_by_name(pc_.webrtcbin(), "add-transceiver",
+    g_signal_emit_by_name(pc_->webrtcbin(), "add-transceiver",
                           GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, m.caps.get(), &t);
     if (!t) throw ControlError(ErrorKind::Internal, "cannot add a transceiver");
     if (m.kind == MediaChoice::Kind::Video) {
@@ -46,12 +57,12 @@ IngestPeer::IngestPeer(const std::string& name, const MediaNetwork& net, GstCloc
     }
     gst_object_unref(t);
   }
-  g_signal_connect(pc_.webrtcbin(), "pad-added", G_CALLBACK(onPadAdded), this);
+  g_signal_connect(pc_->webrtcbin(), "pad-added", G_CALLBACK(onPadAdded), this);
 }
 
 std::string IngestPeer::negotiate(const SdpOffer& offer, const std::string& publicIp) {
-  pc_.play();
-  const std::string answer = pc_.answer(offer.messageForWebrtc(), kNegotiationTimeout);
+  pc_->play();
+  const std::string answer = pc_->answer(offer.messageForWebrtc(), kNegotiationTimeout);
   return fixAnswer(answer, {offer.profileLevelIds(), publicIp});
 }
 
@@ -93,7 +104,7 @@ void IngestPeer::linkDecoder(GstPad* pad) {
   gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cbs, this, nullptr);
   gst_object_unref(sink);
 
-  gst_bin_add(GST_BIN(pc_.pipeline()), bin);
+  gst_bin_add(GST_BIN(pc_->pipeline()), bin);
   gst_element_sync_state_with_parent(bin);
   GstPtr<GstPad> sinkPad(gst_element_get_static_pad(bin, "sink"));
   if (gst_pad_link(pad, sinkPad.get()) != GST_PAD_LINK_OK)

@@ -4,6 +4,7 @@
 #include <gst/app/gstappsink.h>
 
 #include <atomic>
+#include <memory>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -24,11 +25,14 @@ class IngestPeer {
 
   IngestPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
              const SdpOffer& offer, Sinks sinks);
+  // On a connection that also sends (the original's sendrecv /offer): the EgressPeer sharing it
+  // has created the transceivers, so none are added here.
+  IngestPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer, Sinks sinks);
 
   // Returns the SDP answer; throws ControlError.
   std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
 
-  PeerConnection& connection() { return pc_; }
+  PeerConnection& connection() { return *pc_; }
   std::optional<VideoCodec> videoCodec() const { return videoCodec_; }
   bool hasAudio() const { return hasAudio_; }
   uint64_t framesDecoded() const { return framesDecoded_.load(std::memory_order_relaxed); }
@@ -39,7 +43,7 @@ class IngestPeer {
   static GstFlowReturn onAudioSample(GstAppSink*, gpointer self);
   void linkDecoder(GstPad* pad);
 
-  PeerConnection pc_;
+  std::shared_ptr<PeerConnection> pc_;
   Sinks sinks_;
   std::optional<VideoCodec> videoCodec_;
   bool hasAudio_ = false;

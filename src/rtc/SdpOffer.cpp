@@ -180,7 +180,9 @@ SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
   if (gst_sdp_message_medias_len(raw) == 0) bad("malformed SDP offer: no m= line");
   if (!gst_sdp_message_get_origin(raw)->sess_id) bad("malformed SDP offer: no o= line");
 
-  const char* wanted = role == OfferRole::Publisher ? "sendonly" : "recvonly";
+  const char* wanted = role == OfferRole::Publisher ? "sendonly"
+                       : role == OfferRole::Viewer  ? "recvonly"
+                                                    : "sendrecv";
   bool haveVideo = false, haveAudio = false;
   for (guint i = 0; i < gst_sdp_message_medias_len(raw); ++i) {
     const GstSDPMedia* m = gst_sdp_message_get_media(raw, i);
@@ -203,8 +205,11 @@ SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
     const std::string dir = direction(raw, m);
     // RFC 9725 §4.2 / WHEP §4.3.5: publishers send (sendonly, or sendrecv), viewers receive.
     if (dir != wanted && dir != "sendrecv")
-      unusable("m-line " + std::to_string(i) + " is " + dir + "; a " +
-               (role == OfferRole::Publisher ? "WHIP" : "WHEP") + " offer must be " + wanted);
+      unusable("m-line " + std::to_string(i) + " is " + dir + "; " +
+               (role == OfferRole::Publisher ? "a WHIP"
+                : role == OfferRole::Viewer  ? "a WHEP"
+                                             : "an /offer") +
+               " offer must be " + wanted);
     std::optional<MediaChoice> choice;
     if (kind == "video") {
       // RFC 9725 §4.4.2: at most one audio and one video track.

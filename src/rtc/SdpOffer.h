@@ -12,7 +12,8 @@
 
 namespace cs {
 
-enum class OfferRole { Publisher, Viewer };  // WHIP offers send media, WHEP offers receive it
+// WHIP offers send media, WHEP offers receive it, the original's /offer does both at once.
+enum class OfferRole { Publisher, Viewer, Duplex };
 
 struct MediaChoice {
   enum class Kind { Audio, Video } kind;

@@ -5,6 +5,7 @@
 #include "util/ControlError.h"
 #include "util/RandomId.h"
 #include "workflow/GraphWorkflow.h"
+#include "workflow/Prompt.h"
 
 namespace cs {
 namespace {
@@ -212,6 +213,92 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
   return {viewer->id, answer};
 }
 
+StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
+                                              const nlohmann::json& prompts, int width,
+                                              int height) {
+  const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Duplex);
+  NodeContext ctx;
+  ctx.width = width;
+  ctx.height = height;
+  auto workflow = GraphWorkflow::build(prompts.is_null() || prompts.empty() ? "passthrough" : "offer",
+                                       prompts.is_null() || prompts.empty() ? defaultPrompt() : prompts,
+                                       ctx);
+  auto pub = std::make_shared<Publisher>();
+  auto viewer = std::make_shared<Viewer>();
+  pub->id = newRandomId();
+  viewer->id = newRandomId();
+  pub->streamId = viewer->streamId = pub->id;
+  pub->pairedId = viewer->id;
+  viewer->pairedId = pub->id;
+  pub->workflow = std::string(workflow->name());
+  pub->createdAt = viewer->createdAt = unixNow();
+
+  std::shared_ptr<Stream> stream;
+  {
+    std::lock_guard lock(mu_);
+    unsigned live = 0;
+    for (const auto& [_, s] : streams_) live += s->hasPublisher() ? 1 : 0;
+    if (live >= settings_.maxStreams)
+      throw ControlError(ErrorKind::Capacity, "the server already carries " +
+                                                  std::to_string(live) + " streams (--max-streams)");
+    stream = findOrCreateStreamLocked(pub->streamId);
+    stream->reservePublisher();
+    stream->reserveViewer(settings_.maxViewers);
+  }
+  std::string answer;
+  std::shared_ptr<PeerConnection> pc;
+  try {
+    stream->setTargetSize(width, height);
+    stream->applyWorkflow(std::move(workflow));  // the original warms up before answering
+    const auto codec = offer.video() ? offer.video()->videoCodec : VideoCodec::H264;
+    if (offer.video()) stream->ensureEncoder(codec);
+    pc = std::make_shared<PeerConnection>("offer-" + pub->id.substr(0, 8), settings_.network,
+                                          stream->baseTime());
+    Stream* s = stream.get();
+    viewer->peer = std::make_unique<EgressPeer>(pc, offer, [s, codec] { s->requestKeyframe(codec); },
+                                                GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV);
+    pub->peer = std::make_unique<IngestPeer>(
+        pc, offer,
+        IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
+                          [s](GstSample* x) { s->onIngestAudio(x); }});
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true);
+    pc->onDataChannel([ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
+    EgressPeer* out = viewer->peer.get();
+    const std::string id = pub->id;
+    auto alive = std::weak_ptr<bool>(alive_);
+    pc->onStateChange([this, id, alive, out](GstWebRTCPeerConnectionState st) {
+      spdlog::info("OFFER: Connection state is: {} ({})", stateName(st), id);
+      if (st == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED) out->activate();
+      if (isDead(st))
+        loop_.post([this, id, alive] {
+          if (!alive.expired()) removePublisher(id, "connection failed");
+        });
+    });
+    answer = pub->peer->negotiate(offer, settings_.network.publicIp);
+  } catch (...) {
+    if (pc) loop_.invokeSync([&] { pc->stop(); });
+    std::vector<std::shared_ptr<Stream>> retired;
+    {
+      std::lock_guard lock(mu_);
+      stream->releasePublisher();
+      stream->releaseViewer();
+      dropStreamIfEmptyLocked(stream, retired);
+    }
+    if (!retired.empty()) loop_.invokeSync([&] { for (auto& r : retired) r->shutdown(); });
+    throw;
+  }
+  {
+    std::lock_guard lock(mu_);
+    publishers_[pub->id] = pub;
+    viewers_[viewer->id] = viewer;
+    stream->attachPublisher(pub);
+    stream->addViewer(viewer);
+  }
+  spdlog::info("OFFER: Created session {} (stream {}, workflow {})", pub->id, pub->streamId,
+               pub->workflow);
+  return {pub->id, answer};
+}
+
 void StreamRegistry::unpublish(const std::string& id) {
   bool found = false;
   loop_.invokeSync([&] { found = removePublisher(id, "DELETE"); });
@@ -241,6 +328,7 @@ bool StreamRegistry::removePublisher(const std::string& id, const char* reason) 
     }
   }
   pub->peer->connection().stop();
+  if (!pub->pairedId.empty()) removeViewer(pub->pairedId, reason);
   for (auto& r : retired) r->shutdown();
   spdlog::info("WHIP: Terminated ingest session {} ({})", id, reason);
   return true;
@@ -263,6 +351,7 @@ bool StreamRegistry::removeViewer(const std::string& id, const char* reason) {
     }
   }
   viewer->peer->connection().stop();
+  if (!viewer->pairedId.empty()) removePublisher(viewer->pairedId, reason);
   for (auto& r : retired) r->shutdown();
   spdlog::info("WHEP: Terminated subscription session {} ({})", id, reason);
   return true;

@@ -38,6 +38,10 @@ class StreamRegistry {
   Created publish(const std::string& streamId, const std::string& workflow,
                   const std::string& offer);
   Created subscribe(const std::string& streamId, const std::string& offer);
+  // The original's POST /offer: one sendrecv connection publishes to a stream of its own (named
+  // after the session) and views that stream's processed output. prompts may be null (the
+  // original's noop mode: passthrough). Returns the answer.
+  Created offer(const std::string& offer, const nlohmann::json& prompts, int width, int height);
   void unpublish(const std::string& id);
   void unsubscribe(const std::string& id);
 

@@ -14,6 +14,8 @@ struct Viewer {
   double createdAt = 0;  // seconds since the Unix epoch
   // The original's data channels; declared before the peer so the peer is destroyed first.
   std::shared_ptr<ControlChannel> control;
+  // The other half of an original-style /offer connection (publisher and viewer at once).
+  std::string pairedId;
   std::unique_ptr<EgressPeer> peer;
 };
 
