@@ -64,11 +64,31 @@ void StreamRegistry::dropStreamIfEmptyLocked(const std::shared_ptr<Stream>& s,
 StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
                                                 const std::string& workflowName,
                                                 const std::string& offerText) {
+  spdlog::debug("WHIP: offer for stream {}:\n{}", streamId, offerText);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
   const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
   NodeContext ctx;
-  std::shared_ptr<GraphWorkflow> workflow = GraphWorkflow::build(wfName, workflows_.load(wfName), ctx);
+  return publishWorkflow(streamId, GraphWorkflow::build(wfName, workflows_.load(wfName), ctx), offer,
+                         512, 512);
+}
 
+StreamRegistry::Created StreamRegistry::publishPrompts(const std::string& streamId,
+                                                       const nlohmann::json& prompts,
+                                                       const std::string& offerText, int width,
+                                                       int height) {
+  const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
+  NodeContext ctx;
+  ctx.width = width;
+  ctx.height = height;
+  return publishWorkflow(streamId, GraphWorkflow::build("prompts", prompts, ctx), offer, width,
+                         height);
+}
+
+StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& streamId,
+                                                        std::shared_ptr<GraphWorkflow> workflow,
+                                                        const SdpOffer& offer, int width,
+                                                        int height) {
+  const std::string wfName(workflow->name());
   std::shared_ptr<Stream> stream;
   {
     std::lock_guard lock(mu_);
@@ -87,6 +107,7 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
   auto pub = std::make_shared<Publisher>();
   pub->id = newRandomId();
   try {
+    stream->setTargetSize(width, height);
     stream->applyWorkflow(std::move(workflow));
   } catch (...) {
     std::lock_guard lock(mu_);
@@ -115,7 +136,6 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
           if (!alive.expired()) removePublisher(id, "connection failed");
         });
     });
-    spdlog::debug("WHIP: offer for stream {}:\n{}", streamId, offerText);
     answer = pub->peer->negotiate(offer, settings_.network.publicIp);
     spdlog::debug("WHIP: answer {}:\n{}", pub->id, answer);
   } catch (...) {

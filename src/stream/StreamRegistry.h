@@ -37,6 +37,10 @@ class StreamRegistry {
   // Control plane; each throws ControlError with the precise kind of failure.
   Created publish(const std::string& streamId, const std::string& workflow,
                   const std::string& offer);
+  // Publishes with a workflow given as JSON (one ComfyUI API-format workflow or a list), warmed
+  // up at width × height until real frames arrive (BYOC sessions carry their own prompts).
+  Created publishPrompts(const std::string& streamId, const nlohmann::json& prompts,
+                         const std::string& offer, int width, int height);
   Created subscribe(const std::string& streamId, const std::string& offer);
   // The original's POST /offer: one sendrecv connection publishes to a stream of its own (named
   // after the session) and views that stream's processed output. prompts may be null (the
@@ -58,6 +62,8 @@ class StreamRegistry {
   void shutdown();
 
  private:
+  Created publishWorkflow(const std::string& streamId, std::shared_ptr<GraphWorkflow> workflow,
+                          const SdpOffer& offer, int width, int height);
   bool removePublisher(const std::string& id, const char* reason);  // main loop
   bool removeViewer(const std::string& id, const char* reason);     // main loop
   void sweep();                                                     // main loop
