@@ -146,7 +146,15 @@ void Stream::applyWorkflow(std::shared_ptr<GraphWorkflow> wf) {
   } else {
     warmUp(*wf, nullptr, targetWidth_.load(), targetHeight_.load());
   }
+  const bool audio = wf->processesAudio();
+  if (audio && !audio_.load()) {
+    auto pipeline = std::make_shared<AudioPipeline>(
+        baseTime_, [this] { return workflow(); }, [this](GstSample* s) { fanOutAudio(s); });
+    pipeline->start();
+    audio_.store(std::move(pipeline));
+  }
   pipeline_->setWorkflow(std::move(wf));
+  audioProcessing_.store(audio);
 }
 
 std::shared_ptr<GraphWorkflow> Stream::workflow() const {
@@ -220,6 +228,13 @@ void Stream::onEncoded(VideoCodec codec, GstSample* s) noexcept {
 }
 
 void Stream::onIngestAudio(GstSample* s) noexcept {
+  if (audioProcessing_.load(std::memory_order_relaxed)) {
+    if (auto a = audio_.load()) return a->push(s);
+  }
+  fanOutAudio(s);
+}
+
+void Stream::fanOutAudio(GstSample* s) noexcept {
   const auto viewers = audioFanout_.load();
   for (const auto& v : *viewers) v->peer->pushAudio(s);
 }
@@ -228,6 +243,7 @@ void Stream::shutdown() {
   if (pipeline_) pipeline_.reset();  // joins the worker: no more frames reach the encoders
   for (auto& slot : encoders_)
     if (auto enc = slot.exchange(nullptr)) enc->stop();
+  if (auto a = audio_.exchange(nullptr)) a->stop();
 }
 
 }  // namespace cs

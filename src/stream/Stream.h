@@ -11,6 +11,7 @@
 #include "media/LatencyTracker.h"
 #include "media/VideoEncoder.h"
 #include "stream/Publisher.h"
+#include "stream/AudioPipeline.h"
 #include "stream/StreamPipeline.h"
 #include "stream/TextSink.h"
 #include "stream/Viewer.h"
@@ -72,6 +73,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   using ViewerList = std::vector<std::shared_ptr<Viewer>>;
   void onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept;
   void onText(std::vector<std::string>& texts) noexcept;
+  void fanOutAudio(GstSample* s) noexcept;
   void onEncoded(VideoCodec codec, GstSample* s) noexcept;
   void publishSnapshotsLocked();
 
@@ -97,6 +99,9 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::vector<std::weak_ptr<TextSink>> textSinks_;
   std::atomic<int> targetWidth_{512}, targetHeight_{512};
   std::unique_ptr<StreamPipeline> pipeline_;
+  // Created the first time a workflow processes audio; Opus goes through it while one does.
+  std::atomic<std::shared_ptr<AudioPipeline>> audio_;
+  std::atomic<bool> audioProcessing_{false};
 };
 
 }  // namespace cs

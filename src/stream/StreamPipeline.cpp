@@ -112,17 +112,20 @@ void StreamPipeline::processOne(GstSample* sample) noexcept {
           : GST_BUFFER_PTS(in);
 
   const std::shared_ptr<FrameWorkflow> wf = workflow_.load();
+  if (wf) {
+    // Text may come from audio graphs too, which do not run here.
+    wf->takeText(texts_);
+    if (!texts_.empty()) {
+      if (text_) text_(texts_);
+      texts_.clear();
+    }
+  }
   if (!wf || wf->passthrough() || paused()) return forward(in, rt);
 
   GstVideoFrame src;
   if (!gst_video_frame_map(&src, &inInfo_, in, GST_MAP_READ)) return;
   const auto t0 = std::chrono::steady_clock::now();
   const FrameResult result = wf->run(viewOf(src));
-  wf->takeText(texts_);
-  if (!texts_.empty()) {
-    if (text_) text_(texts_);
-    texts_.clear();
-  }
   if (result.kind != FrameResult::Kind::Picture) {
     gst_video_frame_unmap(&src);
     if (result.kind == FrameResult::Kind::Forward) return forward(in, rt);

@@ -24,11 +24,19 @@ std::shared_ptr<GraphWorkflow> GraphWorkflow::build(std::string name, const nloh
   wf->name_ = std::move(name);
   for (auto& p : parsePrompts(body)) {
     nlohmann::json converted = convertPrompt(std::move(p));
-    wf->graphs_.push_back(CompiledGraph::compile(converted, registry, ctx));
+    auto graph = CompiledGraph::compile(converted, registry, ctx);
+    if (graph->takesVideo() && graph->takesAudio())
+      throw WorkflowError("invalid_prompt",
+                          "a workflow takes either video (LoadTensor) or audio (LoadAudioTensor), "
+                          "not both at once (as in the original comfystream, its issue #226); use "
+                          "two workflows in a list");
+    wf->graphs_.push_back(std::move(graph));
     wf->prompts_.push_back(std::move(converted));
   }
+  // Video passes untouched when every graph is LoadTensor → SaveTensor or works on audio only.
   wf->passthrough_ = true;
-  for (const auto& g : wf->graphs_) wf->passthrough_ = wf->passthrough_ && g->isPassthrough();
+  for (const auto& g : wf->graphs_)
+    wf->passthrough_ = wf->passthrough_ && (g->isPassthrough() || (g->takesAudio() && !g->givesVideo()));
   return wf;
 }
 
@@ -53,11 +61,17 @@ FrameResult GraphWorkflow::run(const I420View& in) noexcept {
   FrameContext frame;
   frame.inputImage = &rgbIn_;
   frame.outputImage = &picture;
-  frame.textOutputs = &text_;
+  frame.textOutputs = &frameText_;
   bool wantsVideo = false;
   for (auto& g : graphs_) {
+    if (g->takesAudio()) continue;  // runs on audio chunks instead
     g->run(frame);
     wantsVideo = wantsVideo || g->givesVideo();
+  }
+  if (!frameText_.empty()) {
+    std::lock_guard lock(textMu_);
+    for (auto& t : frameText_) text_.push_back(std::move(t));
+    frameText_.clear();
   }
   if (!wantsVideo) return {FrameResult::Kind::Forward};
   if (picture.empty() || picture.type() != CV_8UC3) return {FrameResult::Kind::Drop};
@@ -73,8 +87,29 @@ void GraphWorkflow::write(const I420View& out) noexcept {
 }
 
 void GraphWorkflow::takeText(std::vector<std::string>& out) noexcept {
+  std::lock_guard lock(textMu_);
   for (auto& t : text_) out.push_back(std::move(t));
   text_.clear();
+}
+
+bool GraphWorkflow::processesAudio() const {
+  for (const auto& g : graphs_)
+    if (g->takesAudio()) return true;
+  return false;
+}
+
+void GraphWorkflow::runAudio(const Audio& in, Audio& out) noexcept {
+  std::vector<std::string> text;  // audio graphs producing text (e.g. transcription) are rare
+  FrameContext frame;
+  frame.inputAudio = &in;
+  frame.outputAudio = &out;
+  frame.textOutputs = &text;
+  for (auto& g : graphs_)
+    if (g->takesAudio()) g->run(frame);
+  if (!text.empty()) {
+    std::lock_guard lock(textMu_);
+    for (auto& t : text) text_.push_back(std::move(t));
+  }
 }
 
 nlohmann::json GraphWorkflow::nodeTimings() const {

@@ -1,5 +1,6 @@
 #pragma once
 // A workflow of one or more ComfyUI API-format graphs, compiled once, run on every frame.
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -23,6 +24,11 @@ class GraphWorkflow final : public FrameWorkflow {
   void write(const I420View& out) noexcept override;
   void takeText(std::vector<std::string>& out) noexcept override;
 
+  // Audio graphs (those with LoadAudioTensor) run once per decoded audio chunk, on the stream's
+  // audio thread; video graphs run on video frames. Appends processed samples to out.
+  bool processesAudio() const;
+  void runAudio(const Audio& in, Audio& out) noexcept;
+
   // The converted workflows (what get_nodes describes and update_prompts replaces).
   const nlohmann::json& prompts() const { return prompts_; }
   size_t graphCount() const { return graphs_.size(); }
@@ -37,7 +43,8 @@ class GraphWorkflow final : public FrameWorkflow {
   bool passthrough_ = false;
   // Worker-thread state, reused frame after frame.
   cv::Mat rgbIn_, rgbOut_;
-  std::vector<std::string> text_;
+  std::mutex textMu_;  // video and audio graphs may both produce text
+  std::vector<std::string> text_, frameText_;
 };
 
 // The names every server knows without a workspace file: passthrough and invert.
