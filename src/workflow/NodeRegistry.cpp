@@ -30,6 +30,7 @@ const NodeRegistry& NodeRegistry::builtin() {
     NodeRegistry r;
     registerIoNodes(r);
     registerImageNodes(r);
+    registerTransformNodes(r);
     registerMaskNodes(r);
     registerModelNodes(r);
     registerAudioNodes(r);

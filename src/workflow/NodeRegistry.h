@@ -37,6 +37,7 @@ class NodeRegistry {
 // initialisers: the linker drops unreferenced objects from a static library.)
 void registerIoNodes(NodeRegistry&);
 void registerImageNodes(NodeRegistry&);
+void registerTransformNodes(NodeRegistry&);
 void registerMaskNodes(NodeRegistry&);
 void registerModelNodes(NodeRegistry&);
 void registerAudioNodes(NodeRegistry&);
