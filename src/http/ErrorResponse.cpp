@@ -39,6 +39,14 @@ void writeError(httplib::Response& res, ErrorKind kind, const std::string& messa
 
 namespace cs {
 
+nlohmann::json parseJsonBody(const std::string& body) {
+  try {
+    return nlohmann::json::parse(body);
+  } catch (const nlohmann::json::exception& e) {
+    throw ControlError(ErrorKind::BadRequest, std::string("invalid JSON: ") + e.what());
+  }
+}
+
 void writeError(httplib::Response& res, const WorkflowError& e) {
   res.status = 400;
   auto body = e.toJson();

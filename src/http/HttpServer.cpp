@@ -5,6 +5,7 @@
 
 #include "http/ErrorResponse.h"
 #include "http/WhipWhepResource.h"
+#include "http/WorkflowResource.h"
 
 namespace cs {
 namespace {
@@ -76,6 +77,7 @@ HttpServer::HttpServer(StreamRegistry& registry, IceServerProvider& ice, const s
     res.set_content("OK", "text/plain");
   });
   registerWhipWhepRoutes(s, registry, ice);
+  registerWorkflowRoutes(s, registry);
   if (!webDir.empty() && !s.set_mount_point("/", webDir))
     spdlog::warn("HTTP: browser UI directory '{}' not found; / will answer 404", webDir);
 }

@@ -20,8 +20,7 @@ std::string streamIdOf(const httplib::Request& req) {
 
 void handlePost(Kind kind, const httplib::Request& req, httplib::Response& res,
                 StreamRegistry& registry, IceServerProvider& ice) {
-  const char* proto = kind == Kind::Whip ? "WHIP" : "WHEP";
-  try {
+  answerErrors(res, [&] {
     // RFC 9725 §4.2: the offer is application/sdp; anything else is the wrong media type.
     if (mediaType(req.get_header_value("Content-Type")) != "application/sdp")
       throw ControlError(ErrorKind::UnsupportedMedia, "Content-Type required: application/sdp");
@@ -36,28 +35,22 @@ void handlePost(Kind kind, const httplib::Request& req, httplib::Response& res,
     // RFC 9725 §4.6: one Link header per ICE server.
     for (const auto& s : ice.current()) res.headers.emplace("Link", s.linkHeaderValue());
     res.set_content(created.answer, "application/sdp");
-  } catch (const ControlError& e) {
-    spdlog::info("{}: rejected POST for stream {}: {} ({})", proto, streamIdOf(req), e.what(),
-                 statusFor(e.kind()));
-    writeError(res, e.kind(), e.what());
-  } catch (const WorkflowError& e) {
-    spdlog::info("{}: rejected workflow for stream {}: {}", proto, streamIdOf(req), e.what());
-    writeError(res, e);
-  }
+  });
+  if (res.status >= 400)
+    spdlog::info("{}: rejected POST for stream {} ({}): {}", kind == Kind::Whip ? "WHIP" : "WHEP",
+                 streamIdOf(req), res.status, res.body);
 }
 
 void handleDelete(Kind kind, const httplib::Request& req, httplib::Response& res,
                   StreamRegistry& registry) {
-  try {
+  answerErrors(res, [&] {
     const std::string id = req.matches[1];
     if (kind == Kind::Whip)
       registry.unpublish(id);
     else
       registry.unsubscribe(id);
     res.status = 200;
-  } catch (const ControlError& e) {
-    writeError(res, e.kind(), e.what());
-  }
+  });
 }
 
 }  // namespace
@@ -99,72 +92,6 @@ void registerWhipWhepRoutes(httplib::Server& server, StreamRegistry& registry,
       writeError(res, 405, "trickle ICE and ICE restart are not supported");
     });
   }
-  // The original's POST /offer: {"offer": {"sdp", "type"}, "prompts"?, "resolution"?}.
-  server.Post("(?:/live)?/offer", [&registry](const httplib::Request& req, httplib::Response& res) {
-    try {
-      nlohmann::json body;
-      try {
-        body = nlohmann::json::parse(req.body);
-      } catch (const nlohmann::json::exception& e) {
-        throw ControlError(ErrorKind::BadRequest, std::string("invalid JSON: ") + e.what());
-      }
-      if (!body.is_object() || !body.contains("offer") || !body["offer"].is_object() ||
-          !body["offer"].contains("sdp") || !body["offer"]["sdp"].is_string())
-        throw ControlError(ErrorKind::BadRequest, "expected {\"offer\": {\"sdp\": ..., \"type\": \"offer\"}}");
-      if (body["offer"].value("type", "offer") != "offer")
-        throw ControlError(ErrorKind::BadRequest, "offer.type must be \"offer\"");
-      int width = 512, height = 512;
-      if (body.contains("resolution") && !body["resolution"].is_null()) {
-        const auto& r = body["resolution"];
-        if (!r.is_object() || !r.value("width", nlohmann::json()).is_number_integer() ||
-            !r.value("height", nlohmann::json()).is_number_integer())
-          throw ControlError(ErrorKind::BadRequest, "resolution must be {\"width\": int, \"height\": int}");
-        width = r["width"];
-        height = r["height"];
-        if (width < 16 || height < 16 || width > 4096 || height > 4096)
-          throw ControlError(ErrorKind::BadRequest, "resolution must be within 16-4096");
-      }
-      const nlohmann::json prompts = body.value("prompts", nlohmann::json());
-      const auto created = registry.offer(body["offer"]["sdp"], prompts, width, height);
-      res.set_content(nlohmann::json{{"sdp", created.answer}, {"type", "answer"}}.dump(),
-                      "application/json");
-    } catch (const ControlError& e) {
-      spdlog::info("OFFER: rejected: {} ({})", e.what(), statusFor(e.kind()));
-      writeError(res, e.kind(), e.what());
-    } catch (const WorkflowError& e) {
-      writeError(res, e);
-    }
-  });
-  // The original's POST /prompt, addressed to one stream (?streamId=, default "default").
-  server.Post("(?:/live)?/prompt", [&registry](const httplib::Request& req, httplib::Response& res) {
-    try {
-      nlohmann::json body;
-      try {
-        body = nlohmann::json::parse(req.body);
-      } catch (const nlohmann::json::exception& e) {
-        throw ControlError(ErrorKind::BadRequest, std::string("invalid JSON: ") + e.what());
-      }
-      // {"prompts": …} as the data channel sends, or the workflow(s) themselves as the original.
-      const auto& prompts = body.is_object() && body.contains("prompts") ? body["prompts"] : body;
-      registry.applyPrompts(streamIdOf(req), prompts);
-      res.set_content(nlohmann::json{{"success", true}, {"stream_id", streamIdOf(req)}}.dump(),
-                      "application/json");
-    } catch (const ControlError& e) {
-      writeError(res, e.kind(), e.what());
-    } catch (const WorkflowError& e) {
-      writeError(res, e);
-    }
-  });
-  server.Get("(?:/live)?/streams/stats", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.streamsStats().dump(), "application/json");
-  });
-  server.Get(R"((?:/live)?/stream/([^/]{1,128})/stats)",
-             [&registry](const httplib::Request& req, httplib::Response& res) {
-               auto stream = registry.findStream(req.matches[1]);
-               // The original answers {"error": "Stream not found"}; we keep the body and say 404.
-               if (!stream) return writeError(res, 404, "Stream not found");
-               res.set_content(stream->statsJson().dump(), "application/json");
-             });
   server.Get("(?:/live)?/whip-stats", [&registry](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry.whipStats().dump(), "application/json");
   });
