@@ -3,6 +3,8 @@
 # Idempotent: it asks apt only for what dpkg says is missing.
 #   scripts/install-deps.sh          build + run
 #   scripts/install-deps.sh --test   also the real peers used by the tests
+#   scripts/install-deps.sh --torch  also libtorch, for cmake -DCOMFYSTREAM_WITH_TORCH=ON
+#                                    (~1.7 GB with python3-torch; flags combine: --test --torch)
 set -euo pipefail
 
 build_pkgs=(
@@ -12,17 +14,34 @@ build_pkgs=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice libnice-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev
+  # BYOC sessions survive restarts in a SQLite database (WAL, one transaction per write)
+  libsqlite3-dev
   # workflow engine: libyuv for colour conversion/scaling, OpenCV for image ops and ONNX models
   libyuv-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-dnn-dev
 )
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-aiortc python3-av python3-numpy python3-pytest
+  # scripts/make_test_models.py builds the unit tests' ONNX models with onnx.helper
+  python3-onnx
   chromium nodejs
 )
+# libopenblas0: only a Recommends of libtorch, but without it matrix multiplies use netlib BLAS,
+# 16x slower (a ViT frame: 23.7 s instead of 2 s). python3-torch exports the TorchScript test models.
+torch_pkgs=(libtorch-dev libopenblas0 python3-torch)
+
+with_test=0 with_torch=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) with_test=1 ;;
+    --torch) with_torch=1 ;;
+    *) echo "install-deps: unknown option $arg (use --test, --torch)" >&2; exit 2 ;;
+  esac
+done
 
 pkgs=("${build_pkgs[@]}")
-[[ "${1:-}" == "--test" ]] && pkgs+=("${test_pkgs[@]}")
+((with_test)) && pkgs+=("${test_pkgs[@]}")
+((with_torch)) && pkgs+=("${torch_pkgs[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -30,7 +49,7 @@ for p in "${pkgs[@]}"; do
 done
 
 # Some images ship npm inside their nodejs build; Debian splits it out.
-[[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null && missing+=(npm)
+((with_test)) && ! command -v npm >/dev/null && missing+=(npm)
 
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"

@@ -4,8 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <stdexcept>
+
+#include "byoc/Registrar.h"
 
 namespace cs {
 namespace {
@@ -18,6 +22,18 @@ bool isIpAddress(const std::string& s) {
 const char* envOrNull(const char* name) {
   const char* v = std::getenv(name);
   return (v && *v) ? v : nullptr;
+}
+
+// go-livepeer's -orchSecret convention: a value naming a file means the file's first line.
+std::string secretValue(const std::string& value) {
+  std::error_code ec;
+  if (value.empty() || !std::filesystem::is_regular_file(value, ec)) return value;
+  std::ifstream in(value);
+  std::string line;
+  std::getline(in, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) throw std::invalid_argument("--orch-secret file '" + value + "' is empty");
+  return line;
 }
 
 }  // namespace
@@ -100,6 +116,54 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_option("--web-dir", c.webDir, "Directory of the browser UI")->capture_default_str();
   app.add_flag("--list-nodes", c.listNodes, "Print the supported workflow nodes (Markdown) and exit");
 
+  // BYOC worker (docs/BYOC.md).
+  unsigned ttl = 300, retention = 86400, registerInterval = 30;
+  auto& reg = c.registration;
+  app.add_option("--state-dir", c.byoc.stateDir,
+                 "BYOC session store directory (default: {workspace or .}/.comfystream-state)");
+  app.add_option("--capacity", c.byoc.capacity,
+                 "Live BYOC sessions per capability (also registered); past it 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--session-ttl", ttl,
+                 "Seconds without media or requests before a BYOC session ends (0: never)")
+      ->capture_default_str();
+  app.add_option("--session-retention", retention,
+                 "Seconds an ended BYOC session stays answerable (0: until deleted)")
+      ->capture_default_str();
+  app.add_option("--worker-token", c.byoc.workerToken,
+                 "Job requests need 'Authorization: Bearer <token>'; registered as the token")
+      ->envname("WORKER_TOKEN");
+  app.add_option("--byoc-public-url", c.byoc.publicUrl,
+                 "Base URL clients reach this server at: makes whip/whep endpoints absolute");
+  app.add_option("--orch-url", reg.orchUrl,
+                 "Livepeer orchestrator to register the BYOC capabilities with")
+      ->envname("ORCH_URL");
+  app.add_option("--orch-secret", reg.orchSecret,
+                 "The orchestrator's -orchSecret (or a file holding it)")
+      ->envname("ORCH_SECRET");
+  app.add_option("--capability-url", reg.capabilityUrl,
+                 "This worker's URL as the orchestrator reaches it (default http://HOST:PORT)")
+      ->envname("CAPABILITY_URL");
+  app.add_option("--price-per-unit", reg.pricePerUnit, "Registered price per second of compute")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--price-scaling", reg.priceScaling, "Registered price denominator")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--currency", reg.currency, "Registered price currency (wei, eth)")
+      ->capture_default_str();
+  app.add_flag("--orch-insecure", reg.insecure,
+               "Accept the orchestrator's self-signed TLS certificate");
+  app.add_option("--register-interval", registerInterval,
+                 "Seconds between re-registrations with the orchestrator")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  auto* registerCmd = app.add_subcommand(
+      "register", "Register the BYOC capabilities with --orch-url once, then exit");
+  registerCmd->fallthrough();
+  registerCmd->add_flag("--unregister", c.unregister, "Unregister them instead");
+
   try {
     app.parse(argc, argv);
     if (!mediaPorts.empty()) parsePortRange(mediaPorts, c.mediaPortMin, c.mediaPortMax);
@@ -115,6 +179,40 @@ int parseConfig(int argc, char** argv, Config& c) {
     if (const char* sid = envOrNull("TWILIO_ACCOUNT_SID")) c.twilioAccountSid = sid;
     if (const char* tok = envOrNull("TWILIO_AUTH_TOKEN")) c.twilioAuthToken = tok;
     if (c.webDir.empty()) c.webDir = COMFYSTREAM_DEFAULT_WEB_DIR;
+
+    if (registerCmd->parsed()) c.command = Config::Command::Register;
+    if (c.byoc.stateDir.empty())
+      c.byoc.stateDir =
+          (std::filesystem::path(c.workspace.empty() ? "." : c.workspace) / ".comfystream-state")
+              .string();
+    c.byoc.sessionTtl = std::chrono::seconds(ttl);
+    c.byoc.retention = std::chrono::seconds(retention);
+    reg.interval = std::chrono::seconds(registerInterval);
+    reg.capacity = c.byoc.capacity;
+    reg.workerToken = c.byoc.workerToken;
+    reg.orchSecret = secretValue(reg.orchSecret);
+    if (reg.capabilityUrl.empty()) {
+      const bool v6 = c.host.find(':') != std::string::npos;
+      reg.capabilityUrl =
+          "http://" + (v6 ? "[" + c.host + "]" : c.host) + ":" + std::to_string(c.port);
+    }
+    const auto checkUrl = [](const char* flag, const std::string& url) {
+      try {
+        splitBaseUrl(url);
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string(flag) + ": " + e.what());
+      }
+    };
+    checkUrl("--capability-url", reg.capabilityUrl);
+    while (reg.capabilityUrl.ends_with('/')) reg.capabilityUrl.pop_back();
+    if (!c.byoc.publicUrl.empty()) checkUrl("--byoc-public-url", c.byoc.publicUrl);
+    if (c.command == Config::Command::Register && reg.orchUrl.empty())
+      throw std::invalid_argument("register needs --orch-url (or ORCH_URL)");
+    if (!reg.orchUrl.empty()) {
+      checkUrl("--orch-url", reg.orchUrl);
+      if (reg.orchSecret.empty())
+        throw std::invalid_argument("--orch-url needs --orch-secret (or ORCH_SECRET)");
+    }
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {

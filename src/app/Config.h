@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "byoc/ByocSettings.h"
 #include "rtc/IceServer.h"
 
 namespace cs {
@@ -25,6 +26,13 @@ struct Config {
   std::string twilioUrl = "https://api.twilio.com";
   std::string webDir;
   bool listNodes = false;  // print docs/NODES.md and exit
+
+  // `comfystream register` registers the BYOC capabilities with --orch-url and exits.
+  enum class Command { Serve, Register };
+  Command command = Command::Serve;
+  bool unregister = false;  // `comfystream register --unregister`
+  ByocSettings byoc;
+  RegistrationSettings registration;  // orchUrl empty: the server does not register
 };
 
 // Parses argv and the environment. Returns the exit code to use when start-up must stop

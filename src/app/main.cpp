@@ -3,8 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <memory>
 
 #include "app/Config.h"
+#include "byoc/ByocService.h"
+#include "byoc/Registrar.h"
 #include "http/HttpServer.h"
 #include "rtc/GstRuntime.h"
 #include "rtc/IceServerProvider.h"
@@ -19,6 +22,8 @@ int main(int argc, char** argv) {
     std::cout << cs::nodesMarkdown(cs::NodeRegistry::builtin());
     return 0;
   }
+  if (config.command == cs::Config::Command::Register)
+    return cs::runRegisterCommand(config.registration, config.unregister);
 
   spdlog::set_level(spdlog::level::from_str(config.logLevel == "warning" ? "warn" : config.logLevel));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
@@ -50,7 +55,9 @@ int main(int argc, char** argv) {
     rs.videoBitrate = config.videoBitrate;
     rs.workspace = config.workspace;
     cs::StreamRegistry registry(rs, loop);
-    cs::HttpServer http(registry, ice, config.webDir);
+    cs::ByocService byoc(registry, ice, config.byoc);
+    byoc.start();
+    cs::HttpServer http(registry, ice, config.webDir, &byoc);
     try {
       http.start(config.host, config.port);
     } catch (const std::exception& e) {
@@ -61,10 +68,25 @@ int main(int argc, char** argv) {
                  "passthrough)",
                  COMFYSTREAM_VERSION, config.host, config.port,
                  config.mediaIp.empty() ? "all interfaces" : config.mediaIp);
+    std::unique_ptr<cs::Registrar> registrar;
+    if (!config.registration.orchUrl.empty()) {
+      const auto& reg = config.registration;
+      if (reg.currency != "" && reg.currency != "wei" && reg.currency != "eth")
+        spdlog::warn("BYOC: currency '{}' needs a price feed on the orchestrator (wei and eth "
+                     "are fixed prices)", reg.currency);
+      if (reg.capabilityUrl.find("://0.0.0.0") != std::string::npos ||
+          reg.capabilityUrl.find("://[::]") != std::string::npos)
+        spdlog::warn("BYOC: registering url {}, which an orchestrator cannot reach; set "
+                     "--capability-url", reg.capabilityUrl);
+      registrar = std::make_unique<cs::Registrar>(reg);
+      registrar->start();
+    }
     int sig = 0;
     sigwait(&stopSignals, &sig);
     spdlog::info("comfystream: signal {} received, shutting down", sig);
+    if (registrar) registrar->stop(/*unregister=*/true);
     http.stop();
+    byoc.shutdown();
     registry.shutdown();
   }
   return exitCode;

@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <regex>
+
+#include "byoc/ByocRoutes.h"
 #include "http/ErrorResponse.h"
 #include "http/WhipWhepResource.h"
 #include "http/WorkflowResource.h"
@@ -25,7 +28,8 @@ const char* reasonFor(int status) {
 
 }  // namespace
 
-HttpServer::HttpServer(StreamRegistry& registry, IceServerProvider& ice, const std::string& webDir)
+HttpServer::HttpServer(StreamRegistry& registry, IceServerProvider& ice, const std::string& webDir,
+                       ByocService* byoc)
     : server_(std::make_unique<httplib::Server>()) {
   auto& s = *server_;
   s.set_payload_max_length(kMaxBody);
@@ -41,13 +45,15 @@ HttpServer::HttpServer(StreamRegistry& registry, IceServerProvider& ice, const s
     res.set_header("Access-Control-Allow-Origin", "*");
     res.set_header("Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Post, Retry-After");
   });
+  static const std::regex kByocEndpoint("(?:/live)?/byoc/wh[ie]p/[^/]+");
   s.Options(".*", [](const httplib::Request& req, httplib::Response& res) {
     res.status = 204;
     res.set_header("Access-Control-Allow-Methods", "OPTIONS, GET, HEAD, POST, PATCH, DELETE");
     res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
     res.set_header("Access-Control-Max-Age", "600");
     // RFC 9725 §4.2: an OPTIONS on the endpoint advertises what POST takes.
-    if (req.path.ends_with("/whip") || req.path.ends_with("/whep"))
+    if (req.path.ends_with("/whip") || req.path.ends_with("/whep") ||
+        std::regex_match(req.path, kByocEndpoint))
       res.set_header("Accept-Post", "application/sdp");
   });
   // Errors httplib produces itself (404 routing, 413 body limit, 400 parse) get our JSON body.
@@ -78,6 +84,7 @@ HttpServer::HttpServer(StreamRegistry& registry, IceServerProvider& ice, const s
   });
   registerWhipWhepRoutes(s, registry, ice);
   registerWorkflowRoutes(s, registry);
+  if (byoc) registerByocRoutes(s, *byoc);
   if (!webDir.empty() && !s.set_mount_point("/", webDir))
     spdlog::warn("HTTP: browser UI directory '{}' not found; / will answer 404", webDir);
 }

@@ -11,11 +11,14 @@ namespace cs {
 
 class StreamRegistry;
 class IceServerProvider;
+class ByocService;
 
 // The HTTP front door: routes, CORS, JSON errors, body limits, the browser UI.
 class HttpServer {
  public:
-  HttpServer(StreamRegistry& registry, IceServerProvider& iceServers, const std::string& webDir);
+  // With `byoc`, the BYOC worker's job and session routes are served too.
+  HttpServer(StreamRegistry& registry, IceServerProvider& iceServers, const std::string& webDir,
+             ByocService* byoc = nullptr);
   ~HttpServer();
 
   // Binds now (so a busy port fails start-up), then serves on a background thread.

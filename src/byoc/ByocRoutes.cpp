@@ -1,0 +1,205 @@
+#include "byoc/ByocRoutes.h"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "byoc/JobRequest.h"
+#include "byoc/LivepeerHeader.h"
+#include "http/ErrorResponse.h"
+#include "http/WhipWhepResource.h"
+
+namespace cs {
+namespace {
+
+constexpr const char* kId = "([0-9A-Za-z_-]{1,64})";
+
+const char* kSuccess = "Session cleaned up";
+
+std::string offeredCapabilities() {
+  std::string out;
+  for (Capability c : kAllCapabilities)
+    out += (out.empty() ? "" : ", ") + std::string(capabilityName(c));
+  return out;
+}
+
+void requireToken(const ByocService& byoc, const httplib::Request& req) {
+  if (!bearerMatches(req.get_header_value("Authorization"), byoc.settings().workerToken))
+    throw ControlError(ErrorKind::Unauthorized,
+                       req.has_header("Authorization")
+                           ? "the Authorization bearer token does not match --worker-token"
+                           : "Authorization: Bearer <worker token> required");
+}
+
+void handleJob(ByocService& byoc, const std::string& pathCapability, const httplib::Request& req,
+               httplib::Response& res) {
+  std::string name = pathCapability;
+  try {
+    requireToken(byoc, req);
+    std::optional<LivepeerJob> job;
+    if (req.has_header("Livepeer")) job = parseLivepeerHeader(req.get_header_value("Livepeer"));
+    if (name.empty() && job) name = job->capability;
+    if (job && job->capability != name)
+      throw ControlError(ErrorKind::BadRequest, "the Livepeer header names capability '" +
+                                                    job->capability + "' but the path names '" +
+                                                    name + "'");
+    const auto cap = parseCapability(name);
+    if (!cap)
+      throw ControlError(
+          ErrorKind::NotFound,
+          "unknown capability '" + name + "' (this worker offers " + offeredCapabilities() + ")");
+    const nlohmann::json body = parseJsonObject(req.body);
+    const nlohmann::json out = byoc.jobs().run(*cap, body);
+    spdlog::info("BYOC: job {} answered: session {} ({}){}", name, out.value("session_id", ""),
+                 out.value("status", ""), job ? " [Livepeer job " + job->id + "]" : "");
+    res.status = 200;
+    res.set_content(out.dump(), "application/json");
+  } catch (const ControlError& e) {
+    spdlog::info("BYOC: job {} rejected: {} ({})", name, e.what(), statusFor(e.kind()));
+    writeError(res, e.kind(), e.what());
+  } catch (const WorkflowError& e) {
+    spdlog::info("BYOC: job {} rejected: invalid workflow: {}", name, e.what());
+    writeByocWorkflowError(res, e);
+  }
+}
+
+enum class Kind { Whip, Whep };
+
+void handleEndpointPost(ByocService& byoc, Kind kind, const httplib::Request& req,
+                        httplib::Response& res) {
+  const std::string sessionId = req.matches[1];
+  try {
+    if (mediaType(req.get_header_value("Content-Type")) != "application/sdp")
+      throw ControlError(ErrorKind::UnsupportedMedia, "Content-Type required: application/sdp");
+    const auto created = kind == Kind::Whip ? byoc.sessions().publish(sessionId, req.body)
+                                            : byoc.sessions().view(sessionId, req.body);
+    res.status = 201;
+    res.set_header("Location", std::string(kind == Kind::Whip ? "/byoc/whip/" : "/byoc/whep/") +
+                                   sessionId + "/" + created.id);
+    for (const auto& s : byoc.ice().current()) res.headers.emplace("Link", s.linkHeaderValue());
+    res.set_content(created.answer, "application/sdp");
+  } catch (const ControlError& e) {
+    spdlog::info("BYOC: {} for session {} rejected: {} ({})", kind == Kind::Whip ? "WHIP" : "WHEP",
+                 sessionId, e.what(), statusFor(e.kind()));
+    writeError(res, e.kind(), e.what());
+  } catch (const WorkflowError& e) {
+    writeByocWorkflowError(res, e);
+  }
+}
+
+void handleEndpointDelete(ByocService& byoc, Kind kind, const httplib::Request& req,
+                          httplib::Response& res) {
+  try {
+    if (kind == Kind::Whip)
+      byoc.sessions().unpublish(req.matches[1], req.matches[2]);
+    else
+      byoc.sessions().unview(req.matches[1], req.matches[2]);
+    res.status = 200;
+  } catch (const ControlError& e) {
+    writeError(res, e.kind(), e.what());
+  }
+}
+
+}  // namespace
+
+bool bearerMatches(const std::string& authorization, const std::string& token) {
+  if (token.empty()) return true;
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() < kScheme.size()) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return false;
+  std::string_view given(authorization);
+  given.remove_prefix(kScheme.size());
+  while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
+  while (!given.empty() && (given.back() == ' ' || given.back() == '\t')) given.remove_suffix(1);
+  if (given.size() != token.size()) return false;
+  return CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+}
+
+void writeByocWorkflowError(httplib::Response& res, const WorkflowError& e) {
+  res.status = 400;
+  nlohmann::json body = {{"error", std::string("invalid workflow: ") + e.what()},
+                         {"status_code", 400}};
+  const auto comfy = e.toJson();
+  if (comfy.contains("node_errors") && !comfy["node_errors"].empty())
+    body["node_errors"] = comfy["node_errors"];
+  res.set_content(body.dump(), "application/json");
+}
+
+void registerByocRoutes(httplib::Server& server, ByocService& byoc) {
+  // Job requests. A go-livepeer orchestrator POSTs {registered url}/{path after
+  // /process/request/}: with the worker's base URL registered (the seed's registration), that is
+  // /{capability}; with {base}/process/request registered, /process/request/{capability}.
+  server.Post(R"(/process/request/([^/]*))",
+              [&byoc](const httplib::Request& req, httplib::Response& res) {
+                handleJob(byoc, req.matches[1], req, res);
+              });
+  server.Post("/(comfystream-video|whip-ingest|whep-subscribe)",
+              [&byoc](const httplib::Request& req, httplib::Response& res) {
+                handleJob(byoc, req.matches[1], req, res);
+              });
+  const auto onlyPost = [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Allow", "POST, OPTIONS");
+    writeError(res, 405, "job requests are POST only");
+  };
+  const std::string jobPath = "/process/request(?:/.*)?";
+  server.Get(jobPath, onlyPost);
+  server.Put(jobPath, onlyPost);
+  server.Delete(jobPath, onlyPost);
+  server.Patch(jobPath, onlyPost);
+
+  // Session management (direct access; a Livepeer gateway forwards POST jobs only).
+  const std::string session = std::string("(?:/live)?/byoc/session/") + kId;
+  server.Get(session + "/status", [&byoc](const httplib::Request& req, httplib::Response& res) {
+    const auto s = byoc.sessions().get(req.matches[1]);
+    if (!s) return writeError(res, 404, "no BYOC session '" + std::string(req.matches[1]) + "'");
+    res.set_content(s->statusJson().dump(), "application/json");
+  });
+  server.Delete(session, [&byoc](const httplib::Request& req, httplib::Response& res) {
+    if (!byoc.sessions().cleanup(req.matches[1]))
+      return writeError(res, 404, "no BYOC session '" + std::string(req.matches[1]) + "'");
+    res.set_content(nlohmann::json{{"success", true}, {"message", kSuccess}}.dump(),
+                    "application/json");
+  });
+  server.Get("(?:/live)?/byoc-stats", [&byoc](const httplib::Request& req, httplib::Response& res) {
+    // The list names every session id (each one a key to its session's endpoints): with a
+    // worker token it is for the token holder only.
+    try {
+      requireToken(byoc, req);
+    } catch (const ControlError& e) {
+      return writeError(res, e.kind(), e.what());
+    }
+    res.set_content(byoc.sessions().statsJson().dump(), "application/json");
+  });
+
+  // A comfystream-video session's own WHIP and WHEP endpoints.
+  for (Kind kind : {Kind::Whip, Kind::Whep}) {
+    const std::string base =
+        std::string("(?:/live)?/byoc/") + (kind == Kind::Whip ? "whip/" : "whep/") + kId;
+    const std::string resource = base + "/" + kId;
+    server.Post(base, [&byoc, kind](const httplib::Request& req, httplib::Response& res) {
+      handleEndpointPost(byoc, kind, req, res);
+    });
+    server.Delete(resource, [&byoc, kind](const httplib::Request& req, httplib::Response& res) {
+      handleEndpointDelete(byoc, kind, req, res);
+    });
+    // As /whip and /whep: GET is 2xx without content, HEAD on a WHEP endpoint names the type.
+    server.Get(base, [kind](const httplib::Request& req, httplib::Response& res) {
+      if (kind == Kind::Whep && req.method == "HEAD") {
+        res.status = 200;
+        res.set_header("Content-Type", "application/sdp");
+        return;
+      }
+      res.status = 204;
+    });
+    server.Get(resource, [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+    server.Patch(resource, [](const httplib::Request&, httplib::Response& res) {
+      res.set_header("Allow", "GET, DELETE, OPTIONS");
+      writeError(res, 405, "trickle ICE and ICE restart are not supported");
+    });
+  }
+}
+
+}  // namespace cs

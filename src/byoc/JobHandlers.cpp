@@ -1,0 +1,141 @@
+#include "byoc/JobHandlers.h"
+
+#include <spdlog/spdlog.h>
+
+#include "byoc/JobRequest.h"
+#include "util/ControlError.h"
+#include "util/RandomId.h"
+#include "workflow/GraphWorkflow.h"
+
+namespace cs {
+namespace {
+
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+nlohmann::json iceServersJson(const std::vector<IceServer>& servers) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : servers) {
+    nlohmann::json j = {{"urls", nlohmann::json::array({s.url})}};
+    if (!s.username.empty()) j["username"] = s.username;
+    if (!s.credential.empty()) j["credential"] = s.credential;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+JobHandlers::JobHandlers(SessionManager& sessions, StreamRegistry& registry, IceServerProvider& ice,
+                         ByocSettings settings)
+    : sessions_(sessions), registry_(registry), ice_(ice), settings_(std::move(settings)) {}
+
+nlohmann::json JobHandlers::run(Capability cap, const nlohmann::json& body) {
+  switch (cap) {
+    case Capability::Video:
+      return video(body);
+    case Capability::WhipIngest:
+      return whipIngest(body);
+    case Capability::WhepSubscribe:
+      return whepSubscribe(body);
+  }
+  throw ControlError(ErrorKind::NotFound, "unknown capability");
+}
+
+std::string JobHandlers::endpoint(const char* kind, const std::string& sessionId) const {
+  std::string base = settings_.publicUrl;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/byoc/" + kind + "/" + sessionId;
+}
+
+nlohmann::json JobHandlers::video(const nlohmann::json& body) {
+  const VideoJobRequest req = parseVideoJob(body);
+  auto slot = sessions_.reserve(Capability::Video);
+  // Compile the workflow now, so a broken one is refused by the job rather than by the first
+  // WHIP offer; the session's stream compiles it again when its publisher arrives.
+  NodeContext ctx;
+  ctx.width = req.width;
+  ctx.height = req.height;
+  GraphWorkflow::build("byoc", req.prompts, ctx);
+
+  ByocSession s;
+  s.id = newRandomId();
+  s.capability = Capability::Video;
+  s.status = SessionStatus::Ready;
+  s.createdAt = s.updatedAt = unixNow();
+  s.streamId = s.id;
+  s.width = req.width;
+  s.height = req.height;
+  s.prompts = req.prompts;
+  s.result = {{"pipeline_ready", true},
+              {"session_id", s.id},
+              {"capabilities", {"video_processing", "image_generation"}},
+              {"whip_endpoint", endpoint("whip", s.id)},
+              {"whep_endpoint", endpoint("whep", s.id)}};
+  const nlohmann::json response = s.jobResponse();
+  sessions_.add(slot, std::move(s));
+  return response;
+}
+
+nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
+  const WhipJobRequest req = parseWhipJob(body);
+  auto slot = sessions_.reserve(Capability::WhipIngest);
+  ByocSession s;
+  s.id = newRandomId();
+  s.capability = Capability::WhipIngest;
+  s.streamId = s.id;
+  s.width = req.width;
+  s.height = req.height;
+  s.prompts = req.prompts;
+  const auto created =
+      registry_.publishPrompts(s.streamId, s.prompts, req.sdpOffer, req.width, req.height);
+  s.status = SessionStatus::Connected;
+  s.createdAt = s.updatedAt = unixNow();
+  s.result = {{"sdp_answer", created.answer},
+              {"session_id", s.id},
+              {"ice_servers", iceServersJson(ice_.current())}};
+  const nlohmann::json response = s.jobResponse();
+  try {
+    sessions_.add(slot, std::move(s), created.id);
+  } catch (...) {
+    try {
+      registry_.unpublish(created.id);
+    } catch (const ControlError&) {
+    }
+    throw;
+  }
+  return response;
+}
+
+nlohmann::json JobHandlers::whepSubscribe(const nlohmann::json& body) {
+  const WhepJobRequest req = parseWhepJob(body);
+  const std::string streamId = !req.sessionId.empty()  ? sessions_.viewableStream(req.sessionId)
+                               : !req.streamId.empty() ? req.streamId
+                                                       : std::string("default");
+  auto slot = sessions_.reserve(Capability::WhepSubscribe);
+  ByocSession s;
+  s.id = newRandomId();
+  s.capability = Capability::WhepSubscribe;
+  s.streamId = streamId;
+  s.prompts = nullptr;
+  const auto created = registry_.subscribe(streamId, req.sdpOffer);
+  s.status = SessionStatus::Connected;
+  s.createdAt = s.updatedAt = unixNow();
+  s.result = {{"sdp_answer", created.answer},
+              {"session_id", s.id},
+              {"ice_servers", iceServersJson(ice_.current())}};
+  const nlohmann::json response = s.jobResponse();
+  try {
+    sessions_.add(slot, std::move(s), {}, created.id);
+  } catch (...) {
+    try {
+      registry_.unsubscribe(created.id);
+    } catch (const ControlError&) {
+    }
+    throw;
+  }
+  return response;
+}
+
+}  // namespace cs

@@ -1,0 +1,38 @@
+#pragma once
+// The three capability processors behind POST /process/request/{capability}: each validates its
+// request, creates a session (with its stream, publisher or viewer) and returns the seed's
+// response JSON {"session_id", "status", "result"}.
+#include <nlohmann/json.hpp>
+
+#include "byoc/ByocSettings.h"
+#include "byoc/Capability.h"
+#include "byoc/SessionManager.h"
+#include "rtc/IceServerProvider.h"
+#include "stream/StreamRegistry.h"
+
+namespace cs {
+
+// [{"urls": ["stun:…"]}, {"urls": ["turn:…"], "username": …, "credential": …}]
+nlohmann::json iceServersJson(const std::vector<IceServer>& servers);
+
+class JobHandlers {
+ public:
+  JobHandlers(SessionManager& sessions, StreamRegistry& registry, IceServerProvider& ice,
+              ByocSettings settings);
+
+  // Throws ControlError (bad request, capacity, negotiation) or WorkflowError (bad workflow).
+  nlohmann::json run(Capability cap, const nlohmann::json& body);
+
+ private:
+  nlohmann::json video(const nlohmann::json& body);
+  nlohmann::json whipIngest(const nlohmann::json& body);
+  nlohmann::json whepSubscribe(const nlohmann::json& body);
+  std::string endpoint(const char* kind, const std::string& sessionId) const;
+
+  SessionManager& sessions_;
+  StreamRegistry& registry_;
+  IceServerProvider& ice_;
+  const ByocSettings settings_;
+};
+
+}  // namespace cs

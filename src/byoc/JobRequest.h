@@ -1,0 +1,44 @@
+#pragma once
+// The request bodies of the three BYOC capabilities (../shared/seeds/byoc-implementation.md),
+// parsed and validated. Each parser throws ControlError(BadRequest) naming the offending field.
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace cs {
+
+// {"input": {"prompts", "width", "height", "media_data"?}, "workspace"?}
+struct VideoJobRequest {
+  nlohmann::json prompts;  // the workflow(s) to run; the default passthrough when none given
+  int width = 512;
+  int height = 512;
+};
+
+// {"sdp_offer", "prompts"?, "width"?, "height"?}
+struct WhipJobRequest {
+  std::string sdpOffer;
+  nlohmann::json prompts;
+  int width = 512;
+  int height = 512;
+};
+
+// {"sdp_offer", "session_id"? | "stream_id"?}: which processed stream to view; neither means
+// the stream "default" (as POST /whep without streamId).
+struct WhepJobRequest {
+  std::string sdpOffer;
+  std::string sessionId;
+  std::string streamId;
+};
+
+// The body as a JSON object. Throws ControlError(BadRequest) for anything else.
+nlohmann::json parseJsonObject(const std::string& body);
+
+VideoJobRequest parseVideoJob(const nlohmann::json& body);
+WhipJobRequest parseWhipJob(const nlohmann::json& body);
+WhepJobRequest parseWhepJob(const nlohmann::json& body);
+
+// prompts: absent, null, [], {} or a list of empty objects (the seed's placeholder) mean "no
+// workflow" → the default passthrough workflow; an object (one workflow) or a list of objects is
+// returned as is (the workflow engine validates the graphs). Anything else is a BadRequest.
+nlohmann::json normalizePrompts(const nlohmann::json& body, const char* where);
+
+}  // namespace cs

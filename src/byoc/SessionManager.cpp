@@ -1,0 +1,521 @@
+#include "byoc/SessionManager.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "util/ControlError.h"
+#include "util/RateLimitedLog.h"
+
+namespace cs {
+namespace {
+
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string seconds(std::chrono::seconds s) {
+  return std::to_string(s.count()) + " s";
+}
+
+uint64_t counter(const nlohmann::json& stats, const std::string& id, const char* field) {
+  auto it = stats.find(id);
+  if (it == stats.end()) return 0;
+  auto f = it->find(field);
+  return f != it->end() && f->is_number_integer() ? f->get<uint64_t>() : 0;
+}
+
+bool isConnected(const nlohmann::json& stats, const std::string& id) {
+  auto it = stats.find(id);
+  return it != stats.end() && it->value("connection_state", std::string()) == "connected";
+}
+
+}  // namespace
+
+SessionManager::Slot::~Slot() {
+  if (!owner_) return;
+  std::lock_guard lock(owner_->mu_);
+  --owner_->reserved_[cap_];
+}
+
+SessionManager::SessionManager(StreamRegistry& registry, ByocSettings settings)
+    : registry_(registry), settings_(std::move(settings)) {}
+
+SessionManager::~SessionManager() {
+  shutdown();
+}
+
+SessionStore* SessionManager::storeLocked() {
+  if (!store_ && !storeDisabled_) {
+    try {
+      store_ = std::make_unique<SessionStore>(settings_.stateDir);
+      spdlog::info("BYOC: sessions are stored in {}", store_->path().string());
+    } catch (const StoreError& e) {
+      storeDisabled_ = true;
+      spdlog::error("BYOC: sessions will not survive a restart: {}", e.what());
+    }
+  }
+  return store_.get();
+}
+
+void SessionManager::persistLocked(const ByocSession& s) {
+  static LogLimiter limiter;
+  try {
+    if (auto* store = storeLocked()) store->put(s);
+  } catch (const StoreError& e) {
+    if (const auto n = limiter.admit())
+      spdlog::error("BYOC: cannot store session {} ({} failures): {}", s.id, n, e.what());
+  }
+}
+
+void SessionManager::start() {
+  {
+    std::lock_guard lock(mu_);
+    // Open the store now only if an earlier run left one; otherwise on the first session, so a
+    // server that never serves a BYOC job writes nothing.
+    if (std::filesystem::exists(SessionStore::databasePath(settings_.stateDir))) {
+      if (auto* store = storeLocked()) {
+        try {
+          auto loaded = store->loadAll();
+          const double now = unixNow();
+          unsigned ended = 0;
+          store->transaction([&] {
+            for (auto& s : loaded) {
+              if (!s.ended()) {
+                // The previous process did not shut down cleanly (a clean shutdown ends every
+                // session): its peers and pipelines died with it.
+                s.end(SessionStatus::Failed,
+                      "media ended: the server stopped without shutting down cleanly", now);
+                store->put(s);
+                ++ended;
+              }
+            }
+          });
+          for (auto& s : loaded) {
+            Entry e;
+            e.record = std::move(s);
+            sessions_.emplace(e.record.id, std::move(e));
+          }
+          spdlog::info("BYOC: loaded {} earlier session(s) from {} ({} had live media, now ended)",
+                       sessions_.size(), store->path().string(), ended);
+        } catch (const StoreError& e) {
+          spdlog::error("BYOC: cannot load earlier sessions: {}", e.what());
+        }
+      }
+    }
+  }
+  std::lock_guard lock(runMu_);
+  stopping_ = false;
+  if (!sweeper_.joinable()) sweeper_ = std::thread([this] { run(); });
+}
+
+void SessionManager::shutdown() {
+  {
+    std::lock_guard lock(runMu_);
+    stopping_ = true;
+  }
+  runCv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+
+  std::vector<std::string> live;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, e] : sessions_)
+      if (!e.record.ended()) live.push_back(id);
+  }
+  for (const auto& id : live) endSession(id, SessionStatus::Completed, "server shut down");
+  if (!live.empty()) spdlog::info("BYOC: ended {} live session(s) at shutdown", live.size());
+}
+
+void SessionManager::run() {
+  // Fine enough for a short TTL (tests), cheap for the default.
+  const auto period =
+      settings_.sessionTtl.count() > 0 && settings_.sessionTtl < std::chrono::seconds(4)
+          ? std::chrono::milliseconds(250)
+          : std::chrono::milliseconds(1000);
+  std::unique_lock lock(runMu_);
+  while (!stopping_) {
+    runCv_.wait_for(lock, period, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    try {
+      sweep();
+    } catch (const std::exception& e) {
+      spdlog::error("BYOC: sweep failed: {}", e.what());
+    }
+    lock.lock();
+  }
+}
+
+unsigned SessionManager::liveCountLocked(Capability cap) const {
+  unsigned n = 0;
+  for (const auto& [_, e] : sessions_)
+    if (e.record.capability == cap && !e.record.ended()) ++n;
+  auto it = reserved_.find(cap);
+  return n + (it == reserved_.end() ? 0 : it->second);
+}
+
+SessionManager::Slot SessionManager::reserve(Capability cap) {
+  std::lock_guard lock(mu_);
+  const unsigned n = liveCountLocked(cap);
+  if (n >= settings_.capacity)
+    throw ControlError(ErrorKind::Capacity,
+                       "capability '" + std::string(capabilityName(cap)) + "' is at capacity (" +
+                           std::to_string(settings_.capacity) + " live sessions, --capacity)");
+  ++reserved_[cap];
+  return Slot(this, cap);
+}
+
+void SessionManager::add(Slot& slot, ByocSession session, const std::string& publisherId,
+                         const std::string& viewerId) {
+  std::lock_guard lock(mu_);
+  if (slot.owner_) {
+    --reserved_[slot.cap_];
+    slot.owner_ = nullptr;
+  }
+  if (auto* store = storeLocked()) {
+    try {
+      store->put(session);
+    } catch (const StoreError& e) {
+      throw ControlError(ErrorKind::Internal, std::string("cannot store the session: ") + e.what());
+    }
+  }
+  Entry e;
+  e.record = std::move(session);
+  const auto now = Clock::now();
+  if (!publisherId.empty()) {
+    e.live.publisherId = publisherId;
+    e.live.publisherSince = now;
+  }
+  if (!viewerId.empty()) e.live.viewers[viewerId] = now;
+  e.live.lastActivity = now;
+  const std::string id = e.record.id;
+  spdlog::info("BYOC: session {} created ({}, status {}, stream {})", id,
+               capabilityName(e.record.capability), toString(e.record.status), e.record.streamId);
+  sessions_.emplace(id, std::move(e));
+}
+
+std::optional<ByocSession> SessionManager::get(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return std::nullopt;
+  return it->second.record;
+}
+
+nlohmann::json SessionManager::statsJson() const {
+  std::lock_guard lock(mu_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [id, e] : sessions_) out[id] = e.record.statsJson();
+  return out;
+}
+
+SessionManager::Entry& SessionManager::liveEntryLocked(const std::string& id, const char* what) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end())
+    throw ControlError(ErrorKind::NotFound, "no BYOC session '" + id + "'");
+  Entry& e = it->second;
+  if (e.record.ended())
+    throw ControlError(ErrorKind::NotFound,
+                       "BYOC session '" + id + "' has ended (" + e.record.endedReason + ")");
+  const Capability cap = e.record.capability;
+  const bool ok = std::string_view(what) == "WHIP"
+                      ? cap == Capability::Video
+                      : cap == Capability::Video || cap == Capability::WhipIngest;
+  if (!ok)
+    throw ControlError(ErrorKind::NotFound, "BYOC session '" + id + "' (" +
+                                                std::string(capabilityName(cap)) + ") has no " +
+                                                what + " endpoint");
+  return e;
+}
+
+std::string SessionManager::viewableStream(const std::string& sessionId) const {
+  std::lock_guard lock(mu_);
+  auto& e = const_cast<SessionManager*>(this)->liveEntryLocked(sessionId, "WHEP");
+  return e.record.streamId;
+}
+
+StreamRegistry::Created SessionManager::publish(const std::string& sessionId,
+                                                const std::string& offer) {
+  std::string streamId;
+  nlohmann::json prompts;
+  int width, height;
+  {
+    std::lock_guard lock(mu_);
+    Entry& e = liveEntryLocked(sessionId, "WHIP");
+    streamId = e.record.streamId;
+    prompts = e.record.prompts;
+    width = e.record.width;
+    height = e.record.height;
+    ++e.live.pending;
+  }
+  StreamRegistry::Created created;
+  try {
+    created = registry_.publishPrompts(streamId, prompts, offer, width, height);
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(sessionId); it != sessions_.end()) --it->second.live.pending;
+    throw;
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(sessionId);
+    if (it != sessions_.end()) --it->second.live.pending;
+    if (it != sessions_.end() && !it->second.record.ended()) {
+      Entry& e = it->second;
+      e.live.publisherId = created.id;
+      e.live.publisherSince = Clock::now();
+      e.live.publisherConnected = false;
+      e.live.lastActivity = Clock::now();
+      e.record.transition(SessionStatus::Processing, unixNow());
+      persistLocked(e.record);
+      spdlog::info("BYOC: session {} publishing (WHIP session {})", sessionId, created.id);
+      return created;
+    }
+  }
+  // Ended or cleaned up while the offer was negotiated: do not leave the publisher behind.
+  freeMedia({created.id, {}});
+  throw ControlError(ErrorKind::NotFound, "BYOC session '" + sessionId + "' ended meanwhile");
+}
+
+StreamRegistry::Created SessionManager::view(const std::string& sessionId,
+                                             const std::string& offer) {
+  std::string streamId;
+  {
+    std::lock_guard lock(mu_);
+    Entry& e = liveEntryLocked(sessionId, "WHEP");
+    streamId = e.record.streamId;
+    ++e.live.pending;
+  }
+  StreamRegistry::Created created;
+  try {
+    created = registry_.subscribe(streamId, offer);
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    if (auto it = sessions_.find(sessionId); it != sessions_.end()) --it->second.live.pending;
+    throw;
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(sessionId);
+    if (it != sessions_.end()) --it->second.live.pending;
+    if (it != sessions_.end() && !it->second.record.ended()) {
+      it->second.live.viewers[created.id] = Clock::now();
+      it->second.live.lastActivity = Clock::now();
+      spdlog::info("BYOC: session {} viewer added (WHEP session {})", sessionId, created.id);
+      return created;
+    }
+  }
+  freeMedia({{}, {created.id}});
+  throw ControlError(ErrorKind::NotFound, "BYOC session '" + sessionId + "' ended meanwhile");
+}
+
+void SessionManager::unpublish(const std::string& sessionId, const std::string& publisherId) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(sessionId);
+    if (it == sessions_.end() || it->second.live.publisherId != publisherId)
+      throw ControlError(ErrorKind::NotFound, "no WHIP session '" + publisherId +
+                                                  "' in BYOC session '" + sessionId + "'");
+  }
+  try {
+    registry_.unpublish(publisherId);
+  } catch (const ControlError& e) {
+    if (e.kind() != ErrorKind::NotFound) throw;  // already gone: the state below still applies
+  }
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(sessionId);
+  if (it == sessions_.end() || it->second.live.publisherId != publisherId) return;
+  Entry& e = it->second;
+  e.live.publisherId.clear();
+  e.live.lastActivity = Clock::now();
+  if (e.record.status == SessionStatus::Processing) {
+    e.record.transition(SessionStatus::Ready, unixNow());
+    persistLocked(e.record);
+  }
+}
+
+void SessionManager::unview(const std::string& sessionId, const std::string& viewerId) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(sessionId);
+    if (it == sessions_.end() || !it->second.live.viewers.contains(viewerId))
+      throw ControlError(ErrorKind::NotFound,
+                         "no WHEP session '" + viewerId + "' in BYOC session '" + sessionId + "'");
+  }
+  try {
+    registry_.unsubscribe(viewerId);
+  } catch (const ControlError& e) {
+    if (e.kind() != ErrorKind::NotFound) throw;
+  }
+  std::lock_guard lock(mu_);
+  if (auto it = sessions_.find(sessionId); it != sessions_.end()) {
+    it->second.live.viewers.erase(viewerId);
+    it->second.live.viewerConnected.erase(viewerId);
+    it->second.live.lastActivity = Clock::now();
+  }
+}
+
+SessionManager::Media SessionManager::takeMediaLocked(Entry& e) {
+  Media m;
+  m.publisherId = std::move(e.live.publisherId);
+  e.live.publisherId.clear();
+  for (const auto& [id, _] : e.live.viewers) m.viewerIds.push_back(id);
+  e.live.viewers.clear();
+  e.live.viewerConnected.clear();
+  return m;
+}
+
+void SessionManager::freeMedia(const Media& m) {
+  // Viewers first: the stream goes away with its last session.
+  for (const auto& id : m.viewerIds) {
+    try {
+      registry_.unsubscribe(id);
+    } catch (const ControlError&) {  // already gone (DELETEd, silent, failed)
+    }
+  }
+  if (!m.publisherId.empty()) {
+    try {
+      registry_.unpublish(m.publisherId);
+    } catch (const ControlError&) {
+    }
+  }
+}
+
+bool SessionManager::endSession(const std::string& id, SessionStatus status,
+                                const std::string& reason) {
+  Media media;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end() || it->second.record.ended()) return false;
+    Entry& e = it->second;
+    media = takeMediaLocked(e);
+    e.record.end(status, reason, unixNow());
+    persistLocked(e.record);
+  }
+  spdlog::info("BYOC: session {} {}: {}", id, toString(status), reason);
+  freeMedia(media);
+  return true;
+}
+
+bool SessionManager::cleanup(const std::string& id) {
+  Media media;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return false;
+    media = takeMediaLocked(it->second);
+    sessions_.erase(it);
+    if (auto* store = storeLocked()) {
+      try {
+        store->remove(id);
+      } catch (const StoreError& e) {
+        spdlog::error("BYOC: cannot remove session {} from the store: {}", id, e.what());
+      }
+    }
+  }
+  freeMedia(media);
+  spdlog::info("BYOC: session {} cleaned up", id);
+  return true;
+}
+
+void SessionManager::sweep() {
+  // Registry ids that appear after this instant may be missing from the snapshots below.
+  const auto snapshotAt = Clock::now();
+  const nlohmann::json whip = registry_.whipStats();
+  const nlohmann::json whep = registry_.whepStats();
+  const auto now = Clock::now();
+  const double unixTime = unixNow();
+
+  struct Ending {
+    std::string id;
+    SessionStatus status;
+    std::string reason;
+  };
+  std::vector<Ending> ending;
+  {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> forget;
+    for (auto& [id, e] : sessions_) {
+      ByocSession& r = e.record;
+      if (r.ended()) {
+        if (settings_.retention.count() > 0 && r.endedAt &&
+            *r.endedAt < unixTime - static_cast<double>(settings_.retention.count()))
+          forget.push_back(id);
+        continue;
+      }
+      Live& l = e.live;
+      uint64_t frames = 0;
+      if (!l.publisherId.empty()) {
+        if (whip.contains(l.publisherId)) {
+          const uint64_t n = counter(whip, l.publisherId, "frames_received");
+          frames += n;
+          l.publisherConnected = l.publisherConnected || n > 0 || isConnected(whip, l.publisherId);
+        } else if (l.publisherSince < snapshotAt) {
+          // The registry removed the publisher: DELETE on /whip/{id}, silence or a failed
+          // connection.
+          const bool connected = l.publisherConnected;
+          spdlog::info("BYOC: session {}: publisher {} ended", id, l.publisherId);
+          l.publisherId.clear();
+          l.lastActivity = now;
+          if (r.capability == Capability::Video) {
+            if (r.status == SessionStatus::Processing) {
+              r.transition(SessionStatus::Ready, unixTime);
+              persistLocked(r);
+            }
+          } else {
+            ending.push_back(connected ? Ending{id, SessionStatus::Completed,
+                                                "media ended: the publisher disconnected"}
+                                       : Ending{id, SessionStatus::Failed,
+                                                "media ended: the publisher never connected"});
+            continue;
+          }
+        }
+      }
+      for (auto v = l.viewers.begin(); v != l.viewers.end();) {
+        if (whep.contains(v->first)) {
+          const uint64_t n = counter(whep, v->first, "frames_sent");
+          frames += n;
+          if (n > 0 || isConnected(whep, v->first)) l.viewerConnected[v->first] = true;
+          ++v;
+        } else if (v->second < snapshotAt) {
+          const bool connected = l.viewerConnected[v->first];
+          l.viewerConnected.erase(v->first);
+          v = l.viewers.erase(v);
+          l.lastActivity = now;
+          if (r.capability == Capability::WhepSubscribe && l.viewers.empty()) {
+            ending.push_back(
+                connected
+                    ? Ending{id, SessionStatus::Completed, "media ended: the viewer disconnected"}
+                    : Ending{id, SessionStatus::Failed, "media ended: the viewer never connected"});
+            break;
+          }
+        } else {
+          ++v;
+        }
+      }
+      if (!ending.empty() && ending.back().id == id) continue;
+      if (frames != l.frames || l.pending > 0) {
+        l.frames = frames;
+        l.lastActivity = now;
+      }
+      if (settings_.sessionTtl.count() > 0 && now - l.lastActivity >= settings_.sessionTtl)
+        ending.push_back({id, SessionStatus::Completed,
+                          "expired: no media or requests for " + seconds(settings_.sessionTtl) +
+                              " (--session-ttl)"});
+    }
+    for (const auto& id : forget) {
+      sessions_.erase(id);
+      if (auto* store = storeLocked()) {
+        try {
+          store->remove(id);
+        } catch (const StoreError& e) {
+          spdlog::error("BYOC: cannot remove session {} from the store: {}", id, e.what());
+        }
+      }
+    }
+  }
+  for (const auto& x : ending) endSession(x.id, x.status, x.reason);
+}
+
+}  // namespace cs
