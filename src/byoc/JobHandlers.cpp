@@ -54,9 +54,7 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   auto slot = sessions_.reserve(Capability::Video);
   // Compile the workflow now, so a broken one is refused by the job rather than by the first
   // WHIP offer; the session's stream compiles it again when its publisher arrives.
-  NodeContext ctx;
-  ctx.width = req.width;
-  ctx.height = req.height;
+  NodeContext ctx = registry_.nodeContext(req.width, req.height);
   GraphWorkflow::build("byoc", req.prompts, ctx);
 
   ByocSession s;

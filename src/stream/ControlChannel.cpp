@@ -62,8 +62,9 @@ nlohmann::json describeNodes(const nlohmann::json& prompts) {
   return out;
 }
 
-ControlChannel::ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl)
-    : stream_(std::move(stream)), tasks_(tasks), mayControl_(mayControl) {}
+ControlChannel::ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl,
+                               NodeContext ctx)
+    : stream_(std::move(stream)), tasks_(tasks), mayControl_(mayControl), ctx_(ctx) {}
 
 void ControlChannel::attach(GstWebRTCDataChannel* channel) {
   std::weak_ptr<ControlChannel> weak = weak_from_this();
@@ -123,7 +124,7 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
   if (type == "update_prompts") {
     if (!msg.contains("prompts")) return fail("Missing 'prompts' in control message");
     try {
-      NodeContext ctx;
+      NodeContext ctx = ctx_;
       stream->applyWorkflow(GraphWorkflow::build("update_prompts", msg["prompts"], ctx));
       return ok();
     } catch (const WorkflowError& e) {
@@ -151,7 +152,7 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
     return ok();
   }
   // stop_prompts: processing ends; frames go on unprocessed until update_prompts.
-  NodeContext ctx;
+  NodeContext ctx = ctx_;
   stream->applyWorkflow(GraphWorkflow::build("passthrough", defaultPrompt(), ctx));
   stream->pipeline().setPaused(false);
   return ok();

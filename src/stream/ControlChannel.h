@@ -11,6 +11,7 @@
 #include "rtc/DataChannel.h"
 #include "stream/TextSink.h"
 #include "util/TaskQueue.h"
+#include "workflow/Node.h"
 
 namespace cs {
 
@@ -19,7 +20,8 @@ class Stream;
 class ControlChannel final : public TextSink, public std::enable_shared_from_this<ControlChannel> {
  public:
   // mayControl: publishers change their stream's workflow; viewers only receive text.
-  ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl);
+  // ctx: what compiling an updated workflow needs (the model store).
+  ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl, NodeContext ctx);
 
   // A channel the client opened (webrtcbin thread): "control" or "data"; others are ignored.
   void attach(GstWebRTCDataChannel* channel);
@@ -34,6 +36,7 @@ class ControlChannel final : public TextSink, public std::enable_shared_from_thi
   std::weak_ptr<Stream> stream_;
   TaskQueue& tasks_;
   const bool mayControl_;
+  const NodeContext ctx_;
   std::mutex mu_;
   std::unique_ptr<DataChannel> control_, data_;
 };

@@ -35,7 +35,10 @@ bool isDead(GstWebRTCPeerConnectionState s) {
 }  // namespace
 
 StreamRegistry::StreamRegistry(RegistrySettings settings, MainLoop& loop)
-    : settings_(std::move(settings)), loop_(loop), workflows_(settings_.workspace) {
+    : settings_(std::move(settings)),
+      loop_(loop),
+      workflows_(settings_.workspace),
+      models_(settings_.workspace) {
   loop_.every(std::chrono::seconds(1), [this, alive = std::weak_ptr<bool>(alive_)] {
     if (alive.expired()) return false;
     sweep();
@@ -67,7 +70,7 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
   spdlog::debug("WHIP: offer for stream {}:\n{}", streamId, offerText);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
   const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
-  NodeContext ctx;
+  NodeContext ctx = nodeContext();
   return publishWorkflow(streamId, GraphWorkflow::build(wfName, workflows_.load(wfName), ctx), offer,
                          512, 512);
 }
@@ -77,9 +80,7 @@ StreamRegistry::Created StreamRegistry::publishPrompts(const std::string& stream
                                                        const std::string& offerText, int width,
                                                        int height) {
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
-  NodeContext ctx;
-  ctx.width = width;
-  ctx.height = height;
+  NodeContext ctx = nodeContext(width, height);
   return publishWorkflow(streamId, GraphWorkflow::build("prompts", prompts, ctx), offer, width,
                          height);
 }
@@ -124,7 +125,7 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
         "whip-" + pub->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
         IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
                           [s](GstSample* x) { s->onIngestAudio(x); }});
-    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true);
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext());
     pub->peer->connection().onDataChannel(
         [ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     const std::string id = pub->id;
@@ -193,7 +194,7 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
         "whep-" + viewer->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
         [s, codec] { s->requestKeyframe(codec); });
     EgressPeer* peer = viewer->peer.get();
-    viewer->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/false);
+    viewer->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/false, nodeContext());
     peer->connection().onDataChannel(
         [ctl = viewer->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     const std::string id = viewer->id;
@@ -237,9 +238,7 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
                                               const nlohmann::json& prompts, int width,
                                               int height) {
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Duplex);
-  NodeContext ctx;
-  ctx.width = width;
-  ctx.height = height;
+  NodeContext ctx = nodeContext(width, height);
   auto workflow = GraphWorkflow::build(prompts.is_null() || prompts.empty() ? "passthrough" : "offer",
                                        prompts.is_null() || prompts.empty() ? defaultPrompt() : prompts,
                                        ctx);
@@ -281,7 +280,7 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
         pc, offer,
         IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
                           [s](GstSample* x) { s->onIngestAudio(x); }});
-    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true);
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext());
     pc->onDataChannel([ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     EgressPeer* out = viewer->peer.get();
     const std::string id = pub->id;
@@ -381,10 +380,18 @@ void StreamRegistry::applyPrompts(const std::string& streamId, const nlohmann::j
   auto stream = findStream(streamId);
   if (!stream || !stream->hasLivePublisher())
     throw ControlError(ErrorKind::NotFound, "stream '" + streamId + "' has no publisher");
-  NodeContext ctx;
+  NodeContext ctx = nodeContext();
   auto wf = GraphWorkflow::build("prompt", prompts, ctx);
   stream->applyWorkflow(std::move(wf));
   spdlog::info("stream {}: workflow updated", streamId);
+}
+
+NodeContext StreamRegistry::nodeContext(int width, int height) {
+  NodeContext ctx;
+  ctx.models = &models_;
+  ctx.width = width;
+  ctx.height = height;
+  return ctx;
 }
 
 std::shared_ptr<Stream> StreamRegistry::findStream(const std::string& streamId) const {

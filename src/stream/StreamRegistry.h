@@ -10,6 +10,7 @@
 #include "rtc/MediaNetwork.h"
 #include "stream/Stream.h"
 #include "util/TaskQueue.h"
+#include "workflow/ModelStore.h"
 #include "workflow/WorkflowLibrary.h"
 #include "util/MainLoop.h"
 
@@ -55,6 +56,10 @@ class StreamRegistry {
   std::shared_ptr<Stream> findStream(const std::string& streamId) const;
   nlohmann::json streamsStats() const;
 
+  // What compiling a workflow needs: the process's model store (shared, so graphs share loaded
+  // models) and the size to warm up at.
+  NodeContext nodeContext(int width = 512, int height = 512);
+
   nlohmann::json whipStats() const;
   nlohmann::json whepStats() const;
 
@@ -74,6 +79,7 @@ class StreamRegistry {
   const RegistrySettings settings_;
   MainLoop& loop_;
   WorkflowLibrary workflows_;
+  ModelStore models_;
   TaskQueue controlTasks_{"cs:control"};
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;
