@@ -2,6 +2,7 @@
 // its IMAGE/MASK inputs bound to a test picture and every widget at its default.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <memory>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -15,8 +16,23 @@ namespace {
 bool benchmarkable(const NodeSpec& spec) {
   if (spec.outputNode || spec.inputs.empty()) return false;
   for (const auto& in : spec.inputs)
-    if (in.type == ValueType::Audio || in.type == ValueType::Model) return false;
+    if (in.type == ValueType::Model) return false;
   return true;
+}
+
+bool takesAudio(const NodeSpec& spec) {
+  for (const auto& in : spec.inputs)
+    if (in.type == ValueType::Audio) return true;
+  return false;
+}
+
+// Half a second of a 440 Hz tone at 48 kHz: the original's default LoadAudioTensor block.
+Audio toneBlock() {
+  Audio a;
+  a.samples.resize(24000);
+  for (size_t i = 0; i < a.samples.size(); ++i)
+    a.samples[i] = 0.3f * static_cast<float>(std::sin(2 * 3.14159265358979 * 440.0 * i / 48000.0));
+  return a;
 }
 
 void runNode(benchmark::State& state, const NodeRegistry::Entry* entry, int w, int h) {
@@ -32,8 +48,10 @@ void runNode(benchmark::State& state, const NodeRegistry::Entry* entry, int w, i
     const auto& in = entry->spec.inputs[i];
     if (in.type == ValueType::Image) values[i] = Image{rgb};
     else if (in.type == ValueType::Mask) values[i] = Mask{mask};
+    else if (in.type == ValueType::Audio) values[i] = toneBlock();
     else values[i] = in.defaultValue;
-    const bool linked = in.type == ValueType::Image || in.type == ValueType::Mask;
+    const bool linked =
+        in.type == ValueType::Image || in.type == ValueType::Mask || in.type == ValueType::Audio;
     ptrs.push_back(&values[i]);
     literalPtrs.push_back(linked ? &kUnset : &values[i]);
   }
@@ -62,6 +80,12 @@ const bool kRegistered = [] {
   for (const auto& type : r.classTypes()) {
     const auto* entry = r.find(type);
     if (!benchmarkable(entry->spec)) continue;
+    if (takesAudio(entry->spec)) {  // one 500 ms block; the picture size does not matter
+      benchmark::RegisterBenchmark(("BM_Node/" + type + "/500ms-block").c_str(),
+                                   [entry](benchmark::State& s) { runNode(s, entry, 16, 16); })
+          ->Unit(benchmark::kMillisecond);
+      continue;
+    }
     for (auto [w, h] : {std::pair{512, 512}, std::pair{1280, 720}})
       benchmark::RegisterBenchmark(("BM_Node/" + type + "/" + std::to_string(w) + "x" +
                                     std::to_string(h))
