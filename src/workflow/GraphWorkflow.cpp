@@ -72,6 +72,7 @@ FrameResult GraphWorkflow::run(const I420View& in) noexcept {
     std::lock_guard lock(textMu_);
     for (auto& t : frameText_) text_.push_back(std::move(t));
     frameText_.clear();
+    textPending_.store(true, std::memory_order_release);
   }
   if (!wantsVideo) return {FrameResult::Kind::Forward};
   if (picture.empty() || picture.type() != CV_8UC3) return {FrameResult::Kind::Drop};
@@ -87,6 +88,7 @@ void GraphWorkflow::write(const I420View& out) noexcept {
 }
 
 void GraphWorkflow::takeText(std::vector<std::string>& out) noexcept {
+  if (!textPending_.exchange(false, std::memory_order_acquire)) return;
   std::lock_guard lock(textMu_);
   for (auto& t : text_) out.push_back(std::move(t));
   text_.clear();
@@ -109,6 +111,7 @@ void GraphWorkflow::runAudio(const Audio& in, Audio& out) noexcept {
   if (!text.empty()) {
     std::lock_guard lock(textMu_);
     for (auto& t : text) text_.push_back(std::move(t));
+    textPending_.store(true, std::memory_order_release);
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // A workflow of one or more ComfyUI API-format graphs, compiled once, run on every frame.
+#include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -45,6 +46,7 @@ class GraphWorkflow final : public FrameWorkflow {
   cv::Mat rgbIn_, rgbOut_;
   std::mutex textMu_;  // video and audio graphs may both produce text
   std::vector<std::string> text_, frameText_;
+  std::atomic<bool> textPending_{false};  // lets takeText() skip the lock on frames without text
 };
 
 // The names every server knows without a workspace file: passthrough and invert.
