@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "app/Config.h"
+#include "../app/ParseArgs.h"
 
 namespace cs {
 namespace {
@@ -13,13 +14,9 @@ namespace {
 std::string lastError;
 
 int parse(std::vector<std::string> args, Config& c) {
-  args.insert(args.begin(), "comfystream");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  testing::internal::CaptureStderr();
-  const int rc = parseConfig(static_cast<int>(argv.size()), argv.data(), c);
-  lastError = testing::internal::GetCapturedStderr();
-  return rc;
+  auto r = test::parseArgs(std::move(args), c);
+  lastError = std::move(r.stderrText);
+  return r.rc;
 }
 
 TEST(ByocConfig, Defaults) {
