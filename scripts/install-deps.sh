@@ -13,6 +13,8 @@ build_pkgs=(
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice libnice-dev
+  # HTTP server: Boost.Beast/Asio (event-driven, holds per-connection deadlines and caps)
+  libboost1.81-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev
   # BYOC sessions survive restarts in a SQLite database (WAL, one transaction per write)
   libsqlite3-dev
@@ -25,6 +27,8 @@ test_pkgs=(
   # scripts/make_test_models.py builds the unit tests' ONNX models with onnx.helper
   python3-onnx
   chromium nodejs
+  # control-plane throughput figures in docs/BENCHMARKS.md (make bench)
+  wrk
 )
 # libopenblas0: only a Recommends of libtorch, but without it matrix multiplies use netlib BLAS,
 # 16x slower (a ViT frame: 23.7 s instead of 2 s). python3-torch exports the TorchScript test models.

@@ -82,6 +82,25 @@ unsigned parseBitrate(const std::string& text) {
   return static_cast<unsigned>(bps);
 }
 
+void parseRateLimit(const std::string& text, double& rate, double& burst) {
+  const auto slash = text.find('/');
+  try {
+    size_t used = 0;
+    rate = std::stod(text.substr(0, slash), &used);
+    if (used != text.substr(0, slash).size()) throw std::invalid_argument(text);
+    burst = std::max(1.0, rate * 5);
+    if (slash != std::string::npos) {
+      burst = std::stod(text.substr(slash + 1), &used);
+      if (used != text.size() - slash - 1) throw std::invalid_argument(text);
+    }
+  } catch (const std::exception&) {
+    throw std::invalid_argument("--rate-limit '" + text + "' is not RATE or RATE/BURST");
+  }
+  if (!(rate >= 0 && rate <= 1e6 && burst >= 1 && burst <= 1e6))
+    throw std::invalid_argument("--rate-limit '" + text +
+                                "': RATE within 0-1000000, BURST within 1-1000000");
+}
+
 int parseConfig(int argc, char** argv, Config& c) {
   CLI::App app{"comfystream: WHIP in, a workflow on every frame, WHEP out"};
   app.set_version_flag("--version", COMFYSTREAM_VERSION);
@@ -114,6 +133,44 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_option("--twilio-url", c.twilioUrl, "Twilio API base URL (TURN credentials)")
       ->capture_default_str();
   app.add_option("--web-dir", c.webDir, "Directory of the browser UI")->capture_default_str();
+  // Facing the internet: TLS, tokens, and the limits that keep the control plane up (SECURITY.md).
+  std::string rateLimit = "20/100";
+  double headerTimeout = 10, bodyTimeout = 20;
+  app.add_option("--tls-cert", c.http.tlsCert, "PEM certificate chain: serve HTTPS only");
+  app.add_option("--tls-key", c.http.tlsKey, "PEM private key for --tls-cert");
+  app.add_option("--auth-token", c.auth.token,
+                 "Bearer token for publishing, viewing and controlling every stream")
+      ->envname("COMFYSTREAM_AUTH_TOKEN");
+  app.add_option("--auth-file", c.auth.tokenFile,
+                 "Per-stream tokens: lines \"STREAM publish|view|any TOKEN\" (STREAM may be *)");
+  app.add_option("--admin-token", c.auth.adminToken,
+                 "Bearer token for stats and control routes (and any stream)")
+      ->envname("COMFYSTREAM_ADMIN_TOKEN");
+  app.add_option("--max-connections", c.http.maxConnections, "Open HTTP connections at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--max-connections-per-ip", c.http.maxConnectionsPerAddress,
+                 "Open HTTP connections per client address")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  app.add_option("--max-pending-per-ip", c.maxPendingPerAddress,
+                 "WHIP/WHEP sessions per client address whose media has not connected yet")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  app.add_option("--rate-limit", rateLimit,
+                 "POST/PATCH/DELETE per client address: RATE[/BURST] per second; 0 turns it off")
+      ->capture_default_str();
+  app.add_option("--header-timeout", headerTimeout,
+                 "Seconds for a request head to arrive (also the keep-alive idle timeout)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--body-timeout", bodyTimeout, "Seconds for a request body to arrive")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  app.add_option("--http-workers", c.http.workerThreads,
+                 "Threads that run request handlers (SDP, workflows)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   app.add_flag("--list-nodes", c.listNodes, "Print the supported workflow nodes (Markdown) and exit");
 
   // BYOC worker (docs/BYOC.md).
@@ -181,6 +238,13 @@ int parseConfig(int argc, char** argv, Config& c) {
     if (c.webDir.empty()) c.webDir = COMFYSTREAM_DEFAULT_WEB_DIR;
 
     if (registerCmd->parsed()) c.command = Config::Command::Register;
+    c.http.host = c.host == "localhost" ? "127.0.0.1" : c.host;
+    c.http.port = c.port;
+    parseRateLimit(rateLimit, c.http.ratePerSecond, c.http.rateBurst);
+    c.http.headerTimeout = std::chrono::milliseconds(static_cast<int64_t>(headerTimeout * 1000));
+    c.http.bodyTimeout = std::chrono::milliseconds(static_cast<int64_t>(bodyTimeout * 1000));
+    if (c.http.tlsCert.empty() != c.http.tlsKey.empty())
+      throw std::invalid_argument("--tls-cert and --tls-key go together");
     if (c.byoc.stateDir.empty())
       c.byoc.stateDir =
           (std::filesystem::path(c.workspace.empty() ? "." : c.workspace) / ".comfystream-state")

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "byoc/ByocSettings.h"
+#include "http/Authorizer.h"
+#include "http/HttpServer.h"
 #include "rtc/IceServer.h"
 
 namespace cs {
@@ -26,6 +28,10 @@ struct Config {
   std::string twilioUrl = "https://api.twilio.com";
   std::string webDir;
   bool listNodes = false;  // print docs/NODES.md and exit
+  // HTTP transport limits and TLS (host and port above are copied into it).
+  http::ServerSettings http;
+  http::AuthSettings auth;
+  unsigned maxPendingPerAddress = 8;  // WHIP/WHEP sessions not yet connected, per client address
 
   // `comfystream register` registers the BYOC capabilities with --orch-url and exits.
   enum class Command { Serve, Register };
@@ -44,5 +50,7 @@ void parsePortRange(const std::string& text, uint16_t& min, uint16_t& max);
 // Parses a bitrate like 2000000, 2000k or 2M into bits per second. Throws std::invalid_argument.
 unsigned parseBitrate(const std::string& text);
 bool isLoopbackAddress(const std::string& host);
+// Parses "RATE" or "RATE/BURST" (burst defaults to 5 × rate). Throws std::invalid_argument.
+void parseRateLimit(const std::string& text, double& rate, double& burst);
 
 }  // namespace cs

@@ -1,5 +1,6 @@
 // comfystream: WHIP in → a workflow on every frame → WHEP out.
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
@@ -8,6 +9,7 @@
 #include "app/Config.h"
 #include "byoc/ByocService.h"
 #include "byoc/Registrar.h"
+#include "http/ApiRouter.h"
 #include "http/HttpServer.h"
 #include "rtc/GstRuntime.h"
 #include "rtc/IceServerProvider.h"
@@ -43,6 +45,19 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Every connection is a descriptor, and so is every media socket: use what the hard limit
+  // allows, and keep half of it for media.
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+                    config.http.maxConnections > lim.rlim_cur / 2) {
+    config.http.maxConnections = static_cast<unsigned>(lim.rlim_cur / 2);
+    spdlog::warn("comfystream: --max-connections lowered to {} (half of the descriptor limit)",
+                 config.http.maxConnections);
+  }
+
   int exitCode = 0;
   {
     cs::MainLoop loop;
@@ -54,19 +69,31 @@ int main(int argc, char** argv) {
     rs.maxViewers = config.maxViewers;
     rs.videoBitrate = config.videoBitrate;
     rs.workspace = config.workspace;
+    rs.maxPendingPerAddress = config.maxPendingPerAddress;
     cs::StreamRegistry registry(rs, loop);
     cs::ByocService byoc(registry, ice, config.byoc);
     byoc.start();
-    cs::HttpServer http(registry, ice, config.webDir, &byoc);
+    // The routes keep a reference to the authorizer: it outlives the server.
+    std::unique_ptr<cs::http::Authorizer> auth;
+    std::unique_ptr<cs::http::Server> http;
     try {
-      http.start(config.host, config.port);
+      auth = std::make_unique<cs::http::Authorizer>(config.auth);
+      http = std::make_unique<cs::http::Server>(
+          config.http, cs::makeApiRouter(registry, ice, *auth, config.webDir, &byoc));
+      http->start();
     } catch (const std::exception& e) {
       std::cerr << "comfystream: " << e.what() << "\n";
       return 1;
     }
-    spdlog::info("comfystream {} listening on http://{}:{} (media address {}, workflow default "
+    if (config.auth.token.empty() && config.auth.tokenFile.empty() &&
+        !cs::isLoopbackAddress(config.host))
+      spdlog::warn("comfystream: no --auth-token or --auth-file and --host {} is reachable from "
+                   "other machines: anyone can publish, view and end streams",
+                   config.host);
+    spdlog::info("comfystream {} listening on {}://{}:{} (media address {}, workflow default "
                  "passthrough)",
-                 COMFYSTREAM_VERSION, config.host, config.port,
+                 COMFYSTREAM_VERSION, config.http.tlsCert.empty() ? "http" : "https",
+                 config.host, config.port,
                  config.mediaIp.empty() ? "all interfaces" : config.mediaIp);
     std::unique_ptr<cs::Registrar> registrar;
     if (!config.registration.orchUrl.empty()) {
@@ -85,7 +112,7 @@ int main(int argc, char** argv) {
     sigwait(&stopSignals, &sig);
     spdlog::info("comfystream: signal {} received, shutting down", sig);
     if (registrar) registrar->stop(/*unregister=*/true);
-    http.stop();
+    http->stop();
     byoc.shutdown();
     registry.shutdown();
   }

@@ -1,6 +1,5 @@
 #include "byoc/ByocRoutes.h"
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include "byoc/LivepeerHeader.h"
 #include "http/ErrorResponse.h"
 #include "http/WhipWhepResource.h"
+#include "util/LogEscape.h"
 
 namespace cs {
 namespace {
@@ -25,21 +25,21 @@ std::string offeredCapabilities() {
   return out;
 }
 
-void requireToken(const ByocService& byoc, const httplib::Request& req) {
-  if (!bearerMatches(req.get_header_value("Authorization"), byoc.settings().workerToken))
+void requireToken(const ByocService& byoc, const http::Request& req) {
+  if (!bearerMatches(req.header("Authorization"), byoc.settings().workerToken))
     throw ControlError(ErrorKind::Unauthorized,
-                       req.has_header("Authorization")
+                       req.hasHeader("Authorization")
                            ? "the Authorization bearer token does not match --worker-token"
                            : "Authorization: Bearer <worker token> required");
 }
 
-void handleJob(ByocService& byoc, const std::string& pathCapability, const httplib::Request& req,
-               httplib::Response& res) {
+void handleJob(ByocService& byoc, const std::string& pathCapability, const http::Request& req,
+               http::Response& res) {
   std::string name = pathCapability;
   try {
     requireToken(byoc, req);
     std::optional<LivepeerJob> job;
-    if (req.has_header("Livepeer")) job = parseLivepeerHeader(req.get_header_value("Livepeer"));
+    if (req.hasHeader("Livepeer")) job = parseLivepeerHeader(req.header("Livepeer"));
     if (name.empty() && job) name = job->capability;
     if (job && job->capability != name)
       throw ControlError(ErrorKind::BadRequest, "the Livepeer header names capability '" +
@@ -52,34 +52,35 @@ void handleJob(ByocService& byoc, const std::string& pathCapability, const httpl
           "unknown capability '" + name + "' (this worker offers " + offeredCapabilities() + ")");
     const nlohmann::json body = parseJsonObject(req.body);
     const nlohmann::json out = byoc.jobs().run(*cap, body);
-    spdlog::info("BYOC: job {} answered: session {} ({}){}", name, out.value("session_id", ""),
+    spdlog::info("BYOC: job {} answered: session {} ({}){}", escapeForLog(name), out.value("session_id", ""),
                  out.value("status", ""), job ? " [Livepeer job " + job->id + "]" : "");
     res.status = 200;
-    res.set_content(out.dump(), "application/json");
+    res.setContent(out.dump(), "application/json");
   } catch (const ControlError& e) {
-    spdlog::info("BYOC: job {} rejected: {} ({})", name, e.what(), statusFor(e.kind()));
+    spdlog::info("BYOC: job {} rejected: {} ({})", escapeForLog(name), escapeForLog(e.what()), statusFor(e.kind()));
     writeError(res, e.kind(), e.what());
   } catch (const WorkflowError& e) {
-    spdlog::info("BYOC: job {} rejected: invalid workflow: {}", name, e.what());
+    spdlog::info("BYOC: job {} rejected: invalid workflow: {}", escapeForLog(name),
+                 escapeForLog(e.what()));
     writeByocWorkflowError(res, e);
   }
 }
 
 enum class Kind { Whip, Whep };
 
-void handleEndpointPost(ByocService& byoc, Kind kind, const httplib::Request& req,
-                        httplib::Response& res) {
+void handleEndpointPost(ByocService& byoc, Kind kind, const http::Request& req,
+                        http::Response& res) {
   const std::string sessionId = req.matches[1];
   try {
-    if (mediaType(req.get_header_value("Content-Type")) != "application/sdp")
+    if (mediaTypeOf(req.header("Content-Type")) != "application/sdp")
       throw ControlError(ErrorKind::UnsupportedMedia, "Content-Type required: application/sdp");
     const auto created = kind == Kind::Whip ? byoc.sessions().publish(sessionId, req.body)
                                             : byoc.sessions().view(sessionId, req.body);
     res.status = 201;
-    res.set_header("Location", std::string(kind == Kind::Whip ? "/byoc/whip/" : "/byoc/whep/") +
+    res.setHeader("Location", std::string(kind == Kind::Whip ? "/byoc/whip/" : "/byoc/whep/") +
                                    sessionId + "/" + created.id);
-    for (const auto& s : byoc.ice().current()) res.headers.emplace("Link", s.linkHeaderValue());
-    res.set_content(created.answer, "application/sdp");
+    for (const auto& s : byoc.ice().current()) res.addHeader("Link", s.linkHeaderValue());
+    res.setContent(created.answer, "application/sdp");
   } catch (const ControlError& e) {
     spdlog::info("BYOC: {} for session {} rejected: {} ({})", kind == Kind::Whip ? "WHIP" : "WHEP",
                  sessionId, e.what(), statusFor(e.kind()));
@@ -89,8 +90,8 @@ void handleEndpointPost(ByocService& byoc, Kind kind, const httplib::Request& re
   }
 }
 
-void handleEndpointDelete(ByocService& byoc, Kind kind, const httplib::Request& req,
-                          httplib::Response& res) {
+void handleEndpointDelete(ByocService& byoc, Kind kind, const http::Request& req,
+                          http::Response& res) {
   try {
     if (kind == Kind::Whip)
       byoc.sessions().unpublish(req.matches[1], req.matches[2]);
@@ -106,72 +107,65 @@ void handleEndpointDelete(ByocService& byoc, Kind kind, const httplib::Request& 
 
 bool bearerMatches(const std::string& authorization, const std::string& token) {
   if (token.empty()) return true;
-  constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() < kScheme.size()) return false;
-  for (size_t i = 0; i < kScheme.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return false;
-  std::string_view given(authorization);
-  given.remove_prefix(kScheme.size());
-  while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
-  while (!given.empty() && (given.back() == ' ' || given.back() == '\t')) given.remove_suffix(1);
-  if (given.size() != token.size()) return false;
-  return CRYPTO_memcmp(given.data(), token.data(), token.size()) == 0;
+  http::Request r;
+  r.headers.emplace("Authorization", authorization);
+  return http::tokenEquals(http::Authorizer::presentedToken(r), token);
 }
 
-void writeByocWorkflowError(httplib::Response& res, const WorkflowError& e) {
+void writeByocWorkflowError(http::Response& res, const WorkflowError& e) {
   res.status = 400;
   nlohmann::json body = {{"error", std::string("invalid workflow: ") + e.what()},
                          {"status_code", 400}};
   const auto comfy = e.toJson();
   if (comfy.contains("node_errors") && !comfy["node_errors"].empty())
     body["node_errors"] = comfy["node_errors"];
-  res.set_content(body.dump(), "application/json");
+  res.setContent(body.dump(), "application/json");
 }
 
-void registerByocRoutes(httplib::Server& server, ByocService& byoc) {
+void addByocRoutes(http::Router& server, ByocService& byoc, const http::Authorizer& auth) {
   // Job requests. A go-livepeer orchestrator POSTs {registered url}/{path after
   // /process/request/}: with the worker's base URL registered (the seed's registration), that is
   // /{capability}; with {base}/process/request registered, /process/request/{capability}.
-  server.Post(R"(/process/request/([^/]*))",
-              [&byoc](const httplib::Request& req, httplib::Response& res) {
+  server.post(R"(/process/request/([^/]*))",
+              [&byoc](const http::Request& req, http::Response& res) {
                 handleJob(byoc, req.matches[1], req, res);
               });
-  server.Post("/(comfystream-video|whip-ingest|whep-subscribe)",
-              [&byoc](const httplib::Request& req, httplib::Response& res) {
+  server.post("/(comfystream-video|whip-ingest|whep-subscribe)",
+              [&byoc](const http::Request& req, http::Response& res) {
                 handleJob(byoc, req.matches[1], req, res);
               });
-  const auto onlyPost = [](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Allow", "POST, OPTIONS");
+  const auto onlyPost = [](const http::Request&, http::Response& res) {
+    res.setHeader("Allow", "POST, OPTIONS");
     writeError(res, 405, "job requests are POST only");
   };
   const std::string jobPath = "/process/request(?:/.*)?";
-  server.Get(jobPath, onlyPost);
-  server.Put(jobPath, onlyPost);
-  server.Delete(jobPath, onlyPost);
-  server.Patch(jobPath, onlyPost);
+  server.get(jobPath, onlyPost);
+  server.put(jobPath, onlyPost);
+  server.del(jobPath, onlyPost);
+  server.patch(jobPath, onlyPost);
 
   // Session management (direct access; a Livepeer gateway forwards POST jobs only).
   const std::string session = std::string("(?:/live)?/byoc/session/") + kId;
-  server.Get(session + "/status", [&byoc](const httplib::Request& req, httplib::Response& res) {
+  server.get(session + "/status", [&byoc](const http::Request& req, http::Response& res) {
     const auto s = byoc.sessions().get(req.matches[1]);
     if (!s) return writeError(res, 404, "no BYOC session '" + std::string(req.matches[1]) + "'");
-    res.set_content(s->statusJson().dump(), "application/json");
+    res.setContent(s->statusJson().dump(), "application/json");
   });
-  server.Delete(session, [&byoc](const httplib::Request& req, httplib::Response& res) {
+  server.del(session, [&byoc](const http::Request& req, http::Response& res) {
     if (!byoc.sessions().cleanup(req.matches[1]))
       return writeError(res, 404, "no BYOC session '" + std::string(req.matches[1]) + "'");
-    res.set_content(nlohmann::json{{"success", true}, {"message", kSuccess}}.dump(),
+    res.setContent(nlohmann::json{{"success", true}, {"message", kSuccess}}.dump(),
                     "application/json");
   });
-  server.Get("(?:/live)?/byoc-stats", [&byoc](const httplib::Request& req, httplib::Response& res) {
+  server.get("(?:/live)?/byoc-stats", [&byoc, &auth](const http::Request& req, http::Response& res) {
     // The list names every session id (each one a key to its session's endpoints): with a
-    // worker token it is for the token holder only.
+    // worker token it is for the token holder (or the admin) only.
     try {
-      requireToken(byoc, req);
+      if (!auth.isAdmin(req)) requireToken(byoc, req);
     } catch (const ControlError& e) {
       return writeError(res, e.kind(), e.what());
     }
-    res.set_content(byoc.sessions().statsJson().dump(), "application/json");
+    res.setContent(byoc.sessions().statsJson().dump(), "application/json");
   });
 
   // A comfystream-video session's own WHIP and WHEP endpoints.
@@ -179,24 +173,24 @@ void registerByocRoutes(httplib::Server& server, ByocService& byoc) {
     const std::string base =
         std::string("(?:/live)?/byoc/") + (kind == Kind::Whip ? "whip/" : "whep/") + kId;
     const std::string resource = base + "/" + kId;
-    server.Post(base, [&byoc, kind](const httplib::Request& req, httplib::Response& res) {
+    server.post(base, [&byoc, kind](const http::Request& req, http::Response& res) {
       handleEndpointPost(byoc, kind, req, res);
     });
-    server.Delete(resource, [&byoc, kind](const httplib::Request& req, httplib::Response& res) {
+    server.del(resource, [&byoc, kind](const http::Request& req, http::Response& res) {
       handleEndpointDelete(byoc, kind, req, res);
     });
     // As /whip and /whep: GET is 2xx without content, HEAD on a WHEP endpoint names the type.
-    server.Get(base, [kind](const httplib::Request& req, httplib::Response& res) {
+    server.get(base, [kind](const http::Request& req, http::Response& res) {
       if (kind == Kind::Whep && req.method == "HEAD") {
         res.status = 200;
-        res.set_header("Content-Type", "application/sdp");
+        res.setHeader("Content-Type", "application/sdp");
         return;
       }
       res.status = 204;
     });
-    server.Get(resource, [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-    server.Patch(resource, [](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Allow", "GET, DELETE, OPTIONS");
+    server.get(resource, [](const http::Request&, http::Response& res) { res.status = 204; });
+    server.patch(resource, [](const http::Request&, http::Response& res) {
+      res.setHeader("Allow", "GET, DELETE, OPTIONS");
       writeError(res, 405, "trickle ICE and ICE restart are not supported");
     });
   }

@@ -1,43 +1,66 @@
 #include "http/ErrorResponse.h"
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
 
 namespace cs {
 
 int statusFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::BadRequest: return 400;
-    case ErrorKind::Unauthorized: return 401;
-    case ErrorKind::NotFound: return 404;
-    case ErrorKind::Conflict: return 409;
-    case ErrorKind::NoPublisher: return 409;
-    case ErrorKind::PayloadTooLarge: return 413;
-    case ErrorKind::UnsupportedMedia: return 415;
-    case ErrorKind::Unprocessable: return 422;
-    case ErrorKind::Capacity: return 503;
-    case ErrorKind::Internal: return 500;
+    case ErrorKind::BadRequest:
+      return 400;
+    case ErrorKind::Unauthorized:
+      return 401;
+    case ErrorKind::Forbidden:
+      return 403;
+    case ErrorKind::NotFound:
+      return 404;
+    case ErrorKind::Conflict:
+      return 409;
+    case ErrorKind::NoPublisher:
+      return 409;
+    case ErrorKind::PayloadTooLarge:
+      return 413;
+    case ErrorKind::UnsupportedMedia:
+      return 415;
+    case ErrorKind::Unprocessable:
+      return 422;
+    case ErrorKind::TooManyRequests:
+      return 429;
+    case ErrorKind::Capacity:
+      return 503;
+    case ErrorKind::Internal:
+      return 500;
   }
   return 500;
 }
 
-void writeError(httplib::Response& res, int status, const std::string& message) {
+std::string dumpJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void writeError(http::Response& res, int status, const std::string& message) {
   res.status = status;
-  res.set_content(nlohmann::json{{"error", message}, {"status_code", status}}.dump(),
-                  "application/json");
+  res.setContent(dumpJson({{"error", message}, {"status_code", status}}), "application/json");
 }
 
-void writeError(httplib::Response& res, ErrorKind kind, const std::string& message) {
+void writeError(http::Response& res, ErrorKind kind, const std::string& message) {
   writeError(res, statusFor(kind), message);
-  // WHEP §4.3.8: no publisher yet, try again; RFC 9725 §4.5: overloaded, try again later.
-  if (kind == ErrorKind::NoPublisher) res.set_header("Retry-After", "2");
-  if (kind == ErrorKind::Capacity) res.set_header("Retry-After", "10");
+  // WHEP §4.3.8: no publisher yet, try again; RFC 9725 §4.5: overloaded, try again later;
+  // RFC 6585 §4: 429 says when to come back.
+  if (kind == ErrorKind::NoPublisher) res.setHeader("Retry-After", "2");
+  if (kind == ErrorKind::Capacity) res.setHeader("Retry-After", "10");
+  if (kind == ErrorKind::TooManyRequests) res.setHeader("Retry-After", "5");
+  // RFC 6750 §3: a 401 names the scheme, and the error once a token was presented.
   if (kind == ErrorKind::Unauthorized)
-    res.set_header("WWW-Authenticate", "Bearer realm=\"comfystream\", error=\"invalid_token\"");
+    res.setHeader("WWW-Authenticate", "Bearer realm=\"comfystream\", error=\"invalid_token\"");
 }
 
-}  // namespace cs
-
-namespace cs {
+void writeError(http::Response& res, const WorkflowError& e) {
+  res.status = 400;
+  auto body = e.toJson();
+  body["status_code"] = 400;
+  res.setContent(dumpJson(body), "application/json");
+}
 
 nlohmann::json parseJsonBody(const std::string& body) {
   try {
@@ -47,11 +70,12 @@ nlohmann::json parseJsonBody(const std::string& body) {
   }
 }
 
-void writeError(httplib::Response& res, const WorkflowError& e) {
-  res.status = 400;
-  auto body = e.toJson();
-  body["status_code"] = 400;
-  res.set_content(body.dump(), "application/json");
+std::string mediaTypeOf(const std::string& contentType) {
+  std::string t = contentType.substr(0, contentType.find(';'));
+  t.erase(0, t.find_first_not_of(" \t"));
+  t.erase(t.find_last_not_of(" \t") + 1);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  return t;
 }
 
 }  // namespace cs

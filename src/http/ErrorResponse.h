@@ -1,6 +1,8 @@
 #pragma once
-#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <string>
 
+#include "http/Response.h"
 #include "util/ControlError.h"
 #include "workflow/WorkflowError.h"
 
@@ -9,14 +11,14 @@ namespace cs {
 // The one table from error kind to HTTP status (and the headers that status requires).
 int statusFor(ErrorKind kind);
 // Writes {"error": message, "status_code": N} with the status and its headers.
-void writeError(httplib::Response& res, ErrorKind kind, const std::string& message);
-void writeError(httplib::Response& res, int status, const std::string& message);
+void writeError(http::Response& res, ErrorKind kind, const std::string& message);
+void writeError(http::Response& res, int status, const std::string& message);
 // A rejected workflow: 400 with ComfyUI's {"error": {type, message, …}, "node_errors": {…}}.
-void writeError(httplib::Response& res, const WorkflowError& e);
+void writeError(http::Response& res, const WorkflowError& e);
 
 // Runs a control-plane handler body, answering ControlError and WorkflowError as JSON errors.
 template <typename Fn>
-void answerErrors(httplib::Response& res, Fn&& fn) {
+void answerErrors(http::Response& res, Fn&& fn) {
   try {
     fn();
   } catch (const ControlError& e) {
@@ -26,7 +28,14 @@ void answerErrors(httplib::Response& res, Fn&& fn) {
   }
 }
 
+// JSON for an answer. Never throws on client-provided strings: invalid UTF-8 that slipped
+// through becomes U+FFFD instead of a 500 for everyone who reads the document.
+std::string dumpJson(const nlohmann::json& j);
+
 // The request body as JSON; throws ControlError(BadRequest) naming the parse error.
 nlohmann::json parseJsonBody(const std::string& body);
+
+// "application/sdp; charset=utf-8" → "application/sdp" (lower case, no parameters).
+std::string mediaTypeOf(const std::string& contentType);
 
 }  // namespace cs

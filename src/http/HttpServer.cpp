@@ -1,105 +1,485 @@
 #include "http/HttpServer.h"
 
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
-#include <regex>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <optional>
+#include <thread>
 
-#include "byoc/ByocRoutes.h"
+#include "http/ConnectionLimiter.h"
+#include "http/Cors.h"
 #include "http/ErrorResponse.h"
-#include "http/WhipWhepResource.h"
-#include "http/WorkflowResource.h"
+#include "http/RateLimiter.h"
+#include "http/Url.h"
+#include "util/LogEscape.h"
+#include "util/RateLimitedLog.h"
+#include "util/Utf8.h"
+#include "util/WorkerPool.h"
 
-namespace cs {
+namespace cs::http {
 namespace {
 
-// MediaMTX's limit for SDP bodies; a real offer is a few KiB.
-constexpr size_t kMaxBody = 128 * 1024;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = net::ip::tcp;
+
+// Sent to a connection past a connection cap, before closing it: a client learns why instead
+// of seeing a reset (RFC 9110 §15.6.4).
+constexpr std::string_view kBusy =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 5\r\n"
+    "Connection: close\r\nContent-Length: 72\r\n\r\n"
+    "{\"error\":\"too many connections from this address\",\"status_code\":503}\n   ";
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+bool changesState(std::string_view method) {
+  return method == "POST" || method == "PATCH" || method == "PUT" || method == "DELETE";
+}
+
+// Bodies the routes read as text: they must be UTF-8 (SDP: RFC 8866 §5; JSON: RFC 8259 §8.1).
+bool isTextBody(const std::string& contentType) {
+  const std::string t = mediaTypeOf(contentType);
+  return t == "application/sdp" || t == "application/json" || t.starts_with("text/");
+}
 
 const char* reasonFor(int status) {
   switch (status) {
-    case 400: return "bad request";
-    case 404: return "not found";
-    case 405: return "method not allowed";
-    case 413: return "request body larger than 128 KiB";
-    default: return "error";
+    case 400:
+      return "bad request";
+    case 404:
+      return "not found";
+    case 405:
+      return "method not allowed";
+    case 408:
+      return "request timed out";
+    case 413:
+      return "request body too large";
+    case 429:
+      return "too many requests";
+    case 431:
+      return "request header fields too large";
+    case 503:
+      return "server busy";
+    default:
+      return "error";
   }
 }
 
 }  // namespace
 
-HttpServer::HttpServer(StreamRegistry& registry, IceServerProvider& ice, const std::string& webDir,
-                       ByocService* byoc)
-    : server_(std::make_unique<httplib::Server>()) {
-  auto& s = *server_;
-  s.set_payload_max_length(kMaxBody);
-  // cpp-httplib sets SO_REUSEPORT by default: a second server on the same port would then start
-  // "successfully" and take half the requests. Reuse the address only.
-  s.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
+class Server::Impl {
+ public:
+  Impl(ServerSettings settings, Router router)
+      : settings_(std::move(settings)),
+        router_(std::move(router)),
+        connections_(settings_.maxConnections, settings_.maxConnectionsPerAddress),
+        rate_(settings_.ratePerSecond, settings_.rateBurst),
+        workers_("cs:http-work", settings_.workerThreads, settings_.workerQueue) {}
 
-  // Browsers need these to read Location/Link from a cross-origin WHIP/WHEP answer (Fetch).
-  s.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    res.set_header("Access-Control-Allow-Origin", "*");
-    res.set_header("Access-Control-Expose-Headers", "Location, ETag, Link, Accept-Post, Retry-After");
-  });
-  static const std::regex kByocEndpoint("(?:/live)?/byoc/wh[ie]p/[^/]+");
-  s.Options(".*", [](const httplib::Request& req, httplib::Response& res) {
-    res.status = 204;
-    res.set_header("Access-Control-Allow-Methods", "OPTIONS, GET, HEAD, POST, PATCH, DELETE");
-    res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
-    res.set_header("Access-Control-Max-Age", "600");
-    // RFC 9725 §4.2: an OPTIONS on the endpoint advertises what POST takes.
-    if (req.path.ends_with("/whip") || req.path.ends_with("/whep") ||
-        std::regex_match(req.path, kByocEndpoint))
-      res.set_header("Accept-Post", "application/sdp");
-  });
-  // Errors httplib produces itself (404 routing, 413 body limit, 400 parse) get our JSON body.
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        writeError(res, res.status, reasonFor(res.status));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res,
-                             std::exception_ptr ep) {
-    std::string what = "internal error";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const ControlError& e) {
-      writeError(res, e.kind(), e.what());
-      return;
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
+  ~Impl() { stop(); }
+
+  void start();
+  void stop();
+  int port() const { return boundPort_; }
+  unsigned openConnections() const { return connections_.open(); }
+
+  // Runs one complete request through CORS, rate limits, routing and a handler; `done` gets the
+  // response on the connection's executor.
+  template <typename Done>
+  void handle(Request req, Done done);
+
+  const ServerSettings& settings() const { return settings_; }
+  ConnectionLimiter& connections() { return connections_; }
+  ssl::context* tls() { return tls_ ? &*tls_ : nullptr; }
+
+ private:
+  void accept();
+  void onAccept(beast::error_code ec, tcp::socket socket);
+  static void invoke(const Handler& h, const Request& req, Response& res);
+
+  const ServerSettings settings_;
+  const Router router_;
+  ConnectionLimiter connections_;
+  RateLimiter rate_;
+  // The io_context outlives the pool's tasks (declared first, destroyed last), and is declared
+  // after what connections reach through `this`, so a connection destroyed with it finds them.
+  net::io_context ioc_{static_cast<int>(settings_.ioThreads)};
+  std::optional<ssl::context> tls_;
+  tcp::acceptor acceptor_{ioc_};
+  net::steady_timer acceptRetry_{ioc_};
+  std::vector<std::thread> ioThreads_;
+  WorkerPool workers_;
+  int boundPort_ = 0;
+  bool stopped_ = false;
+  LogLimiter acceptLog_{std::chrono::seconds(10)};
+};
+
+namespace {
+
+// One client connection. Stream is beast::tcp_stream or beast::ssl_stream<beast::tcp_stream>.
+// All its handlers run on its own strand; the worker pool hands the response back through it.
+template <typename Stream>
+class Connection : public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  Connection(Server::Impl& server, Stream stream, std::string address,
+             std::unique_ptr<ConnectionLimiter::Slot> slot)
+      : server_(server),
+        stream_(std::move(stream)),
+        address_(std::move(address)),
+        slot_(std::move(slot)) {}
+
+  void run() {
+    auto self = this->shared_from_this();
+    net::dispatch(stream_.get_executor(), [self] { self->begin(); });
+  }
+
+ private:
+  static constexpr bool kSecure = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  auto& lowest() { return beast::get_lowest_layer(stream_); }
+  const ServerSettings& limits() const { return server_.settings(); }
+
+  void begin() {
+    if constexpr (kSecure) {
+      lowest().expires_after(limits().headerTimeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return;  // not TLS, or gave up: nothing to answer
+                                self->readHead();
+                              });
+    } else {
+      readHead();
     }
-    spdlog::error("HTTP: {} {} failed: {}", req.method, req.path, what);
-    writeError(res, 500, what);
+  }
+
+  void readHead() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(limits().maxHeaderBytes));
+    parser_->body_limit(limits().maxBodyBytes);
+    // One deadline for the whole head, not per read: a client trickling a byte at a time
+    // (slowloris) is cut off when it runs out, however steadily it sends.
+    lowest().expires_after(limits().headerTimeout);
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onHead(ec); });
+  }
+
+  void onHead(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return close();
+    if (ec == beast::error::timeout) return close();  // idle keep-alive or a slow head
+    if (ec == bhttp::error::header_limit) return fail(431, "request header fields too large");
+    // RFC 9110 §8.6: a declared Content-Length past the cap is refused before any body is read
+    // (the parser checks it against body_limit as the head completes).
+    if (ec == bhttp::error::body_limit)
+      return fail(413,
+                  "request body larger than " + std::to_string(limits().maxBodyBytes) + " bytes");
+    if (ec) {
+      if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
+        return fail(400, std::string("malformed request: ") + ec.message());
+      return close();
+    }
+    const auto& msg = parser_->get();
+    // RFC 9110 §10.1.1: a client that waits for 100 before sending its body gets it.
+    if (beast::iequals(msg[bhttp::field::expect], "100-continue")) {
+      net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
+                       [self = this->shared_from_this()](beast::error_code e, size_t) {
+                         if (e) return self->close();
+                         self->readBody();
+                       });
+      return;
+    }
+    readBody();
+  }
+
+  void readBody() {
+    lowest().expires_after(limits().bodyTimeout);
+    bhttp::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });
+  }
+
+  void onBody(beast::error_code ec) {
+    // The cap holds for chunked bodies too: Beast counts decoded body bytes against body_limit.
+    if (ec == bhttp::error::body_limit)
+      return fail(413,
+                  "request body larger than " + std::to_string(limits().maxBodyBytes) + " bytes");
+    if (ec == beast::error::timeout) return fail(408, "request body not received in time");
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return close();
+    if (ec) return fail(400, std::string("malformed request: ") + ec.message());
+    lowest().expires_never();  // the handler's time is the server's, not the client's
+
+    auto& msg = parser_->get();
+    keepAlive_ = msg.keep_alive();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& f : msg)
+      req.headers.emplace(std::string(f.name_string()), std::string(f.value()));
+    req.body = std::move(msg.body());
+    req.remoteAddress = address_;
+    req.secure = kSecure;
+    head_ = req.method == "HEAD";
+    server_.handle(std::move(req), [self = this->shared_from_this()](Response res) {
+      net::dispatch(self->stream_.get_executor(),
+                    [self, res = std::move(res)]() mutable { self->write(std::move(res)); });
+    });
+  }
+
+  // Answers and closes: after a framing error the rest of the stream cannot be trusted.
+  void fail(int status, const std::string& why) {
+    keepAlive_ = false;
+    head_ = false;
+    Response res;
+    writeError(res, status, why);
+    applyCors(res);
+    write(std::move(res));
+  }
+
+  void write(Response res) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
+    out->version(11);
+    out->result(static_cast<unsigned>(res.status));
+    for (const auto& [name, value] : res.headers) out->insert(name, value);
+    out->keep_alive(keepAlive_);
+    if (head_) {
+      // RFC 9110 §9.3.2: HEAD gets GET's headers, Content-Length included, and no content.
+      out->content_length(res.body.size());
+    } else {
+      out->body() = std::move(res.body);
+      out->prepare_payload();
+    }
+    // A client that stops reading gets the same deadline as a slow head.
+    lowest().expires_after(limits().headerTimeout);
+    bhttp::async_write(stream_, *out,
+                       [self = this->shared_from_this(), out](beast::error_code ec, size_t) {
+                         if (ec || !self->keepAlive_) return self->close();
+                         self->readHead();
+                       });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    if constexpr (kSecure) {
+      lowest().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code e;
+        self->lowest().socket().shutdown(tcp::socket::shutdown_both, e);
+      });
+    } else {
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  Server::Impl& server_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  const std::string address_;
+  std::unique_ptr<ConnectionLimiter::Slot> slot_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool keepAlive_ = true;
+  bool head_ = false;
+};
+
+// Tells a connection past a cap why it is closed, then closes it, without reading from it.
+void refuse(tcp::socket socket) {
+  auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
+  stream->expires_after(std::chrono::seconds(2));
+  net::async_write(*stream, net::buffer(kBusy.data(), kBusy.size()),
+                   [stream](beast::error_code, size_t) {
+                     beast::error_code e;
+                     stream->socket().shutdown(tcp::socket::shutdown_both, e);
+                   });
+}
+
+}  // namespace
+
+void Server::Impl::start() {
+  if (!settings_.tlsCert.empty() || !settings_.tlsKey.empty()) {
+    tls_.emplace(ssl::context::tls_server);
+    // TLS 1.2 and later only (RFC 8996 deprecates 1.0 and 1.1).
+    tls_->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                      ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                      ssl::context::single_dh_use);
+    try {
+      tls_->use_certificate_chain_file(settings_.tlsCert);
+      tls_->use_private_key_file(settings_.tlsKey, ssl::context::pem);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot load --tls-cert/--tls-key: " + std::string(e.what()));
+    }
+  }
+  beast::error_code ec;
+  const auto address = net::ip::make_address(settings_.host, ec);
+  if (ec) throw std::runtime_error("cannot listen on " + settings_.host + ": not an IP address");
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(settings_.port));
+  acceptor_.open(endpoint.protocol(), ec);
+  // SO_REUSEADDR, never SO_REUSEPORT: a second server on the same port must fail, not share it.
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("cannot listen on " + settings_.host + ":" +
+                             std::to_string(settings_.port) + " (" + ec.message() + ")");
+  boundPort_ = acceptor_.local_endpoint().port();
+  accept();
+  for (unsigned i = 0; i < std::max(1u, settings_.ioThreads); ++i) {
+    ioThreads_.emplace_back([this] { ioc_.run(); });
+    pthread_setname_np(ioThreads_.back().native_handle(), "cs:http-io");
+  }
+}
+
+void Server::Impl::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  net::post(ioc_, [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    acceptRetry_.cancel();
   });
+  ioc_.stop();
+  for (auto& t : ioThreads_)
+    if (t.joinable()) t.join();
+  // Handlers still running finish and post to the stopped io_context; their connections are
+  // released when it is destroyed.
+  workers_.stop();
+}
 
-  s.Get("(?:/live)?/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("OK", "text/plain");
+void Server::Impl::accept() {
+  acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+    onAccept(ec, std::move(s));
   });
-  registerWhipWhepRoutes(s, registry, ice);
-  registerWorkflowRoutes(s, registry);
-  if (byoc) registerByocRoutes(s, *byoc);
-  if (!webDir.empty() && !s.set_mount_point("/", webDir))
-    spdlog::warn("HTTP: browser UI directory '{}' not found; / will answer 404", webDir);
 }
 
-HttpServer::~HttpServer() { stop(); }
-
-void HttpServer::start(const std::string& host, int port) {
-  if (!server_->bind_to_port(host, port))
-    throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port));
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+void Server::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted) return;
+  if (ec) {
+    // EMFILE and friends: back off instead of spinning on a listen queue we cannot drain.
+    if (acceptLog_.admit()) spdlog::warn("HTTP: accept failed: {}", ec.message());
+    acceptRetry_.expires_after(std::chrono::milliseconds(100));
+    acceptRetry_.async_wait([this](beast::error_code e) {
+      if (!e) accept();
+    });
+    return;
+  }
+  beast::error_code e;
+  const auto remote = socket.remote_endpoint(e);
+  if (e) return accept();
+  std::string address = remote.address().to_string();
+  ConnectionLimiter::Refusal why;
+  auto slot = connections_.acquire(address, why);
+  if (!slot) {
+    if (acceptLog_.admit())
+      spdlog::warn("HTTP: refused a connection from {}: {}", address,
+                   why == ConnectionLimiter::Refusal::Total ? "--max-connections reached"
+                                                            : "--max-connections-per-ip reached");
+    refuse(std::move(socket));
+    return accept();
+  }
+  socket.set_option(tcp::no_delay(true), e);
+  if (tls_) {
+    std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
+        *this, beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls_),
+        std::move(address), std::move(slot))
+        ->run();
+  } else {
+    std::make_shared<Connection<beast::tcp_stream>>(*this, beast::tcp_stream(std::move(socket)),
+                                                    std::move(address), std::move(slot))
+        ->run();
+  }
+  accept();
 }
 
-void HttpServer::stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+void Server::Impl::invoke(const Handler& h, const Request& req, Response& res) {
+  try {
+    h(req, res);
+  } catch (const ControlError& e) {
+    writeError(res, e.kind(), e.what());
+  } catch (const WorkflowError& e) {
+    writeError(res, e);
+  } catch (const std::exception& e) {
+    spdlog::error("HTTP: {} {} failed: {}", req.method, escapeForLog(req.path), e.what());
+    writeError(res, 500, "internal error");
+  } catch (...) {
+    spdlog::error("HTTP: {} {} failed", req.method, escapeForLog(req.path));
+    writeError(res, 500, "internal error");
+  }
 }
 
-}  // namespace cs
+template <typename Done>
+void Server::Impl::handle(Request req, Done done) {
+  Response res;
+  const auto finish = [&](Response& r) {
+    applyCors(r);
+    if (r.status >= 400 && r.body.empty()) writeError(r, r.status, reasonFor(r.status));
+    done(std::move(r));
+  };
+  std::string why;
+  auto target = parseTarget(req.target, why);
+  if (!target) {
+    writeError(res, 400, why);
+    return finish(res);
+  }
+  req.path = std::move(target->path);
+  req.params = std::move(target->params);
+  if (req.method == "OPTIONS") {  // CORS preflight: never rate-limited nor authenticated
+    answerPreflight(req, res);
+    return finish(res);
+  }
+  if (isTextBody(req.header("Content-Type")) && !isValidUtf8(req.body)) {
+    writeError(res, 400, "the request body is not valid UTF-8");
+    return finish(res);
+  }
+  if (int retryAfter = 0; changesState(req.method) && !rate_.allow(req.remoteAddress, retryAfter)) {
+    writeError(res, 429, "too many requests from this address; retry later");
+    res.setHeader("Retry-After", std::to_string(retryAfter));
+    return finish(res);
+  }
+  auto match = router_.find(req.method, req.path);
+  if (!match.handler) {
+    if ((req.method == "GET" || req.method == "HEAD") && router_.fallback(req, res))
+      return finish(res);
+    if (match.status == 405) res.setHeader("Allow", match.allow);
+    writeError(res, match.status, reasonFor(match.status));
+    return finish(res);
+  }
+  req.matches = std::move(match.groups);
+  if (match.dispatch == Dispatch::Inline) {
+    invoke(*match.handler, req, res);
+    return finish(res);
+  }
+  const Handler* handler = match.handler;
+  auto task = [this, handler, req = std::move(req), done]() mutable {
+    Response r;
+    invoke(*handler, req, r);
+    applyCors(r);
+    if (r.status >= 400 && r.body.empty()) writeError(r, r.status, reasonFor(r.status));
+    done(std::move(r));
+  };
+  if (!workers_.tryPost(std::move(task))) {
+    writeError(res, 503, "every request worker is busy; retry later");
+    res.setHeader("Retry-After", "1");
+    return finish(res);
+  }
+}
+
+Server::Server(ServerSettings settings, Router router)
+    : impl_(std::make_unique<Impl>(std::move(settings), std::move(router))) {}
+Server::~Server() = default;
+void Server::start() {
+  impl_->start();
+}
+void Server::stop() {
+  impl_->stop();
+}
+int Server::port() const {
+  return impl_->port();
+}
+unsigned Server::openConnections() const {
+  return impl_->openConnections();
+}
+
+}  // namespace cs::http

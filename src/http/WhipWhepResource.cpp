@@ -2,101 +2,124 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-
 #include "http/ErrorResponse.h"
+#include "util/LogEscape.h"
+#include "util/RandomId.h"
 
 namespace cs {
 namespace {
+
+using http::Request;
+using http::Response;
+using http::Role;
 
 constexpr const char* kSessionId = "([0-9a-zA-Z_-]{1,64})";
 
 enum class Kind { Whip, Whep };
 
-std::string streamIdOf(const httplib::Request& req) {
-  const std::string id = req.get_param_value("streamId");
+std::string streamIdOf(const Request& req) {
+  const std::string id = req.param("streamId");
   return id.empty() ? "default" : id;
 }
 
-void handlePost(Kind kind, const httplib::Request& req, httplib::Response& res,
-                StreamRegistry& registry, IceServerProvider& ice) {
-  answerErrors(res, [&] {
-    // RFC 9725 §4.2: the offer is application/sdp; anything else is the wrong media type.
-    if (mediaType(req.get_header_value("Content-Type")) != "application/sdp")
-      throw ControlError(ErrorKind::UnsupportedMedia, "Content-Type required: application/sdp");
-    const std::string streamId = streamIdOf(req);
+void handlePost(Kind kind, const Request& req, Response& res, StreamRegistry& registry,
+                IceServerProvider& ice, const http::Authorizer& auth) {
+  const std::string streamId = streamIdOf(req);
+  try {
     if (streamId.size() > 128)
       throw ControlError(ErrorKind::BadRequest, "streamId is longer than 128 characters");
-    const auto created = kind == Kind::Whip
-                             ? registry.publish(streamId, req.get_param_value("workflow"), req.body)
-                             : registry.subscribe(streamId, req.body);
+    auth.require(req, kind == Kind::Whip ? Role::Publish : Role::View, streamId);
+    // RFC 9725 §4.2: the offer is application/sdp; anything else is the wrong media type.
+    if (mediaTypeOf(req.header("Content-Type")) != "application/sdp")
+      throw ControlError(ErrorKind::UnsupportedMedia, "Content-Type required: application/sdp");
+    const auto created =
+        kind == Kind::Whip
+            ? registry.publish(streamId, req.param("workflow"), req.body, req.remoteAddress)
+            : registry.subscribe(streamId, req.body, req.remoteAddress);
     res.status = 201;
-    res.set_header("Location", std::string(kind == Kind::Whip ? "/whip/" : "/whep/") + created.id);
+    res.setHeader("Location", std::string(kind == Kind::Whip ? "/whip/" : "/whep/") + created.id);
     // RFC 9725 §4.6: one Link header per ICE server.
-    for (const auto& s : ice.current()) res.headers.emplace("Link", s.linkHeaderValue());
-    res.set_content(created.answer, "application/sdp");
-  });
+    for (const auto& s : ice.current()) res.addHeader("Link", s.linkHeaderValue());
+    res.setContent(created.answer, "application/sdp");
+  } catch (const ControlError& e) {
+    writeError(res, e.kind(), e.what());
+  } catch (const WorkflowError& e) {
+    writeError(res, e);
+  }
   if (res.status >= 400)
-    spdlog::info("{}: rejected POST for stream {} ({}): {}", kind == Kind::Whip ? "WHIP" : "WHEP",
-                 streamIdOf(req), res.status, res.body);
+    spdlog::info("{}: rejected POST for stream {} from {} ({}): {}",
+                 kind == Kind::Whip ? "WHIP" : "WHEP", escapeForLog(streamId), req.remoteAddress,
+                 res.status, escapeForLog(res.body));
 }
 
-void handleDelete(Kind kind, const httplib::Request& req, httplib::Response& res,
-                  StreamRegistry& registry) {
-  answerErrors(res, [&] {
-    const std::string id = req.matches[1];
-    if (kind == Kind::Whip)
-      registry.unpublish(id);
-    else
-      registry.unsubscribe(id);
-    res.status = 200;
-  });
+void handleDelete(Kind kind, const Request& req, Response& res, StreamRegistry& registry,
+                  const http::Authorizer& auth) {
+  const std::string& id = req.matches[1];
+  // The resource URL is the session's key (RFC 9725 §4.3); with tokens on, the session's
+  // stream token must come too, so a leaked URL alone cannot end a session.
+  if (auth.streamsProtected()) {
+    const auto streamId =
+        kind == Kind::Whip ? registry.publisherStream(id) : registry.viewerStream(id);
+    if (!streamId) throw ControlError(ErrorKind::NotFound, "no such session");
+    auth.require(req, kind == Kind::Whip ? Role::Publish : Role::View, *streamId);
+  }
+  if (kind == Kind::Whip)
+    registry.unpublish(id);
+  else
+    registry.unsubscribe(id);
+  res.status = 200;
 }
 
 }  // namespace
 
-std::string mediaType(const std::string& contentType) {
-  std::string t = contentType.substr(0, contentType.find(';'));
-  t.erase(0, t.find_first_not_of(" \t"));
-  t.erase(t.find_last_not_of(" \t") + 1);
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-  return t;
+nlohmann::json withPublicIds(const nlohmann::json& statsById) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [id, entry] : statsById.items()) out[publicIdOf(id)] = entry;
+  return out;
 }
 
-void registerWhipWhepRoutes(httplib::Server& server, StreamRegistry& registry,
-                            IceServerProvider& ice) {
+void addWhipWhepRoutes(http::Router& router, StreamRegistry& registry, IceServerProvider& ice,
+                       const http::Authorizer& auth) {
   for (Kind kind : {Kind::Whip, Kind::Whep}) {
     const std::string base = std::string("(?:/live)?/") + (kind == Kind::Whip ? "whip" : "whep");
     const std::string session = base + "/" + kSessionId;
-    server.Post(base, [kind, &registry, &ice](const httplib::Request& req, httplib::Response& res) {
-      handlePost(kind, req, res, registry, ice);
+    router.post(base, [kind, &registry, &ice, &auth](const Request& req, Response& res) {
+      handlePost(kind, req, res, registry, ice, auth);
     });
     // RFC 9725 §4.1 / WHEP §4.1: GET on the endpoint or a session is 2xx without content.
     // WHEP §4.2: HEAD on the endpoint is 200 with the Content-Type a POST takes, so players can
-    // recognise a WHEP URL (cpp-httplib routes HEAD to the GET handler).
-    server.Get(base, [kind](const httplib::Request& req, httplib::Response& res) {
-      if (kind == Kind::Whep && req.method == "HEAD") {
-        res.status = 200;
-        res.set_header("Content-Type", "application/sdp");
-        return;
-      }
-      res.status = 204;
-    });
-    server.Get(session, [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-    server.Delete(session, [kind, &registry](const httplib::Request& req, httplib::Response& res) {
-      handleDelete(kind, req, res, registry);
+    // recognise a WHEP URL.
+    router.get(
+        base,
+        [kind](const Request& req, Response& res) {
+          if (kind == Kind::Whep && req.method == "HEAD") {
+            res.status = 200;
+            res.setHeader("Content-Type", "application/sdp");
+            return;
+          }
+          res.status = 204;
+        },
+        http::Dispatch::Inline);
+    router.get(
+        session, [](const Request&, Response& res) { res.status = 204; }, http::Dispatch::Inline);
+    router.del(session, [kind, &registry, &auth](const Request& req, Response& res) {
+      handleDelete(kind, req, res, registry, auth);
     });
     // Neither trickle ICE nor ICE restart is supported: the answer holds every candidate.
-    server.Patch(session, [](const httplib::Request&, httplib::Response& res) {
-      res.set_header("Allow", "GET, DELETE, OPTIONS");
+    router.patch(session, [](const Request&, Response& res) {
+      res.setHeader("Allow", "GET, DELETE, OPTIONS");
       writeError(res, 405, "trickle ICE and ICE restart are not supported");
     });
   }
-  server.Get("(?:/live)?/whip-stats", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.whipStats().dump(), "application/json");
+  // Listings name sessions by their public id only; with an admin token, only its holder sees
+  // them at all.
+  router.get("(?:/live)?/whip-stats", [&registry, &auth](const Request& req, Response& res) {
+    auth.requireAdmin(req);
+    res.setContent(dumpJson(withPublicIds(registry.whipStats())), "application/json");
   });
-  server.Get("(?:/live)?/whep-stats", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.whepStats().dump(), "application/json");
+  router.get("(?:/live)?/whep-stats", [&registry, &auth](const Request& req, Response& res) {
+    auth.requireAdmin(req);
+    res.setContent(dumpJson(withPublicIds(registry.whepStats())), "application/json");
   });
 }
 

@@ -3,12 +3,16 @@
 #include <spdlog/spdlog.h>
 
 #include "http/ErrorResponse.h"
+#include "util/LogEscape.h"
 
 namespace cs {
 namespace {
 
-std::string streamIdOf(const httplib::Request& req) {
-  const std::string id = req.get_param_value("streamId");
+using http::Request;
+using http::Response;
+
+std::string streamIdOf(const Request& req) {
+  const std::string id = req.param("streamId");
   return id.empty() ? "default" : id;
 }
 
@@ -19,14 +23,18 @@ void parseResolution(const nlohmann::json& body, int& width, int& height) {
   const auto& r = body["resolution"];
   if (!r.is_object() || !r.value("width", nlohmann::json()).is_number_integer() ||
       !r.value("height", nlohmann::json()).is_number_integer())
-    throw ControlError(ErrorKind::BadRequest, "resolution must be {\"width\": int, \"height\": int}");
+    throw ControlError(ErrorKind::BadRequest,
+                       "resolution must be {\"width\": int, \"height\": int}");
   width = r["width"];
   height = r["height"];
   if (width < 16 || height < 16 || width > 4096 || height > 4096)
     throw ControlError(ErrorKind::BadRequest, "resolution must be within 16-4096");
 }
 
-void handleOffer(const httplib::Request& req, httplib::Response& res, StreamRegistry& registry) {
+void handleOffer(const Request& req, Response& res, StreamRegistry& registry,
+                 const http::Authorizer& auth) {
+  // An /offer publishes a stream of its own: a token that may publish any stream, or admin.
+  auth.require(req, http::Role::Publish, "*");
   const nlohmann::json body = parseJsonBody(req.body);
   if (!body.is_object() || !body.contains("offer") || !body["offer"].is_object() ||
       !body["offer"].contains("sdp") || !body["offer"]["sdp"].is_string())
@@ -36,40 +44,49 @@ void handleOffer(const httplib::Request& req, httplib::Response& res, StreamRegi
     throw ControlError(ErrorKind::BadRequest, "offer.type must be \"offer\"");
   int width = 0, height = 0;
   parseResolution(body, width, height);
-  const auto created =
-      registry.offer(body["offer"]["sdp"], body.value("prompts", nlohmann::json()), width, height);
-  res.set_content(nlohmann::json{{"sdp", created.answer}, {"type", "answer"}}.dump(),
-                  "application/json");
+  const auto created = registry.offer(body["offer"]["sdp"], body.value("prompts", nlohmann::json()),
+                                      width, height, req.remoteAddress);
+  res.setContent(dumpJson({{"sdp", created.answer}, {"type", "answer"}}), "application/json");
 }
 
 }  // namespace
 
-void registerWorkflowRoutes(httplib::Server& server, StreamRegistry& registry) {
+void addWorkflowRoutes(http::Router& router, StreamRegistry& registry,
+                       const http::Authorizer& auth) {
   // The original's signalling: {"offer": {"sdp", "type"}, "prompts"?, "resolution"?}.
-  server.Post("(?:/live)?/offer", [&registry](const httplib::Request& req, httplib::Response& res) {
-    answerErrors(res, [&] { handleOffer(req, res, registry); });
-    if (res.status >= 400) spdlog::info("OFFER: rejected ({}): {}", res.status, res.body);
+  router.post("(?:/live)?/offer", [&registry, &auth](const Request& req, Response& res) {
+    answerErrors(res, [&] { handleOffer(req, res, registry, auth); });
+    if (res.status >= 400)
+      spdlog::info("OFFER: rejected from {} ({}): {}", req.remoteAddress, res.status,
+                   escapeForLog(res.body));
   });
-  // The original's POST /prompt, addressed to one stream (?streamId=, default "default").
-  server.Post("(?:/live)?/prompt", [&registry](const httplib::Request& req, httplib::Response& res) {
+  // The original's POST /prompt, addressed to one stream (?streamId=, default "default"). It
+  // changes what someone else's stream shows: the stream's publish token, or the admin token.
+  router.post("(?:/live)?/prompt", [&registry, &auth](const Request& req, Response& res) {
     answerErrors(res, [&] {
+      const std::string streamId = streamIdOf(req);
+      if (auth.streamsProtected())
+        auth.require(req, http::Role::Publish, streamId);
+      else
+        auth.requireAdmin(req);
       const nlohmann::json body = parseJsonBody(req.body);
       // {"prompts": …} as the data channel sends, or the workflow(s) themselves as the original.
       const auto& prompts = body.is_object() && body.contains("prompts") ? body["prompts"] : body;
-      registry.applyPrompts(streamIdOf(req), prompts);
-      res.set_content(nlohmann::json{{"success", true}, {"stream_id", streamIdOf(req)}}.dump(),
-                      "application/json");
+      registry.applyPrompts(streamId, prompts);
+      res.setContent(dumpJson({{"success", true}, {"stream_id", streamId}}), "application/json");
     });
   });
-  server.Get("(?:/live)?/streams/stats", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.streamsStats().dump(), "application/json");
+  router.get("(?:/live)?/streams/stats", [&registry, &auth](const Request& req, Response& res) {
+    auth.requireAdmin(req);
+    res.setContent(dumpJson(registry.streamsStats()), "application/json");
   });
-  server.Get(R"((?:/live)?/stream/([^/]{1,128})/stats)",
-             [&registry](const httplib::Request& req, httplib::Response& res) {
+  router.get(R"((?:/live)?/stream/([^/]{1,128})/stats)",
+             [&registry, &auth](const Request& req, Response& res) {
+               auth.requireAdmin(req);
                auto stream = registry.findStream(req.matches[1]);
                // The original answers {"error": "Stream not found"}; we keep the body and say 404.
                if (!stream) return writeError(res, 404, "Stream not found");
-               res.set_content(stream->statsJson().dump(), "application/json");
+               res.setContent(dumpJson(stream->statsJson()), "application/json");
              });
 }
 

@@ -1,12 +1,13 @@
 #pragma once
 // The original comfystream's own routes: POST /offer (its signalling), POST /prompt, and the
 // stream stats.
-#include <httplib.h>
-
+#include "http/Authorizer.h"
+#include "http/Router.h"
 #include "stream/StreamRegistry.h"
 
 namespace cs {
 
-void registerWorkflowRoutes(httplib::Server& server, StreamRegistry& registry);
+void addWorkflowRoutes(http::Router& router, StreamRegistry& registry,
+                       const http::Authorizer& auth);
 
 }  // namespace cs

@@ -66,13 +66,15 @@ void StreamRegistry::dropStreamIfEmptyLocked(const std::shared_ptr<Stream>& s,
 
 StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
                                                 const std::string& workflowName,
-                                                const std::string& offerText) {
+                                                const std::string& offerText,
+                                                const std::string& clientAddress) {
+  checkPending(clientAddress);
   spdlog::debug("WHIP: offer for stream {}:\n{}", streamId, offerText);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
   const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
   NodeContext ctx = nodeContext();
   return publishWorkflow(streamId, GraphWorkflow::build(wfName, workflows_.load(wfName), ctx), offer,
-                         512, 512);
+                         512, 512, clientAddress);
 }
 
 StreamRegistry::Created StreamRegistry::publishPrompts(const std::string& streamId,
@@ -88,7 +90,8 @@ StreamRegistry::Created StreamRegistry::publishPrompts(const std::string& stream
 StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& streamId,
                                                         std::shared_ptr<GraphWorkflow> workflow,
                                                         const SdpOffer& offer, int width,
-                                                        int height) {
+                                                        int height,
+                                                        const std::string& clientAddress) {
   const std::string wfName(workflow->name());
   std::shared_ptr<Stream> stream;
   {
@@ -107,6 +110,7 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
 
   auto pub = std::make_shared<Publisher>();
   pub->id = newRandomId();
+  pub->clientAddress = clientAddress;
   try {
     stream->setTargetSize(width, height);
     stream->applyWorkflow(std::move(workflow));
@@ -165,7 +169,9 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
 }
 
 StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
-                                                  const std::string& offerText) {
+                                                  const std::string& offerText,
+                                                  const std::string& clientAddress) {
+  checkPending(clientAddress);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Viewer);
   std::shared_ptr<Stream> stream;
   {
@@ -183,6 +189,7 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
 
   auto viewer = std::make_shared<Viewer>();
   viewer->id = newRandomId();
+  viewer->clientAddress = clientAddress;
   viewer->streamId = streamId;
   viewer->createdAt = unixNow();
   std::string answer;
@@ -236,7 +243,8 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
 
 StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
                                               const nlohmann::json& prompts, int width,
-                                              int height) {
+                                              int height, const std::string& clientAddress) {
+  checkPending(clientAddress);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Duplex);
   NodeContext ctx = nodeContext(width, height);
   auto workflow = GraphWorkflow::build(prompts.is_null() || prompts.empty() ? "passthrough" : "offer",
@@ -251,6 +259,7 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
   viewer->pairedId = pub->id;
   pub->workflow = std::string(workflow->name());
   pub->createdAt = viewer->createdAt = unixNow();
+  pub->clientAddress = viewer->clientAddress = clientAddress;
 
   std::shared_ptr<Stream> stream;
   {
@@ -316,6 +325,36 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
   spdlog::info("OFFER: Created session {} (stream {}, workflow {})", pub->id, pub->streamId,
                pub->workflow);
   return {pub->id, answer};
+}
+
+void StreamRegistry::checkPending(const std::string& clientAddress) const {
+  if (clientAddress.empty() || settings_.maxPendingPerAddress == 0) return;
+  const auto pending = [&](const auto& session) {
+    return session->clientAddress == clientAddress && session->peer &&
+           session->peer->connection().state() != GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED;
+  };
+  unsigned n = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [_, p] : publishers_) n += pending(p) ? 1 : 0;
+    for (const auto& [_, v] : viewers_) n += pending(v) && v->pairedId.empty() ? 1 : 0;
+  }
+  if (n >= settings_.maxPendingPerAddress)
+    throw ControlError(ErrorKind::TooManyRequests,
+                       "this address already has " + std::to_string(n) +
+                           " sessions whose media has not connected (--max-pending-per-ip)");
+}
+
+std::optional<std::string> StreamRegistry::publisherStream(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = publishers_.find(id);
+  return it == publishers_.end() ? std::nullopt : std::optional(it->second->streamId);
+}
+
+std::optional<std::string> StreamRegistry::viewerStream(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = viewers_.find(id);
+  return it == viewers_.end() ? std::nullopt : std::optional(it->second->streamId);
 }
 
 void StreamRegistry::unpublish(const std::string& id) {

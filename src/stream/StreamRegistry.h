@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -22,6 +23,9 @@ struct RegistrySettings {
   unsigned maxViewers = 64;
   unsigned videoBitrate = 2'000'000;
   std::chrono::milliseconds silenceTimeout{10'000};
+  // Sessions from one client address whose media has not connected yet: answered offers that
+  // never connect would otherwise hold stream and viewer capacity for the silence timeout.
+  unsigned maxPendingPerAddress = 8;
   std::string workspace;
 };
 
@@ -36,19 +40,25 @@ class StreamRegistry {
   ~StreamRegistry();
 
   // Control plane; each throws ControlError with the precise kind of failure.
+  // `clientAddress` (the HTTP peer) is held to --max-pending-per-ip; empty: not limited.
   Created publish(const std::string& streamId, const std::string& workflow,
-                  const std::string& offer);
+                  const std::string& offer, const std::string& clientAddress = {});
   // Publishes with a workflow given as JSON (one ComfyUI API-format workflow or a list), warmed
   // up at width × height until real frames arrive (BYOC sessions carry their own prompts).
   Created publishPrompts(const std::string& streamId, const nlohmann::json& prompts,
                          const std::string& offer, int width, int height);
-  Created subscribe(const std::string& streamId, const std::string& offer);
+  Created subscribe(const std::string& streamId, const std::string& offer,
+                    const std::string& clientAddress = {});
   // The original's POST /offer: one sendrecv connection publishes to a stream of its own (named
   // after the session) and views that stream's processed output. prompts may be null (the
   // original's noop mode: passthrough). Returns the answer.
-  Created offer(const std::string& offer, const nlohmann::json& prompts, int width, int height);
+  Created offer(const std::string& offer, const nlohmann::json& prompts, int width, int height,
+                const std::string& clientAddress = {});
   void unpublish(const std::string& id);
   void unsubscribe(const std::string& id);
+  // The stream a WHIP (WHEP) session belongs to; nullopt for an unknown session.
+  std::optional<std::string> publisherStream(const std::string& id) const;
+  std::optional<std::string> viewerStream(const std::string& id) const;
 
   // The original's POST /prompt, for one stream: validate, warm up, swap. Throws ControlError
   // (NotFound: no such stream) or WorkflowError (the workflow is refused; the old one runs on).
@@ -68,7 +78,10 @@ class StreamRegistry {
 
  private:
   Created publishWorkflow(const std::string& streamId, std::shared_ptr<GraphWorkflow> workflow,
-                          const SdpOffer& offer, int width, int height);
+                          const SdpOffer& offer, int width, int height,
+                          const std::string& clientAddress = {});
+  // Throws ControlError(TooManyRequests) when `clientAddress` has too many unconnected sessions.
+  void checkPending(const std::string& clientAddress) const;
   bool removePublisher(const std::string& id, const char* reason);  // main loop
   bool removeViewer(const std::string& id, const char* reason);     // main loop
   void sweep();                                                     // main loop

@@ -12,6 +12,7 @@ struct Viewer {
   std::string id;
   std::string streamId;
   double createdAt = 0;  // seconds since the Unix epoch
+  std::string clientAddress;  // the HTTP peer that created it (--max-pending-per-ip)
   // The original's data channels; declared before the peer so the peer is destroyed first.
   std::shared_ptr<ControlChannel> control;
   // The other half of an original-style /offer connection (publisher and viewer at once).

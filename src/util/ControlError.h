@@ -17,6 +17,8 @@ enum class ErrorKind {
   Capacity,           // a configured limit reached: 503 + Retry-After
   PayloadTooLarge,    // 413
   Unauthorized,       // 401
+  Forbidden,          // a valid credential for something else: 403
+  TooManyRequests,    // a per-client limit: 429 + Retry-After
   Internal,           // 500
 };
 

@@ -4,34 +4,54 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/WhipWhepResource.h"
-
 namespace cs {
 namespace {
 
+std::string headerOf(const http::Response& res, const std::string& name) {
+  auto it = res.headers.find(name);
+  return it == res.headers.end() ? "" : it->second;
+}
+
 TEST(ErrorResponse, BodyIsJsonWithTheStatus) {
-  httplib::Response res;
+  http::Response res;
   writeError(res, ErrorKind::Unprocessable, "no codec");
   EXPECT_EQ(res.status, 422);
   const auto j = nlohmann::json::parse(res.body);
   EXPECT_EQ(j["error"], "no codec");
   EXPECT_EQ(j["status_code"], 422);
-  EXPECT_EQ(res.get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(headerOf(res, "content-type"), "application/json");
 }
 
 TEST(ErrorResponse, RetryableErrorsSayWhenToRetry) {
-  httplib::Response noPublisher, full;
+  http::Response noPublisher, full, tooMany;
   writeError(noPublisher, ErrorKind::NoPublisher, "x");
   writeError(full, ErrorKind::Capacity, "x");
+  writeError(tooMany, ErrorKind::TooManyRequests, "x");
   EXPECT_EQ(noPublisher.status, 409);
-  EXPECT_FALSE(noPublisher.get_header_value("Retry-After").empty());
+  EXPECT_FALSE(headerOf(noPublisher, "Retry-After").empty());
   EXPECT_EQ(full.status, 503);
-  EXPECT_FALSE(full.get_header_value("Retry-After").empty());
+  EXPECT_FALSE(headerOf(full, "Retry-After").empty());
+  EXPECT_EQ(tooMany.status, 429);
+  EXPECT_FALSE(headerOf(tooMany, "Retry-After").empty());
+}
+
+TEST(ErrorResponse, UnauthorizedNamesTheBearerScheme) {
+  http::Response res;
+  writeError(res, ErrorKind::Unauthorized, "x");
+  EXPECT_EQ(res.status, 401);
+  EXPECT_TRUE(headerOf(res, "WWW-Authenticate").starts_with("Bearer "));
+}
+
+TEST(ErrorResponse, InvalidUtf8InAMessageNeverThrows) {
+  http::Response res;
+  writeError(res, 400, std::string("bad \xff\xfe name"));
+  const auto j = nlohmann::json::parse(res.body);
+  EXPECT_EQ(j["status_code"], 400);
 }
 
 TEST(ErrorResponse, MediaTypeIgnoresParametersAndCase) {
-  EXPECT_EQ(mediaType("Application/SDP; charset=utf-8"), "application/sdp");
-  EXPECT_EQ(mediaType(""), "");
+  EXPECT_EQ(mediaTypeOf("Application/SDP; charset=utf-8"), "application/sdp");
+  EXPECT_EQ(mediaTypeOf(""), "");
 }
 
 }  // namespace

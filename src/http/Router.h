@@ -1,0 +1,55 @@
+#pragma once
+// Method + path-regex routing. HEAD falls back to the GET route (RFC 9110 §9.3.2); a path that
+// some route knows under another method is 405 with Allow, anything else 404.
+#include <functional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "http/Request.h"
+#include "http/Response.h"
+
+namespace cs::http {
+
+using Handler = std::function<void(const Request&, Response&)>;
+
+// Where a handler runs. Worker: on the bounded handler pool (it may block: SDP negotiation,
+// workflow compilation). Inline: on the I/O thread — only for answers that cost microseconds and
+// must stay available when every worker is busy (health, stats of counters).
+enum class Dispatch { Worker, Inline };
+
+class Router {
+ public:
+  void add(std::string method, const std::string& pattern, Handler handler,
+           Dispatch dispatch = Dispatch::Worker);
+  void get(const std::string& p, Handler h, Dispatch d = Dispatch::Worker) { add("GET", p, h, d); }
+  void post(const std::string& p, Handler h) { add("POST", p, std::move(h)); }
+  void patch(const std::string& p, Handler h) { add("PATCH", p, std::move(h)); }
+  void put(const std::string& p, Handler h) { add("PUT", p, std::move(h)); }
+  void del(const std::string& p, Handler h) { add("DELETE", p, std::move(h)); }
+
+  // Served for GET/HEAD paths no route matches (the browser UI's files); returns false for 404.
+  void setFallback(std::function<bool(const Request&, Response&)> fallback);
+
+  struct Match {
+    const Handler* handler = nullptr;  // null: see status
+    Dispatch dispatch = Dispatch::Worker;
+    std::vector<std::string> groups;
+    int status = 0;     // 404 or 405 when handler is null
+    std::string allow;  // for 405
+  };
+  Match find(const std::string& method, const std::string& path) const;
+  bool fallback(const Request& req, Response& res) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::regex pattern;
+    Handler handler;
+    Dispatch dispatch;
+  };
+  std::vector<Route> routes_;
+  std::function<bool(const Request&, Response&)> fallback_;
+};
+
+}  // namespace cs::http
