@@ -23,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import fractions
+import hashlib
 import http.client
 import json
 import math
+import ssl
 import time
 import urllib.parse
 from typing import Callable, Deque, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -425,13 +427,35 @@ class HttpError(Exception):
         )
 
 
+_TLS_CA_FILE: Optional[str] = None
+
+
+def set_tls_ca(ca_file: Optional[str]) -> None:
+    """Trust this PEM certificate (e.g. a server's self-signed one) for https:// URLs."""
+    global _TLS_CA_FILE
+    _TLS_CA_FILE = ca_file
+
+
+def _tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=_TLS_CA_FILE)
+
+
+def bearer(token: Optional[str]) -> Dict[str, str]:
+    """The Authorization header for a Bearer token (RFC 6750 §2.1); {} without one."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def http_request_sync(method: str, url: str, body: Optional[bytes] = None,
                       headers: Optional[Dict[str, str]] = None,
                       timeout: float = 15.0) -> HttpResponse:
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", ""):
-        raise ValueError(f"only http:// URLs are supported: {url}")
-    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    if parts.scheme == "https":
+        conn = http.client.HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout,
+                                           context=_tls_context())
+    elif parts.scheme in ("http", ""):
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
+    else:
+        raise ValueError(f"only http:// and https:// URLs are supported: {url}")
     try:
         path = parts.path or "/"
         if parts.query:
@@ -554,11 +578,18 @@ async def offer_sdp(direction: str = "sendonly", video=True, audio=True,
 # --------------------------------------------------------------------------------------------
 
 
+def public_id(session_id: str) -> str:
+    """The name the server's stats give a session: SHA-256 of the resource id, 16 hex digits."""
+    return hashlib.sha256(f"comfystream-public:{session_id}".encode()).hexdigest()[:16]
+
+
 class _Session:
     kind = "session"
 
-    def __init__(self, pc: RTCPeerConnection, response: HttpResponse, request_url: str):
+    def __init__(self, pc: RTCPeerConnection, response: HttpResponse, request_url: str,
+                 token: Optional[str] = None):
         self.pc = pc
+        self.token = token  # sent again on DELETE (RFC 9725 §4.3)
         self.response = response
         self.answer_sdp = response.text
         loc = response.header("Location")
@@ -567,6 +598,8 @@ class _Session:
         self.resource_path = loc  # as sent by the server (relative, e.g. /whip/<id>)
         self.location = urllib.parse.urljoin(request_url, loc)
         self.id = urllib.parse.urlsplit(self.location).path.rstrip("/").rsplit("/", 1)[-1]
+        # How /whip-stats and /whep-stats name this session: the URL itself is never listed.
+        self.public_id = public_id(self.id)
         self.delete_response: Optional[HttpResponse] = None
         self.closed = False
 
@@ -585,7 +618,8 @@ class _Session:
                          lambda: f"{self.kind} {self.id} connected (state {self.pc.connectionState})")
 
     async def delete(self) -> HttpResponse:
-        self.delete_response = await http_request("DELETE", self.location)
+        self.delete_response = await http_request("DELETE", self.location,
+                                                  headers=bearer(self.token))
         return self.delete_response
 
     async def close(self, delete: bool = True) -> None:
@@ -778,6 +812,7 @@ async def whip_publish(
     audio_track: Optional[MediaStreamTrack] = None,
     loopback: bool = True,
     path: str = "/whip",
+    token: Optional[str] = None,
 ) -> Publisher:
     """Publish over WHIP. Returns a connected-or-connecting :class:`Publisher`.
 
@@ -791,10 +826,11 @@ async def whip_publish(
     try:
         sdp = await make_offer(pc, "sendonly", vtrack or False, atrack or False, codec, None)
         url = _endpoint(base_url, path, {"streamId": stream_id, "workflow": workflow})
-        resp = await post_sdp(url, sdp)
+        resp = await post_sdp(url, sdp, extra_headers=bearer(token))
         if resp.status != 201:
             raise HttpError(resp)
         pub = Publisher(pc, resp, url, vtrack, atrack)
+        pub.token = token
     except BaseException:
         await pc.close()
         raise
@@ -817,6 +853,7 @@ async def whep_subscribe(
     on_track: Optional[Callable[[MediaStreamTrack], None]] = None,
     loopback: bool = True,
     path: str = "/whep",
+    token: Optional[str] = None,
 ) -> Viewer:
     """Subscribe over WHEP with recvonly transceivers. Returns a :class:`Viewer` whose background
     tasks consume the incoming frames. ``codec`` restricts the offered video codecs
@@ -827,10 +864,11 @@ async def whep_subscribe(
     try:
         sdp = await make_offer(pc, "recvonly", video, audio, codec, None)
         url = _endpoint(base_url, path, {"streamId": stream_id})
-        resp = await post_sdp(url, sdp)
+        resp = await post_sdp(url, sdp, extra_headers=bearer(token))
         if resp.status != 201:
             raise HttpError(resp)
         viewer = Viewer(pc, resp, url, keep_frames=keep_frames, on_frame=on_frame)
+        viewer.token = token
 
         def _on_track(track: MediaStreamTrack) -> None:
             viewer.tracks.append(track)

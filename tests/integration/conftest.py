@@ -22,6 +22,7 @@ import inspect
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -64,7 +65,10 @@ class Server:
         self.args = list(args)
         self.log_path = log_path
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        # With --tls-cert the server speaks HTTPS only; trust its (self-signed) certificate.
+        self.tls_cert = self.args[self.args.index("--tls-cert") + 1] if "--tls-cert" in self.args \
+            else None
+        self.url = f"{'https' if self.tls_cert else 'http'}://127.0.0.1:{self.port}"
         self.proc = None
 
     def start(self) -> "Server":
@@ -97,7 +101,8 @@ class Server:
                 pytest.fail(f"server exited with {self.proc.returncode} during start-up: "
                             f"{' '.join(cmd)}\n--- server log ---\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as r:
+                ctx = ssl.create_default_context(cafile=self.tls_cert) if self.tls_cert else None
+                with urllib.request.urlopen(self.url + "/health", timeout=2, context=ctx) as r:
                     if r.status == 200:
                         return self
             except OSError as e:  # connection refused while it starts

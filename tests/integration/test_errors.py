@@ -195,8 +195,8 @@ async def test_every_error_answers_json_while_a_session_keeps_playing(server):
         assert not failures, "\n".join(failures)
 
         # nothing was left behind by the rejected requests ...
-        assert set(await server.whip_stats()) == {live_pub.id}
-        assert set(await server.whep_stats()) == {live_view.id}
+        assert set(await server.whip_stats()) == {live_pub.public_id}
+        assert set(await server.whep_stats()) == {live_view.public_id}
         # ... and the live session never stopped
         await cc.wait_until(lambda: live_view.video_frames >= frames_after_burst + 30, 10,
                             lambda: f"30 more frames after the burst "

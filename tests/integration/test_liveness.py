@@ -49,7 +49,7 @@ async def test_killed_viewer_is_removed_and_others_keep_playing(server):
             stderr=asyncio.subprocess.STDOUT, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
         try:
             line = await read_until(proc, lines, "subscribed ", 20)
-            victim_id = line.strip().rsplit("/", 1)[-1]
+            victim_id = cc.public_id(line.strip().rsplit("/", 1)[-1])
             await read_until(proc, lines, "first video frame", 20)
             stats = await server.whep_stats()
             assert stats.get(victim_id, {}).get("connection_state") == "connected", stats
@@ -75,8 +75,8 @@ async def test_killed_viewer_is_removed_and_others_keep_playing(server):
         removed_after = time.monotonic() - killed_at
 
         # the viewer that is alive was not swept with it, and still plays
-        assert keeper.id in latest["stats"], (
+        assert keeper.public_id in latest["stats"], (
             f"live viewer removed too (victim gone after {removed_after:.1f}s): {latest['stats']}")
         await keeper.wait_more_frames(30, timeout=10)
         assert keeper.connection_state == "connected"
-        assert pub.id in await server.whip_stats()
+        assert pub.public_id in await server.whip_stats()

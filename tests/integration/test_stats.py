@@ -55,7 +55,7 @@ async def test_stats_shapes_and_life_cycle(server):
         after = time.time()
         await viewer.wait_frames(10, timeout=15)
 
-        w = await poll_entry(server, "/whip-stats", pub.id,
+        w = await poll_entry(server, "/whip-stats", pub.public_id,
                              lambda e: e["connection_state"] == "connected"
                              and e.get("frames_received", 0) > 0, "connected with frames")
         assert_shape(w, WHIP_FIELDS)
@@ -65,7 +65,7 @@ async def test_stats_shapes_and_life_cycle(server):
         assert (w["width"], w["height"]) == (320, 240)
         assert 0 <= w["frames_processed"] <= w["frames_received"]
 
-        e = await poll_entry(server, "/whep-stats", viewer.id,
+        e = await poll_entry(server, "/whep-stats", viewer.public_id,
                              lambda e: e["connection_state"] == "connected"
                              and e.get("frames_sent", 0) > 0, "connected with frames")
         assert_shape(e, WHEP_FIELDS)
@@ -76,23 +76,23 @@ async def test_stats_shapes_and_life_cycle(server):
         # counters move while the session plays
         sent = e["frames_sent"]
         received = w["frames_received"]
-        await poll_entry(server, "/whep-stats", viewer.id, lambda x: x["frames_sent"] >= sent + 15,
+        await poll_entry(server, "/whep-stats", viewer.public_id, lambda x: x["frames_sent"] >= sent + 15,
                          "frames_sent rising")
-        await poll_entry(server, "/whip-stats", pub.id,
+        await poll_entry(server, "/whip-stats", pub.public_id,
                          lambda x: x["frames_received"] >= received + 15, "frames_received rising")
 
         # a video-only publisher says so; the /live prefix serves the same stats
         vonly = s.add(await cc.whip_publish(server.url, "st2", audio=False))
         await vonly.wait_connected()
         live = await cc.get_json(server.url, "/live/whip-stats")
-        assert (live[vonly.id]["has_video"], live[vonly.id]["has_audio"]) == (True, False), live
-        assert live[vonly.id]["stream_id"] == "st2"
-        assert set(live) == {pub.id, vonly.id}, live
-        assert set(await cc.get_json(server.url, "/live/whep-stats")) == {viewer.id}
+        assert (live[vonly.public_id]["has_video"], live[vonly.public_id]["has_audio"]) == (True, False), live
+        assert live[vonly.public_id]["stream_id"] == "st2"
+        assert set(live) == {pub.public_id, vonly.public_id}, live
+        assert set(await cc.get_json(server.url, "/live/whep-stats")) == {viewer.public_id}
 
         # entries disappear with DELETE
         await viewer.close()
-        assert viewer.id not in await server.whep_stats()
+        assert viewer.public_id not in await server.whep_stats()
         await pub.close()
         await vonly.close()
         assert await server.whip_stats() == {}

@@ -5,6 +5,7 @@
 //
 // Needs `npm ci` in this folder (playwright-core only) and Debian's /usr/bin/chromium.
 
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -37,6 +38,9 @@ async function newUi(label) {
 }
 
 const resourceId = (location) => location.split('/').pop();
+// How the stats name a session: SHA-256 of its resource id, 16 hex digits (never the URL itself).
+const publicId = (location) => createHash('sha256')
+  .update(`comfystream-public:${resourceId(location)}`).digest('hex').slice(0, 16);
 
 describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
   before(async () => {
@@ -107,7 +111,7 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
     await until('viewer to receive audio (Opus)', () => stats(ui),
       (x) => x.viewer.audioPacketsReceived > 0 && /opus/i.test(x.viewer.audioCodec ?? ''), { timeout: 10_000 });
 
-    const whipId = resourceId(p.location);
+    const whipId = publicId(p.location);
     const whip = await getJson(server, '/whip-stats');
     assert.ok(whip[whipId], `/whip-stats lists ${whipId}: ${JSON.stringify(whip)}`);
     assert.equal(whip[whipId].stream_id, streamId, '/whip-stats stream_id');
@@ -115,7 +119,7 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
     assert.equal(whip[whipId].video_codec, 'H264', '/whip-stats video_codec');
     assert.deepEqual([whip[whipId].width, whip[whipId].height], [640, 480], '/whip-stats size');
     assert.ok(whip[whipId].frames_processed > 0, '/whip-stats frames_processed');
-    const whepId = resourceId(v.location);
+    const whepId = publicId(v.location);
     const whep = await getJson(server, '/whep-stats');
     assert.ok(whep[whepId], `/whep-stats lists ${whepId}: ${JSON.stringify(whep)}`);
     assert.equal(whep[whepId].stream_id, streamId, '/whep-stats stream_id');
@@ -156,7 +160,7 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
     const p = (await stats(publisher)).publisher;
     assert.equal(p.codec, 'VP8', 'publisher sends VP8 (setCodecPreferences)');
     assert.deepEqual([s.viewer.frameWidth, s.viewer.frameHeight], [320, 240], 'decoded size = published size');
-    const whip = (await getJson(server, '/whip-stats'))[resourceId(pub.location)];
+    const whip = (await getJson(server, '/whip-stats'))[publicId(pub.location)];
     assert.ok(whip, '/whip-stats lists the publisher');
     assert.equal(whip.video_codec, 'VP8', '/whip-stats video_codec');
     assert.equal(whip.workflow, 'invert', '/whip-stats workflow');
