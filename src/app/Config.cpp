@@ -174,7 +174,7 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_flag("--list-nodes", c.listNodes, "Print the supported workflow nodes (Markdown) and exit");
 
   // BYOC worker (docs/BYOC.md).
-  unsigned ttl = 300, retention = 86400, registerInterval = 30;
+  unsigned ttl = 300, connectTimeout = 30, retention = 86400, registerInterval = 30;
   auto& reg = c.registration;
   app.add_option("--state-dir", c.byoc.stateDir,
                  "BYOC session store directory (default: {workspace or .}/.comfystream-state)");
@@ -184,6 +184,10 @@ int parseConfig(int argc, char** argv, Config& c) {
       ->check(CLI::Range(1, 10000));
   app.add_option("--session-ttl", ttl,
                  "Seconds without media or requests before a BYOC session ends (0: never)")
+      ->capture_default_str();
+  app.add_option("--session-connect-timeout", connectTimeout,
+                 "Seconds a BYOC session may wait for its first connected peer before it ends "
+                 "and frees its capacity (0: --session-ttl only)")
       ->capture_default_str();
   app.add_option("--session-retention", retention,
                  "Seconds an ended BYOC session stays answerable (0: until deleted)")
@@ -250,6 +254,7 @@ int parseConfig(int argc, char** argv, Config& c) {
           (std::filesystem::path(c.workspace.empty() ? "." : c.workspace) / ".comfystream-state")
               .string();
     c.byoc.sessionTtl = std::chrono::seconds(ttl);
+    c.byoc.connectTimeout = std::chrono::seconds(connectTimeout);
     c.byoc.retention = std::chrono::seconds(retention);
     reg.interval = std::chrono::seconds(registerInterval);
     reg.capacity = c.byoc.capacity;

@@ -46,26 +46,142 @@ SessionManager::~SessionManager() {
 }
 
 SessionStore* SessionManager::storeLocked() {
-  if (!store_ && !storeDisabled_) {
-    try {
-      store_ = std::make_unique<SessionStore>(settings_.stateDir);
-      spdlog::info("BYOC: sessions are stored in {}", store_->path().string());
-    } catch (const StoreError& e) {
-      storeDisabled_ = true;
-      spdlog::error("BYOC: sessions will not survive a restart: {}", e.what());
-    }
+  if (store_) return store_.get();
+  const auto now = Clock::now();
+  if (now < storeRetryAt_) return nullptr;
+  try {
+    store_ = std::make_unique<SessionStore>(settings_.stateDir);
+    storeError_.clear();
+    spdlog::info("BYOC: sessions are stored in {}", store_->path().string());
+  } catch (const StoreError& e) {
+    storeRetryAt_ = now + std::chrono::seconds(2);
+    if (storeError_ != e.what())
+      spdlog::error("BYOC: cannot open the session store (new sessions are refused until it "
+                    "opens; retried): {}",
+                    e.what());
+    storeError_ = e.what();
   }
   return store_.get();
 }
 
+SessionStore& SessionManager::requireStoreLocked() {
+  auto* store = storeLocked();
+  if (!store)
+    throw ControlError(ErrorKind::Internal, "the BYOC session store is unavailable: " + storeError_);
+  if (!loaded_)
+    throw ControlError(ErrorKind::Internal,
+                       "the BYOC sessions of an earlier run could not be read yet: " + storeError_);
+  return *store;
+}
+
 void SessionManager::persistLocked(const ByocSession& s) {
   static LogLimiter limiter;
+  std::string why;
   try {
-    if (auto* store = storeLocked()) store->put(s);
+    if (auto* store = storeLocked()) {
+      store->put(s);
+      unsaved_.erase(s.id);
+      return;
+    }
+    why = "the store is unavailable: " + storeError_;
   } catch (const StoreError& e) {
-    if (const auto n = limiter.admit())
-      spdlog::error("BYOC: cannot store session {} ({} failures): {}", s.id, n, e.what());
+    why = e.what();
   }
+  unsaved_.insert(s.id);
+  if (const auto n = limiter.admit())
+    spdlog::error("BYOC: cannot store session {} ({} failures; kept in memory, retried): {}", s.id,
+                  n, why);
+}
+
+void SessionManager::retryUnsavedLocked() {
+  auto* store = storeLocked();
+  if (!store) return;
+  try {
+    store->transaction([&] {
+      for (const auto& id : unsaved_)
+        if (auto it = sessions_.find(id); it != sessions_.end()) store->put(it->second.record);
+    });
+    spdlog::info("BYOC: stored {} session record(s) that an earlier write had failed to store",
+                 unsaved_.size());
+    unsaved_.clear();
+  } catch (const StoreError& e) {
+    static LogLimiter limiter;
+    if (const auto n = limiter.admit())
+      spdlog::error("BYOC: {} session record(s) still not stored ({} tries): {}", unsaved_.size(),
+                    n, e.what());
+  }
+}
+
+bool SessionManager::forgetLocked(const std::string& id) {
+  try {
+    requireStoreLocked().remove(id);
+  } catch (const std::exception& e) {  // StoreError, or ControlError: no store
+    static LogLimiter limiter;
+    if (const auto n = limiter.admit())
+      spdlog::error("BYOC: cannot remove session {} from the store ({} failures; kept, retried): {}",
+                    id, n, e.what());
+    return false;
+  }
+  sessions_.erase(id);
+  unsaved_.erase(id);
+  return true;
+}
+
+bool SessionManager::loadLocked() {
+  auto* store = storeLocked();
+  if (!store) {
+    loaded_ = false;
+    return false;
+  }
+  std::vector<ByocSession> loaded;
+  try {
+    loaded = store->loadAll();
+  } catch (const StoreError& e) {
+    // Never taken for "no sessions": ids of this store answer 500 until it reads.
+    if (loaded_ || storeError_ != e.what())
+      spdlog::error("BYOC: cannot read the earlier sessions (retried): {}", e.what());
+    loaded_ = false;
+    storeError_ = e.what();
+    return false;
+  }
+  loaded_ = true;
+  storeError_.clear();
+  const double now = unixNow();
+  std::vector<std::string> ended;
+  size_t added = 0;
+  for (auto& s : loaded) {
+    if (sessions_.contains(s.id)) continue;
+    if (!s.ended()) {
+      // The previous process did not shut down cleanly (a clean shutdown ends every session):
+      // its peers and pipelines died with it.
+      s.end(SessionStatus::Failed, "media ended: the server stopped without shutting down cleanly",
+            now);
+      ended.push_back(s.id);
+      unsaved_.insert(s.id);
+    }
+    Entry e;
+    e.record = std::move(s);
+    e.live.everConnected = true;
+    sessions_.emplace(e.record.id, std::move(e));
+    ++added;
+  }
+  if (!ended.empty()) {
+    try {
+      store->transaction([&] {
+        for (const auto& id : ended) store->put(sessions_.at(id).record);
+      });
+      for (const auto& id : ended) unsaved_.erase(id);
+    } catch (const StoreError& e) {
+      // A full disk or a read-only store: the sessions still answer (ended, from memory).
+      spdlog::error("BYOC: cannot store that {} earlier session(s) ended (kept in memory, "
+                    "retried): {}",
+                    ended.size(), e.what());
+    }
+  }
+  spdlog::info("BYOC: loaded {} earlier session(s) from {} ({} had live media, now ended){}",
+               added, store->path().string(), ended.size(),
+               store->writable() ? "" : " [read-only store]");
+  return true;
 }
 
 void SessionManager::start() {
@@ -73,36 +189,7 @@ void SessionManager::start() {
     std::lock_guard lock(mu_);
     // Open the store now only if an earlier run left one; otherwise on the first session, so a
     // server that never serves a BYOC job writes nothing.
-    if (std::filesystem::exists(SessionStore::databasePath(settings_.stateDir))) {
-      if (auto* store = storeLocked()) {
-        try {
-          auto loaded = store->loadAll();
-          const double now = unixNow();
-          unsigned ended = 0;
-          store->transaction([&] {
-            for (auto& s : loaded) {
-              if (!s.ended()) {
-                // The previous process did not shut down cleanly (a clean shutdown ends every
-                // session): its peers and pipelines died with it.
-                s.end(SessionStatus::Failed,
-                      "media ended: the server stopped without shutting down cleanly", now);
-                store->put(s);
-                ++ended;
-              }
-            }
-          });
-          for (auto& s : loaded) {
-            Entry e;
-            e.record = std::move(s);
-            sessions_.emplace(e.record.id, std::move(e));
-          }
-          spdlog::info("BYOC: loaded {} earlier session(s) from {} ({} had live media, now ended)",
-                       sessions_.size(), store->path().string(), ended);
-        } catch (const StoreError& e) {
-          spdlog::error("BYOC: cannot load earlier sessions: {}", e.what());
-        }
-      }
-    }
+    if (std::filesystem::exists(SessionStore::databasePath(settings_.stateDir))) loadLocked();
   }
   std::lock_guard lock(runMu_);
   stopping_ = false;
@@ -129,10 +216,12 @@ void SessionManager::shutdown() {
 
 void SessionManager::run() {
   // Fine enough for a short TTL (tests), cheap for the default.
-  const auto period =
-      settings_.sessionTtl.count() > 0 && settings_.sessionTtl < std::chrono::seconds(4)
-          ? std::chrono::milliseconds(250)
-          : std::chrono::milliseconds(1000);
+  const auto shortest = [](std::chrono::seconds s) {
+    return s.count() > 0 && s < std::chrono::seconds(4);
+  };
+  const auto period = shortest(settings_.sessionTtl) || shortest(settings_.connectTimeout)
+                          ? std::chrono::milliseconds(250)
+                          : std::chrono::milliseconds(1000);
   std::unique_lock lock(runMu_);
   while (!stopping_) {
     runCv_.wait_for(lock, period, [this] { return stopping_; });
@@ -173,16 +262,15 @@ void SessionManager::add(Slot& slot, ByocSession session, const std::string& pub
     --reserved_[slot.cap_];
     slot.owner_ = nullptr;
   }
-  if (auto* store = storeLocked()) {
-    try {
-      store->put(session);
-    } catch (const StoreError& e) {
-      throw ControlError(ErrorKind::Internal, std::string("cannot store the session: ") + e.what());
-    }
+  try {
+    requireStoreLocked().put(session);
+  } catch (const StoreError& e) {
+    throw ControlError(ErrorKind::Internal, std::string("cannot store the session: ") + e.what());
   }
   Entry e;
   e.record = std::move(session);
   const auto now = Clock::now();
+  e.live.createdAt = now;
   if (!publisherId.empty()) {
     e.live.publisherId = publisherId;
     e.live.publisherSince = now;
@@ -198,8 +286,17 @@ void SessionManager::add(Slot& slot, ByocSession session, const std::string& pub
 std::optional<ByocSession> SessionManager::get(const std::string& id) const {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(id);
-  if (it == sessions_.end()) return std::nullopt;
-  return it->second.record;
+  if (it != sessions_.end()) return it->second.record;
+  if (!loaded_)
+    throw ControlError(ErrorKind::Internal, "the BYOC session store could not be read (" +
+                                                storeError_ + "): session '" + id +
+                                                "' may exist there");
+  return std::nullopt;
+}
+
+size_t SessionManager::unsavedCount() const {
+  std::lock_guard lock(mu_);
+  return unsaved_.size();
 }
 
 nlohmann::json SessionManager::statsJson() const {
@@ -249,6 +346,7 @@ StreamRegistry::Created SessionManager::publish(const std::string& sessionId,
     ++e.live.pending;
   }
   StreamRegistry::Created created;
+  std::string failure;
   try {
     created = registry_.publishPrompts(streamId, prompts, offer, width, height);
   } catch (...) {
@@ -262,18 +360,34 @@ StreamRegistry::Created SessionManager::publish(const std::string& sessionId,
     if (it != sessions_.end()) --it->second.live.pending;
     if (it != sessions_.end() && !it->second.record.ended()) {
       Entry& e = it->second;
-      e.live.publisherId = created.id;
-      e.live.publisherSince = Clock::now();
-      e.live.publisherConnected = false;
-      e.live.lastActivity = Clock::now();
+      const ByocSession before = e.record;
       e.record.transition(SessionStatus::Processing, unixNow());
-      persistLocked(e.record);
-      spdlog::info("BYOC: session {} publishing (WHIP session {})", sessionId, created.id);
-      return created;
+      try {
+        requireStoreLocked().put(e.record);
+      } catch (const std::exception& x) {  // StoreError, or ControlError: no store
+        e.record = before;
+        failure = x.what();
+      }
+      if (failure.empty()) {
+        unsaved_.erase(sessionId);
+        e.live.publisherId = created.id;
+        e.live.publisherSince = Clock::now();
+        e.live.publisherConnected = false;
+        e.live.lastActivity = Clock::now();
+        spdlog::info("BYOC: session {} publishing (WHIP session {})", sessionId, created.id);
+        return created;
+      }
     }
   }
-  // Ended or cleaned up while the offer was negotiated: do not leave the publisher behind.
+  // Ended or cleaned up while the offer was negotiated, or its new status could not be stored:
+  // do not leave the publisher behind.
   freeMedia({created.id, {}});
+  if (!failure.empty()) {
+    spdlog::error("BYOC: session {}: publisher refused, its status cannot be stored: {}", sessionId,
+                  failure);
+    throw ControlError(ErrorKind::Internal,
+                       "cannot store the session's new status (publisher refused): " + failure);
+  }
   throw ControlError(ErrorKind::NotFound, "BYOC session '" + sessionId + "' ended meanwhile");
 }
 
@@ -331,6 +445,11 @@ void SessionManager::unpublish(const std::string& sessionId, const std::string& 
   if (e.record.status == SessionStatus::Processing) {
     e.record.transition(SessionStatus::Ready, unixNow());
     persistLocked(e.record);
+    if (unsaved_.contains(sessionId))
+      throw ControlError(ErrorKind::Internal,
+                         "the publisher stopped, but the session's status could not be stored "
+                         "(retried): " +
+                             (storeError_.empty() ? std::string("write failed") : storeError_));
   }
 }
 
@@ -400,21 +519,43 @@ bool SessionManager::endSession(const std::string& id, SessionStatus status,
 
 bool SessionManager::cleanup(const std::string& id) {
   Media media;
+  std::string failure;
   {
     std::lock_guard lock(mu_);
     auto it = sessions_.find(id);
-    if (it == sessions_.end()) return false;
+    if (it == sessions_.end()) {
+      if (!loaded_)
+        throw ControlError(ErrorKind::Internal, "the BYOC session store could not be read (" +
+                                                    storeError_ + "): session '" + id +
+                                                    "' may exist there");
+      return false;
+    }
     media = takeMediaLocked(it->second);
-    sessions_.erase(it);
-    if (auto* store = storeLocked()) {
-      try {
-        store->remove(id);
-      } catch (const StoreError& e) {
-        spdlog::error("BYOC: cannot remove session {} from the store: {}", id, e.what());
+    try {
+      requireStoreLocked().remove(id);
+      sessions_.erase(it);
+      unsaved_.erase(id);
+    } catch (const std::exception& e) {  // StoreError, or ControlError: no store
+      failure = e.what();
+      // Not forgotten: it would come back after a restart. Its media goes (it was asked to),
+      // so the session ends and holds no capacity; a later DELETE or the retention retries.
+      Entry& e2 = it->second;
+      if (!e2.record.ended()) {
+        e2.record.end(SessionStatus::Completed,
+                      "cleaned up (DELETE), but its deletion could not be stored", unixNow());
+        persistLocked(e2.record);
       }
     }
   }
   freeMedia(media);
+  if (!failure.empty()) {
+    spdlog::error("BYOC: session {}: its media was freed but its deletion could not be stored: {}",
+                  id, failure);
+    throw ControlError(ErrorKind::Internal,
+                       "the session's media was freed, but its deletion could not be stored (the "
+                       "session is kept, ended; retry the DELETE): " +
+                           failure);
+  }
   spdlog::info("BYOC: session {} cleaned up", id);
   return true;
 }
@@ -435,6 +576,8 @@ void SessionManager::sweep() {
   std::vector<Ending> ending;
   {
     std::lock_guard lock(mu_);
+    if (!loaded_) loadLocked();
+    if (!unsaved_.empty()) retryUnsavedLocked();
     std::vector<std::string> forget;
     for (auto& [id, e] : sessions_) {
       ByocSession& r = e.record;
@@ -495,6 +638,17 @@ void SessionManager::sweep() {
         }
       }
       if (!ending.empty() && ending.back().id == id) continue;
+      if (frames > 0 || l.publisherConnected) l.everConnected = true;
+      for (const auto& [_, connected] : l.viewerConnected)
+        if (connected && r.capability == Capability::WhepSubscribe) l.everConnected = true;
+      if (!l.everConnected && settings_.connectTimeout.count() > 0 &&
+          now - l.createdAt >= settings_.connectTimeout) {
+        const char* peer = r.capability == Capability::WhepSubscribe ? "viewer" : "publisher";
+        ending.push_back({id, SessionStatus::Failed,
+                          std::string("no ") + peer + " connected within " +
+                              seconds(settings_.connectTimeout) + " (--session-connect-timeout)"});
+        continue;
+      }
       if (frames != l.frames || l.pending > 0) {
         l.frames = frames;
         l.lastActivity = now;
@@ -504,16 +658,8 @@ void SessionManager::sweep() {
                           "expired: no media or requests for " + seconds(settings_.sessionTtl) +
                               " (--session-ttl)"});
     }
-    for (const auto& id : forget) {
-      sessions_.erase(id);
-      if (auto* store = storeLocked()) {
-        try {
-          store->remove(id);
-        } catch (const StoreError& e) {
-          spdlog::error("BYOC: cannot remove session {} from the store: {}", id, e.what());
-        }
-      }
-    }
+    for (const auto& id : forget)
+      if (!forgetLocked(id)) break;  // the store fails: the next sweep tries again
   }
   for (const auto& x : ending) endSession(x.id, x.status, x.reason);
 }

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -52,11 +53,13 @@ class SessionManager {
   Slot reserve(Capability cap);
 
   // Records a new session (written to the store before this returns) with the registry ids of
-  // the media it already holds. Throws ControlError(Internal) when it cannot be stored; the
-  // caller then frees the media.
+  // the media it already holds. Throws ControlError(Internal) when it cannot be stored (or the
+  // store cannot be opened); the caller then frees the media.
   void add(Slot& slot, ByocSession session, const std::string& publisherId = {},
            const std::string& viewerId = {});
 
+  // Throws ControlError(Internal) for an id it does not know while the sessions of an earlier
+  // run could not be read (the session may exist in the store: a 404 would be a lie).
   std::optional<ByocSession> get(const std::string& id) const;
   // GET /byoc-stats: {id: {created_at, capability, status, has_result, has_error}}.
   nlohmann::json statsJson() const;
@@ -72,7 +75,12 @@ class SessionManager {
   void unview(const std::string& sessionId, const std::string& viewerId);
 
   // DELETE /byoc/session/{id}: frees the session's media and forgets it. False when unknown.
+  // When the removal cannot be stored, the session stays (ended, its media freed: it holds no
+  // capacity) and this throws ControlError(Internal); a later DELETE or the retention retries.
   bool cleanup(const std::string& id);
+
+  // Sessions whose latest record is not in the store yet (a write failed; retried by sweep()).
+  size_t unsavedCount() const;
 
   // One pass of the sweeper (also run by its thread every second).
   void sweep();
@@ -86,7 +94,9 @@ class SessionManager {
     std::map<std::string, bool> viewerConnected;
     uint64_t frames = 0;  // media frames seen (in + out), to tell idle from busy
     Clock::time_point lastActivity = Clock::now();
-    int pending = 0;  // endpoint requests negotiating right now
+    Clock::time_point createdAt = Clock::now();
+    bool everConnected = false;  // a peer of the session connected (or media flowed) once
+    int pending = 0;             // endpoint requests negotiating right now
   };
   struct Entry {
     ByocSession record;
@@ -97,8 +107,19 @@ class SessionManager {
     std::vector<std::string> viewerIds;
   };
 
+  // The store, opened on first use; null (error in storeError_) while it cannot be opened, in
+  // which case the next call tries again (at most every few seconds).
   SessionStore* storeLocked();
-  void persistLocked(const ByocSession& s);  // logs a failure
+  // The store, or ControlError(Internal) naming why there is none (or why the sessions of an
+  // earlier run could not be read).
+  SessionStore& requireStoreLocked();
+  // Reads the sessions of an earlier run. False (logged, retried by sweep) when it cannot.
+  bool loadLocked();
+  // Writes a record the sweeper changed; on failure logs and remembers it (unsaved_) for retry.
+  void persistLocked(const ByocSession& s);
+  // Forgets one session from memory and the store; keeps it (unsaved_) when the store failed.
+  bool forgetLocked(const std::string& id);
+  void retryUnsavedLocked();
   Entry& liveEntryLocked(const std::string& id, const char* what);
   Media takeMediaLocked(Entry& e);
   void freeMedia(const Media& m);
@@ -113,7 +134,10 @@ class SessionManager {
   std::map<std::string, Entry> sessions_;
   std::map<Capability, unsigned> reserved_;
   std::unique_ptr<SessionStore> store_;
-  bool storeDisabled_ = false;
+  std::string storeError_;                   // why the store could not be opened (last try)
+  Clock::time_point storeRetryAt_{};         // no new open attempt before this
+  bool loaded_ = true;                       // false while an existing store could not be read
+  std::set<std::string> unsaved_;            // ids whose latest record the store lacks
 
   std::mutex runMu_;
   std::condition_variable runCv_;

@@ -1,6 +1,7 @@
 #include "byoc/SessionStore.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <sys/file.h>
@@ -38,6 +39,17 @@ struct StmtDeleter {
 };
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
 
+// A file size limit (RLIMIT_FSIZE) turns a write past it into SIGXFSZ, whose default action ends
+// the process; ignored, the write fails with EFBIG and SQLite reports an error the caller answers.
+void ignoreFileSizeSignal() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction old {};
+    if (::sigaction(SIGXFSZ, nullptr, &old) == 0 && old.sa_handler == SIG_DFL)
+      ::signal(SIGXFSZ, SIG_IGN);
+  });
+}
+
 std::string text(sqlite3_stmt* st, int col) {
   const auto* p = sqlite3_column_text(st, col);
   return p ? reinterpret_cast<const char*>(p) : std::string();
@@ -50,12 +62,16 @@ std::filesystem::path SessionStore::databasePath(const std::filesystem::path& di
 }
 
 SessionStore::SessionStore(const std::filesystem::path& dir) : path_(databasePath(dir)) {
+  ignoreFileSizeSignal();
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw StoreError("cannot create state directory " + dir.string() + ": " + ec.message());
+  if (ec && !std::filesystem::is_directory(dir))
+    throw StoreError("cannot create state directory " + dir.string() + ": " + ec.message());
 
   const auto lockPath = dir / "sessions.lock";
   lockFd_ = ::open(lockPath.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  // A read-only file system still lets an existing lock file be opened and flock()ed.
+  if (lockFd_ < 0) lockFd_ = ::open(lockPath.c_str(), O_RDONLY | O_CLOEXEC);
   if (lockFd_ < 0)
     throw StoreError("cannot open " + lockPath.string() + ": " + std::strerror(errno));
   if (::flock(lockFd_, LOCK_EX | LOCK_NB) != 0) {
@@ -68,6 +84,8 @@ SessionStore::SessionStore(const std::filesystem::path& dir) : path_(databasePat
                          : "cannot lock " + lockPath.string() + ": " + std::strerror(err));
   }
 
+  // READWRITE falls back to read-only by itself when the OS refuses to open the file for writing
+  // (sqlite3_db_readonly() tells).
   const int rc =
       sqlite3_open_v2(path_.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -80,19 +98,76 @@ SessionStore::SessionStore(const std::filesystem::path& dir) : path_(databasePat
   }
   try {
     sqlite3_busy_timeout(db_, 5000);
+    writable_ = sqlite3_db_readonly(db_, "main") == 0;
+    // EXCLUSIVE before the first access in WAL mode: SQLite then keeps the WAL index in heap
+    // memory and never creates or mmaps `sessions.db-shm` ("WAL without shared memory",
+    // https://sqlite.org/wal.html#noshm). A mapped -shm whose pages cannot be backed (full or
+    // read-only file system, a file truncated under the mapping) raises SIGBUS on access, which
+    // no error code can report. The flock above already keeps every other process out.
+    exec("PRAGMA locking_mode=EXCLUSIVE");
+    const int version = pragmaInt("user_version");  // the first read: takes the lock
+    if (version == 0 && writable_) {
+      // A new database. auto_vacuum must be chosen before the first table exists; INCREMENTAL
+      // lets reclaim() give freed pages back to the file system.
+      exec("PRAGMA auto_vacuum=INCREMENTAL");
+    }
     // WAL: a commit appends to the log and is atomic; a crash before the commit record leaves
     // the database as it was. FULL: the log is synced at every commit (sessions change rarely).
-    exec("PRAGMA journal_mode=WAL");
+    // Both are no-ops (no write) on an existing WAL database.
+    if (writable_) exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=FULL");
-    transaction([&] {
-      exec(kSchema);
-      exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-    });
+    if (version == 0) {
+      transaction([&] {
+        exec(kSchema);
+        exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      });
+    } else if (version > kSchemaVersion) {
+      throw StoreError(path_.string() + ": schema version " + std::to_string(version) +
+                       " is newer than this server's (" + std::to_string(kSchemaVersion) + ")");
+    } else if (writable_ && pragmaInt("auto_vacuum") != 2) {
+      // A store written before auto_vacuum was used: converting takes one VACUUM. Optional: on
+      // a full disk it fails, and the store works as before.
+      try {
+        exec("PRAGMA auto_vacuum=INCREMENTAL");
+        exec("VACUUM");
+      } catch (const StoreError& e) {
+        spdlog::warn("BYOC: {}: cannot switch to incremental auto-vacuum: {}", path_.string(),
+                     e.what());
+      }
+    }
+    if (!writable_)
+      spdlog::warn("BYOC: {} is read-only: stored sessions answer, new ones are refused",
+                   path_.string());
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
     ::close(lockFd_);
     throw;
+  }
+}
+
+int SessionStore::pragmaInt(const char* name) {
+  const std::string sql = std::string("PRAGMA ") + name;
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
+    throw StoreError(path_.string() + ": " + sqlite3_errmsg(db_));
+  Stmt st(raw);
+  const int rc = sqlite3_step(raw);
+  if (rc == SQLITE_ROW) return sqlite3_column_int(raw, 0);
+  if (rc == SQLITE_DONE) return 0;
+  throw StoreError(path_.string() + ": " + sqlite3_errmsg(db_));
+}
+
+bool SessionStore::reclaim() {
+  std::lock_guard lock(mu_);
+  if (depth_ > 0) return false;  // inside a transaction: the caller reclaims after it
+  try {
+    exec("PRAGMA incremental_vacuum");
+    exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    return true;
+  } catch (const StoreError& e) {
+    spdlog::warn("BYOC: cannot reclaim space: {}", e.what());
+    return false;
   }
 }
 
@@ -182,6 +257,7 @@ bool SessionStore::remove(const std::string& id) {
       throw StoreError(path_.string() + ": " + sqlite3_errmsg(db_));
     removed = sqlite3_changes(db_) > 0;
   });
+  if (removed) reclaim();
   return removed;
 }
 

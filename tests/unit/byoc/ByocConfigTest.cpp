@@ -27,6 +27,7 @@ TEST(ByocConfig, Defaults) {
             std::filesystem::path(".") / ".comfystream-state");
   EXPECT_EQ(c.byoc.capacity, 1u);
   EXPECT_EQ(c.byoc.sessionTtl, std::chrono::seconds(300));
+  EXPECT_EQ(c.byoc.connectTimeout, std::chrono::seconds(30));
   EXPECT_EQ(c.byoc.retention, std::chrono::seconds(86400));
   EXPECT_EQ(c.registration.orchUrl, "");
   EXPECT_EQ(c.registration.capabilityUrl, "http://127.0.0.1:9000");
@@ -82,6 +83,16 @@ TEST(ByocConfig, RegistrationFlagsAndTheSubcommand) {
   EXPECT_EQ(c.byoc.workerToken, "tok");
   EXPECT_TRUE(r.insecure);
   EXPECT_EQ(r.interval, std::chrono::seconds(7));
+}
+
+TEST(ByocConfig, SessionConnectTimeout) {
+  Config c;
+  ASSERT_EQ(parse({"--session-connect-timeout", "2", "--session-ttl", "60"}, c), -1) << lastError;
+  EXPECT_EQ(c.byoc.connectTimeout, std::chrono::seconds(2));
+  EXPECT_EQ(c.byoc.sessionTtl, std::chrono::seconds(60));
+  Config off;
+  ASSERT_EQ(parse({"--session-connect-timeout", "0"}, off), -1) << lastError;
+  EXPECT_EQ(off.byoc.connectTimeout, std::chrono::seconds(0));
 }
 
 TEST(ByocConfig, SecretFromAFile) {

@@ -144,11 +144,13 @@ TEST_F(SessionStoreTest, ACrashMidWriteLeavesTheLastCommittedRecords) {
   ASSERT_TRUE(WIFEXITED(status));
   ASSERT_EQ(WEXITSTATUS(status), 0);
 
-  SessionStore store(dir_);  // the child's lock died with it
-  const auto all = store.loadAll();
-  ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(all[0].id, "committed");
-  EXPECT_EQ(all[0].status, SessionStatus::Ready);
+  {
+    SessionStore store(dir_);  // the child's lock died with it
+    const auto all = store.loadAll();
+    ASSERT_EQ(all.size(), 1u);
+    EXPECT_EQ(all[0].id, "committed");
+    EXPECT_EQ(all[0].status, SessionStatus::Ready);
+  }
   EXPECT_EQ(rowCount(SessionStore::databasePath(dir_)), 1);
 }
 
@@ -182,8 +184,10 @@ TEST_F(SessionStoreTest, UnreadableRowsAreSkipped) {
 }
 
 TEST_F(SessionStoreTest, UsesWriteAheadLogging) {
-  SessionStore store(dir_);
-  store.put(session("a"));
+  {
+    SessionStore store(dir_);
+    store.put(session("a"));
+  }
   sqlite3* h = nullptr;
   ASSERT_EQ(
       sqlite3_open_v2(SessionStore::databasePath(dir_).c_str(), &h, SQLITE_OPEN_READONLY, nullptr),
@@ -194,6 +198,21 @@ TEST_F(SessionStoreTest, UsesWriteAheadLogging) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
   sqlite3_finalize(st);
   sqlite3_close(h);
+}
+
+// EXCLUSIVE locking mode (no -shm, see SessionStore.h): while a server holds the store, other
+// connections cannot read it, even read-only. Read a copy, or stop the server.
+TEST_F(SessionStoreTest, HoldsTheDatabaseExclusivelyWhileOpen) {
+  SessionStore store(dir_);
+  store.put(session("a"));
+  sqlite3* h = nullptr;
+  ASSERT_EQ(
+      sqlite3_open_v2(SessionStore::databasePath(dir_).c_str(), &h, SQLITE_OPEN_READONLY, nullptr),
+      SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(h, "SELECT count(*) FROM sessions", nullptr, nullptr, nullptr),
+            SQLITE_BUSY);
+  sqlite3_close(h);
+  EXPECT_EQ(store.loadAll().size(), 1u);
 }
 
 }  // namespace
