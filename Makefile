@@ -4,8 +4,16 @@ JOBS      ?= $(shell nproc)
 HOST      ?= 127.0.0.1
 PORT      ?= 8889
 ARGS      ?=
+# The clang ASan/UBSan build: unit tests under sanitizers and the libFuzzer targets.
+SAN_DIR      ?= build-san
+FUZZ_SECONDS ?= 60
+CCACHE       := $(shell command -v ccache 2>/dev/null)
+SAN_FLAGS    := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+                -DCOMFYSTREAM_SANITIZE=ON -DCOMFYSTREAM_BUILD_BENCH=OFF \
+                $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: all deps test-deps configure build run test unit bench format clean
+.PHONY: all deps test-deps configure build run test unit bench format clean \
+        san-build sanitize fuzz fuzz-replay
 
 all: build
 
@@ -38,8 +46,25 @@ bench: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	bench/run.sh $(BUILD_DIR)
 
+san-build:
+	@scripts/install-deps.sh --test
+	@[ -f $(SAN_DIR)/CMakeCache.txt ] || cmake -S . -B $(SAN_DIR) $(SAN_FLAGS)
+	cmake --build $(SAN_DIR) -j $(JOBS) --target unit_tests fuzz_targets
+
+# Unit tests under AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer.
+sanitize: san-build
+	cd $(SAN_DIR) && ctest --output-on-failure -L unit
+
+# Every fuzz target for FUZZ_SECONDS each (docs/security/FUZZING.md).
+fuzz: san-build
+	tests/fuzz/run.sh $(SAN_DIR) fuzz $(FUZZ_SECONDS)
+
+# Every checked-in corpus input once: the regression run CI does.
+fuzz-replay: san-build
+	tests/fuzz/run.sh $(SAN_DIR) replay
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_DIR)

@@ -29,6 +29,8 @@ test_pkgs=(
   chromium nodejs
   # control-plane throughput figures in docs/BENCHMARKS.md (make bench)
   wrk
+  # make sanitize / make fuzz: clang with the ASan/UBSan/libFuzzer runtimes, llvm-cov for coverage
+  clang libclang-rt-14-dev llvm
 )
 # libopenblas0: only a Recommends of libtorch, but without it matrix multiplies use netlib BLAS,
 # 16x slower (a ViT frame: 23.7 s instead of 2 s). python3-torch exports the TorchScript test models.

@@ -16,10 +16,19 @@ std::string quoted(std::string_view s) {
   return out;
 }
 
+// Credentials end up inside a Link header: a control character (CR, LF, NUL, ...) would end or
+// split the header, so it is refused here rather than escaped (RFC 8288 has no escape for it).
+bool validCredential(std::string_view v) {
+  for (unsigned char c : v)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
+
 bool validHostPort(std::string_view hp) {
   if (hp.empty()) return false;
   for (char c : hp)
-    if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == ',' || c == ';') return false;
+    if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
+      return false;
   return true;
 }
 
@@ -58,6 +67,9 @@ IceServer IceServer::parse(std::string_view spec) {
                                   "': credentials must be user:password@");
     s.username = std::string(creds.substr(0, sep));
     s.credential = std::string(creds.substr(sep + 1));
+    if (!validCredential(s.username) || !validCredential(s.credential))
+      throw std::invalid_argument("ICE server '" + std::string(spec) +
+                                  "': control characters in the credentials");
     rest = rest.substr(at + 1);
   }
   if (!validHostPort(rest))

@@ -69,7 +69,7 @@ TEST(ByocJobRequest, VideoRejectsBadFields) {
       {R"({"input": {"media_data": 5}})", "'input.media_data'"},
   };
   for (const auto& [body, says] : cases) {
-    const auto why = rejection([&] { parseVideoJob(json::parse(body)); });
+    const auto why = rejection([&b = body] { parseVideoJob(json::parse(b)); });
     EXPECT_NE(why.find(says), std::string::npos) << body << ": " << why;
   }
 }
@@ -94,7 +94,7 @@ TEST(ByocJobRequest, WhipIngest) {
       {json{{"sdp_offer", "v=0"}, {"width", true}}, "'width'"},
   };
   for (const auto& [body, says] : cases) {
-    const auto why = rejection([&] { parseWhipJob(body); });
+    const auto why = rejection([&b = body] { parseWhipJob(b); });
     EXPECT_NE(why.find(says), std::string::npos) << body << ": " << why;
   }
 }
@@ -113,7 +113,7 @@ TEST(ByocJobRequest, WhepSubscribe) {
       {json{{"sdp_offer", "v=0"}, {"stream_id", "a"}, {"session_id", "b"}}, "not both"},
   };
   for (const auto& [body, says] : cases) {
-    const auto why = rejection([&] { parseWhepJob(body); });
+    const auto why = rejection([&b = body] { parseWhepJob(b); });
     EXPECT_NE(why.find(says), std::string::npos) << body << ": " << why;
   }
 }

@@ -32,4 +32,18 @@ TEST(IceServer, RejectsBadSpecs) {
   EXPECT_THROW(IceServer::parse("turn:"), std::invalid_argument);
 }
 
+// Found by fuzz_ice_server: CR/LF in a TURN credential went raw into the Link header, splitting
+// it (tests/fuzz/corpus/ice_server/crlf-credential.txt, del-in-host.txt).
+TEST(IceServer, RejectsControlCharactersInCredentials) {
+  EXPECT_THROW(IceServer::parse("turn:u:p\r\nX-Injected: 1@h:3478"), std::invalid_argument);
+  EXPECT_THROW(IceServer::parse("turn:u\n:p@h"), std::invalid_argument);
+  EXPECT_THROW(IceServer::parse(std::string_view("turn:u:p\0q@h", 12)), std::invalid_argument);
+  EXPECT_THROW(IceServer::parse("turn:u:p\x7f@h"), std::invalid_argument);
+  // Tabs are control characters too; spaces and non-ASCII are fine in a quoted-string.
+  EXPECT_THROW(IceServer::parse("turn:u:p\tq@h"), std::invalid_argument);
+  EXPECT_NO_THROW(IceServer::parse("turn:u:p q\xc3\xa9@h"));
+  // DEL in the host (found next: the host check stopped at space).
+  EXPECT_THROW(IceServer::parse("turns:example.c\x7fm:5349"), std::invalid_argument);
+}
+
 }  // namespace cs
