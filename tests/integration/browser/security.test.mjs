@@ -222,9 +222,11 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
       const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle' });
       pc.addTransceiver(track, { direction: 'sendonly' });
       await pc.setLocalDescription(await pc.createOffer());
+      // Non-trickle, as app.js: every candidate in the offer (at most 5 s of gathering).
       await new Promise((resolve) => {
         if (pc.iceGatheringState === 'complete') resolve();
         pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+        setTimeout(resolve, 5000);
       });
       window.raw = { pc, timer, offer: pc.localDescription.sdp };
     });
