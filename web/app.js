@@ -10,6 +10,11 @@
 //   ?server=URL        Base URL of another comfystream server (CORS is open). Default: the
 //                      page's own origin, i.e. the server that served this page.
 //   ?streamId=NAME&workflow=NAME   Prefill the form.
+//   ?token=T           Bearer token for a server started with --auth-token/--auth-file/
+//                      --admin-token: sent as `Authorization: Bearer T` on the WHIP/WHEP POSTs
+//                      and on the DELETEs that end the sessions (never in a request URL).
+//                      Default: none. Stopgap until the UI has a token field: a token in the
+//                      page URL stays in the browser history.
 //
 // Test hook: window.comfystream = {publish, unpublish, view, stopView, stats, pattern}. The buttons
 // call exactly these functions; see the bottom of this file.
@@ -21,6 +26,9 @@ export const iceServers = (params.get('ice') ?? '')
 
 const serverBase = params.get('server')
   ?? (location.protocol.startsWith('http') ? location.origin : 'http://127.0.0.1:8889');
+
+const token = params.get('token') ?? '';
+const authHeaders = token ? { Authorization: `Bearer ${token}` } : {};
 
 const $ = (id) => document.getElementById(id);
 
@@ -161,7 +169,7 @@ async function postOffer(path, sdp, signal) {
   try {
     return await fetch(url(path), {
       method: 'POST',
-      headers: { 'Content-Type': 'application/sdp' },
+      headers: { 'Content-Type': 'application/sdp', ...authHeaders },
       body: sdp,
       signal,
     });
@@ -173,7 +181,7 @@ async function postOffer(path, sdp, signal) {
 
 async function deleteResource(resourceUrl) {
   try {
-    const res = await fetch(resourceUrl, { method: 'DELETE', keepalive: true });
+    const res = await fetch(resourceUrl, { method: 'DELETE', headers: authHeaders, keepalive: true });
     if (!res.ok) log(`DELETE ${resourceUrl.pathname} → ${res.status}`, true);
     return res.status;
   } catch (e) {

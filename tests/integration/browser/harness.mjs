@@ -1,8 +1,10 @@
 // Helpers for the headless-Chromium integration test: start/stop the comfystream server,
 // launch Debian's Chromium through playwright-core (never a downloaded browser), poll with deadlines.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,13 +56,16 @@ async function freePort() {
   });
 }
 
-// Starts the server on a free port and waits for GET /health = 200.
-export async function startServer({ timeout = 20_000 } = {}) {
+// Starts the server on a free port and waits for GET /health = 200. `args` are added to the
+// command line; `tls` ({cert, key} from makeTestCert) serves HTTPS with that certificate, and the
+// Node-side helpers (request, getJson) trust it.
+export async function startServer({ timeout = 20_000, args: extraArgs = [], tls = null } = {}) {
   if (!fs.existsSync(serverBin)) {
     throw new Error(`server binary not found: ${serverBin} (build it, or set COMFYSTREAM_BIN)`);
   }
   const port = await freePort();
-  const args = ['--host', '127.0.0.1', '--port', String(port), '--media-ip', '127.0.0.1', '--log-level', 'debug'];
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--media-ip', '127.0.0.1', '--log-level', 'debug',
+    ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : []), ...extraArgs];
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-it-'));
   const logFile = path.join(logDir, 'server.log');
   const logStream = fs.createWriteStream(logFile);
@@ -68,7 +73,8 @@ export async function startServer({ timeout = 20_000 } = {}) {
   const child = spawn(serverBin, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const server = {
     port,
-    base: `http://127.0.0.1:${port}`,
+    base: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    ca: tls ? fs.readFileSync(tls.cert) : null,
     child,
     logFile,
     logDir,
@@ -104,7 +110,7 @@ export async function startServer({ timeout = 20_000 } = {}) {
         + `${serverBin} ${args.join(' ')}\n--- server output ---\n${server.tail(200)}`);
     }
     try {
-      const res = await fetch(`${server.base}/health`, { signal: AbortSignal.timeout(1000) });
+      const res = await request(server, '/health', { timeout: 1000 });
       if (res.status === 200) return server;
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
@@ -129,13 +135,14 @@ export async function stopServer(server, { grace = 5000 } = {}) {
 // Chromium with a fresh temporary profile. The context is granted camera and microphone:
 // without that, a page that never called getUserMedia (a pure viewer) gathers only its
 // default-route address and never 127.0.0.1.
-export async function launchBrowser() {
+// `args` are added to CHROMIUM_ARGS.
+export async function launchBrowser({ args = [] } = {}) {
   if (!fs.existsSync(chromiumBin)) throw new Error(`Chromium not found at ${chromiumBin}`);
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-chromium-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: chromiumBin,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     permissions: ['camera', 'microphone'],
     viewport: { width: 1280, height: 900 },
   });
@@ -148,8 +155,9 @@ export async function launchBrowser() {
   };
 }
 
-// Opens the UI served by the server and records console output and page errors.
-export async function openUi(browser, server, label) {
+// Opens the UI served by the server (or `url`, e.g. the UI from another origin with ?server= and
+// ?token=) and records console output and page errors. Sets ui.response (the document's).
+export async function openUi(browser, server, label, { url = `${server.base}/` } = {}) {
   const page = await browser.context.newPage();
   const messages = [];
   const errors = [];
@@ -158,9 +166,9 @@ export async function openUi(browser, server, label) {
     if (messages.length > 300) messages.shift();
   });
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.base}/`);
+  const response = await page.goto(url);
   await page.waitForFunction(() => typeof window.comfystream?.publish === 'function', null, { timeout: 10_000 });
-  return { page, messages, errors, label };
+  return { page, messages, errors, label, response };
 }
 
 // Hook call, e.g. hook(page, 'stats') → window.comfystream.stats().
@@ -189,8 +197,97 @@ export async function expectFramesFlowing(ui, { min = 30, timeout = 25_000 } = {
     (s) => s.viewer.framesDecoded > second.viewer.framesDecoded, { timeout: 5000 });
 }
 
-export async function getJson(server, route) {
-  const res = await fetch(`${server.base}${route}`);
-  if (res.status !== 200) throw new Error(`GET ${route} → ${res.status}: ${await res.text()}`);
-  return res.json();
+// One HTTP(S) request from Node; over HTTPS only the server's test certificate is trusted.
+// Resolves to {status, headers (lower-case names), body (string)}.
+export function request(server, route, { method = 'GET', headers = {}, body, timeout = 5000 } = {}) {
+  const url = new URL(route, server.base);
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method, headers, timeout, ...(server.ca ? { ca: server.ca } : {}) }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out after ${timeout} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function getJson(server, route, { headers } = {}) {
+  const res = await request(server, route, { headers });
+  if (res.status !== 200) throw new Error(`GET ${route} → ${res.status}: ${res.body}`);
+  return JSON.parse(res.body);
+}
+
+// A self-signed certificate for 127.0.0.1 and localhost, made with the openssl CLI in a fresh
+// temporary folder. `spki` is the base64 SHA-256 of its public key, the form Chromium's
+// --ignore-certificate-errors-spki-list takes (it then trusts this key and no other).
+export function makeTestCert() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-tls-'));
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
+    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout', key, '-out', cert], { stdio: 'pipe' });
+  const pubDer = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], {
+    input: execFileSync('openssl', ['x509', '-in', cert, '-pubkey', '-noout']),
+  });
+  const spki = execFileSync('openssl', ['dgst', '-sha256', '-binary'], { input: pubDer }).toString('base64');
+  return { dir, cert, key, spki, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+// A second origin: serves web/ (index.html, app.js, style.css) on another port of 127.0.0.1,
+// so a page there reaches the comfystream server cross-origin (CORS, preflights).
+export async function startStaticServer(root = path.join(repoRoot, 'web')) {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+  const srv = http.createServer((req, res) => {
+    const name = new URL(req.url, 'http://x').pathname.replace(/^\/$/, '/index.html');
+    const file = path.join(root, path.normalize(name));
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' });
+    res.end(fs.readFileSync(file));
+  });
+  await new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    base: `http://127.0.0.1:${srv.address().port}`,
+    close: () => new Promise((resolve) => { srv.closeAllConnections(); srv.close(resolve); }),
+  };
+}
+
+// Runs in the page, as page.evaluate(sampleBlocks, pattern.blocks): draws the next decoded frame
+// of the output video into a canvas and averages the inner half of each block.
+export async function sampleBlocks(blocks) {
+  const video = document.getElementById('output-video');
+  await new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
+  });
+  const canvas = document.createElement('canvas');
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(video, 0, 0);
+  return blocks.map((b) => {
+    const x = Math.round((b.x + b.w / 4) * canvas.width);
+    const y = Math.round((b.y + b.h / 4) * canvas.height);
+    const w = Math.max(1, Math.round((b.w / 2) * canvas.width));
+    const h = Math.max(1, Math.round((b.h / 2) * canvas.height));
+    const data = ctx.getImageData(x, y, w, h).data;
+    const sum = [0, 0, 0];
+    for (let i = 0; i < data.length; i += 4) {
+      sum[0] += data[i];
+      sum[1] += data[i + 1];
+      sum[2] += data[i + 2];
+    }
+    const n = data.length / 4;
+    return { name: b.name, rgb: b.rgb, got: sum.map((v) => Math.round(v / n)), size: `${canvas.width}x${canvas.height}` };
+  });
 }

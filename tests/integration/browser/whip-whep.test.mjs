@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  expectFramesFlowing, getJson, hook, launchBrowser, openUi, startServer, stats, stopServer, until,
+  expectFramesFlowing, getJson, hook, launchBrowser, openUi, sampleBlocks, startServer, stats, stopServer, until,
 } from './harness.mjs';
 
 let server;
@@ -191,33 +191,3 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
     await publisher.page.close();
   }));
 });
-
-// Runs in the page: draws the next decoded frame of the output video into a canvas and
-// averages the inner half of each block.
-async function sampleBlocks(blocks) {
-  const video = document.getElementById('output-video');
-  await new Promise((resolve) => {
-    const timer = setTimeout(resolve, 1000);
-    video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
-  });
-  const canvas = document.createElement('canvas');
-  canvas.width = video.videoWidth;
-  canvas.height = video.videoHeight;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(video, 0, 0);
-  return blocks.map((b) => {
-    const x = Math.round((b.x + b.w / 4) * canvas.width);
-    const y = Math.round((b.y + b.h / 4) * canvas.height);
-    const w = Math.max(1, Math.round((b.w / 2) * canvas.width));
-    const h = Math.max(1, Math.round((b.h / 2) * canvas.height));
-    const data = ctx.getImageData(x, y, w, h).data;
-    const sum = [0, 0, 0];
-    for (let i = 0; i < data.length; i += 4) {
-      sum[0] += data[i];
-      sum[1] += data[i + 1];
-      sum[2] += data[i + 2];
-    }
-    const n = data.length / 4;
-    return { name: b.name, rgb: b.rgb, got: sum.map((v) => Math.round(v / n)), size: `${canvas.width}x${canvas.height}` };
-  });
-}
