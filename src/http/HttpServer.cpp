@@ -14,10 +14,9 @@
 #include "http/Cors.h"
 #include "http/ErrorResponse.h"
 #include "http/RateLimiter.h"
-#include "http/Url.h"
+#include "http/RequestPreparation.h"
 #include "util/LogEscape.h"
 #include "util/RateLimitedLog.h"
-#include "util/Utf8.h"
 #include "util/WorkerPool.h"
 
 namespace cs::http {
@@ -39,12 +38,6 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 bool changesState(std::string_view method) {
   return method == "POST" || method == "PATCH" || method == "PUT" || method == "DELETE";
-}
-
-// Bodies the routes read as text: they must be UTF-8 (SDP: RFC 8866 §5; JSON: RFC 8259 §8.1).
-bool isTextBody(const std::string& contentType) {
-  const std::string t = mediaTypeOf(contentType);
-  return t == "application/sdp" || t == "application/json" || t.starts_with("text/");
 }
 
 const char* reasonFor(int status) {
@@ -213,16 +206,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     if (ec) return fail(400, std::string("malformed request: ") + ec.message());
     lowest().expires_never();  // the handler's time is the server's, not the client's
 
-    auto& msg = parser_->get();
-    keepAlive_ = msg.keep_alive();
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& f : msg)
-      req.headers.emplace(std::string(f.name_string()), std::string(f.value()));
-    req.body = std::move(msg.body());
-    req.remoteAddress = address_;
-    req.secure = kSecure;
+    keepAlive_ = parser_->get().keep_alive();
+    Request req = fromMessage(parser_->release(), address_, kSecure);
     head_ = req.method == "HEAD";
     server_.handle(std::move(req), [self = this->shared_from_this()](Response res) {
       net::dispatch(self->stream_.get_executor(),
@@ -417,20 +402,12 @@ void Server::Impl::handle(Request req, Done done) {
     if (r.status >= 400 && r.body.empty()) writeError(r, r.status, reasonFor(r.status));
     done(std::move(r));
   };
-  std::string why;
-  auto target = parseTarget(req.target, why);
-  if (!target) {
+  if (std::string why; !prepareRequest(req, why)) {
     writeError(res, 400, why);
     return finish(res);
   }
-  req.path = std::move(target->path);
-  req.params = std::move(target->params);
   if (req.method == "OPTIONS") {  // CORS preflight: never rate-limited nor authenticated
     answerPreflight(req, res);
-    return finish(res);
-  }
-  if (isTextBody(req.header("Content-Type")) && !isValidUtf8(req.body)) {
-    writeError(res, 400, "the request body is not valid UTF-8");
     return finish(res);
   }
   if (int retryAfter = 0; changesState(req.method) && !rate_.allow(req.remoteAddress, retryAfter)) {
