@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make bench`: micro-benchmarks, then the viewer-scaling run. Results land in $BUILD/bench-results.
+# `make bench`: micro-benchmarks, the viewer-scaling run, then the control-plane (HTTP) run against
+# this build. Results land in $BUILD/bench-results.
 # Timing goals live here, never in pass/fail tests. Figures are recorded in docs/BENCHMARKS.md.
 set -euo pipefail
 build="${1:-build}"
@@ -25,3 +26,8 @@ for r in d["results"]:
           f"{f(r.get('first_frame_ms'))} | {f(r.get('viewer_fps'))} |")
 PY
 done
+echo "== control plane (HTTP): wrk on /health and WHEP POST, /health under slowloris and idle connections"
+# This build only; the before/after comparison with the cpp-httplib build is a one-off command in
+# docs/BENCHMARKS.md ("Control plane (HTTP)").
+/usr/bin/python3 bench/control_plane.py --binary "current=$build/comfystream" \
+  --out "$out/control-plane.json" --log "$out/control-plane-server.log" ${CONTROL_PLANE_ARGS:-}
