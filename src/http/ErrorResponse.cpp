@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/JsonLimits.h"
+
 namespace cs {
 
 int statusFor(ErrorKind kind) {
@@ -40,11 +42,7 @@ void writeError(httplib::Response& res, ErrorKind kind, const std::string& messa
 namespace cs {
 
 nlohmann::json parseJsonBody(const std::string& body) {
-  try {
-    return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {
-    throw ControlError(ErrorKind::BadRequest, std::string("invalid JSON: ") + e.what());
-  }
+  return parseJsonBounded(body);  // util/JsonLimits.h: depth/size limits, readable errors
 }
 
 void writeError(httplib::Response& res, const WorkflowError& e) {
