@@ -5,6 +5,7 @@
 
 #include "byoc/ByocSettings.h"
 #include "rtc/IceServer.h"
+#include "workflow/Limits.h"
 
 namespace cs {
 
@@ -26,6 +27,9 @@ struct Config {
   std::string twilioUrl = "https://api.twilio.com";
   std::string webDir;
   bool listNodes = false;  // print docs/NODES.md and exit
+  // Resource limits of a workflow (docs/security/LIMITS.md).
+  WorkflowLimits workflowLimits;
+  unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request
 
   // `comfystream register` registers the BYOC capabilities with --orch-url and exits.
   enum class Command { Serve, Register };

@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
     rs.maxViewers = config.maxViewers;
     rs.videoBitrate = config.videoBitrate;
     rs.workspace = config.workspace;
+    rs.limits = config.workflowLimits;
+    rs.warmupTimeout = std::chrono::seconds(config.warmupTimeoutSeconds);
     cs::StreamRegistry registry(rs, loop);
     cs::ByocService byoc(registry, ice, config.byoc);
     byoc.start();
