@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "util/ControlError.h"
+#include "util/LogEscape.h"
 #include "util/RandomId.h"
+#include "util/Utf8.h"
 #include "workflow/GraphWorkflow.h"
 #include "workflow/Prompt.h"
 
@@ -34,11 +36,21 @@ bool isDead(GstWebRTCPeerConnectionState s) {
 
 }  // namespace
 
+void validateStreamId(const std::string& streamId) {
+  if (!isSafeIdentifier(streamId, kMaxStreamIdBytes))
+    throw ControlError(ErrorKind::BadRequest,
+                       "invalid stream id '" + logSafe(streamId, 64) + "': 1-" +
+                           std::to_string(kMaxStreamIdBytes) +
+                           " bytes of UTF-8 without control characters");
+}
+
 StreamRegistry::StreamRegistry(RegistrySettings settings, MainLoop& loop)
     : settings_(std::move(settings)),
       loop_(loop),
       workflows_(settings_.workspace),
-      models_(settings_.workspace) {
+      models_(settings_.workspace),
+      warmups_("cs:warmup", settings_.warmupThreads, settings_.warmupQueue) {
+  models_.setMaxModelBytes(settings_.limits.maxModelBytes);
   loop_.every(std::chrono::seconds(1), [this, alive = std::weak_ptr<bool>(alive_)] {
     if (alive.expired()) return false;
     sweep();
@@ -67,35 +79,58 @@ void StreamRegistry::dropStreamIfEmptyLocked(const std::shared_ptr<Stream>& s,
 StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
                                                 const std::string& workflowName,
                                                 const std::string& offerText) {
-  spdlog::debug("WHIP: offer for stream {}:\n{}", streamId, offerText);
+  validateStreamId(streamId);
+  spdlog::debug("WHIP: offer for stream {}:\n{}", logSafe(streamId), logSafe(offerText, 16384));
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
   const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
-  NodeContext ctx = nodeContext();
-  return publishWorkflow(streamId, GraphWorkflow::build(wfName, workflows_.load(wfName), ctx), offer,
-                         512, 512);
+  auto body = std::make_shared<const nlohmann::json>(workflows_.load(wfName));
+  return publishWorkflow(
+      streamId, wfName,
+      [wfName, body](NodeContext& ctx) { return GraphWorkflow::build(wfName, *body, ctx); }, offer,
+      512, 512);
 }
 
 StreamRegistry::Created StreamRegistry::publishPrompts(const std::string& streamId,
                                                        const nlohmann::json& prompts,
                                                        const std::string& offerText, int width,
                                                        int height) {
+  validateStreamId(streamId);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
-  NodeContext ctx = nodeContext(width, height);
-  return publishWorkflow(streamId, GraphWorkflow::build("prompts", prompts, ctx), offer, width,
-                         height);
+  auto body = std::make_shared<const nlohmann::json>(prompts);
+  return publishWorkflow(
+      streamId, "prompts",
+      [body](NodeContext& ctx) { return GraphWorkflow::build("prompts", *body, ctx); }, offer,
+      width, height);
+}
+
+std::shared_ptr<GraphWorkflow> StreamRegistry::prepareWorkflow(const WorkflowBuilder& build,
+                                                               NodeContext ctx,
+                                                               const std::shared_ptr<Stream>& stream,
+                                                               const std::string& what) {
+  if (!settings_.limits.allowsImage(ctx.width, ctx.height))
+    throw ControlError(ErrorKind::BadRequest,
+                       "the requested size " + settings_.limits.describeImage(ctx.width, ctx.height));
+  return warmups_.run<std::shared_ptr<GraphWorkflow>>(
+      [build, ctx, stream](const CancelFlag& cancel) mutable {
+        auto wf = build(ctx);
+        if (!cancel->load()) stream->warmUpWorkflow(*wf, cancel.get());
+        return wf;
+      },
+      settings_.warmupTimeout, "compiling and warming up " + what);
 }
 
 StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& streamId,
-                                                        std::shared_ptr<GraphWorkflow> workflow,
+                                                        const std::string& wfName,
+                                                        const WorkflowBuilder& build,
                                                         const SdpOffer& offer, int width,
                                                         int height) {
-  const std::string wfName(workflow->name());
+  // Conflict and capacity first: a refused publish costs no compilation.
   std::shared_ptr<Stream> stream;
   {
     std::lock_guard lock(mu_);
     auto it = streams_.find(streamId);
     if (it != streams_.end() && it->second->hasPublisher())
-      throw ControlError(ErrorKind::Conflict, "stream '" + streamId + "' already has a publisher");
+      throw ControlError(ErrorKind::Conflict, "stream '" + logSafe(streamId) + "' already has a publisher");
     unsigned live = 0;
     for (const auto& [_, s] : streams_) live += s->hasPublisher() ? 1 : 0;
     if (live >= settings_.maxStreams)
@@ -109,10 +144,16 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
   pub->id = newRandomId();
   try {
     stream->setTargetSize(width, height);
-    stream->applyWorkflow(std::move(workflow));
+    stream->installWorkflow(prepareWorkflow(build, nodeContext(width, height), stream,
+                                            "workflow '" + logSafe(wfName) + "'"));
   } catch (...) {
-    std::lock_guard lock(mu_);
-    stream->releasePublisher();
+    std::vector<std::shared_ptr<Stream>> retired;
+    {
+      std::lock_guard lock(mu_);
+      stream->releasePublisher();
+      dropStreamIfEmptyLocked(stream, retired);
+    }
+    if (!retired.empty()) loop_.invokeSync([&] { for (auto& r : retired) r->shutdown(); });
     throw;
   }
   pub->streamId = streamId;
@@ -125,7 +166,8 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
         "whip-" + pub->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
         IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
                           [s](GstSample* x) { s->onIngestAudio(x); }});
-    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext());
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext(),
+                                                    controlPreparer());
     pub->peer->connection().onDataChannel(
         [ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     const std::string id = pub->id;
@@ -158,7 +200,7 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
   // The encoders may hold a picture from an earlier publisher: give viewers a clean start.
   for (int c = 0; c < kVideoCodecCount; ++c) stream->requestKeyframe(static_cast<VideoCodec>(c));
   spdlog::info("WHIP: Created ingest session {} for stream {} (workflow {}, video {}, audio {})",
-               pub->id, streamId, wfName,
+               pub->id, logSafe(streamId), logSafe(wfName),
                pub->peer->videoCodec() ? toString(*pub->peer->videoCodec()) : "none",
                pub->peer->hasAudio() ? "opus" : "none");
   return {pub->id, answer};
@@ -166,6 +208,7 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
 
 StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
                                                   const std::string& offerText) {
+  validateStreamId(streamId);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Viewer);
   std::shared_ptr<Stream> stream;
   {
@@ -173,11 +216,11 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
     auto it = streams_.find(streamId);
     // WHEP §4.3.8: no live publication → 409 with Retry-After, never 404.
     if (it == streams_.end() || !it->second->hasLivePublisher())
-      throw ControlError(ErrorKind::NoPublisher, "stream '" + streamId + "' has no publisher");
+      throw ControlError(ErrorKind::NoPublisher, "stream '" + logSafe(streamId) + "' has no publisher");
     stream = it->second;
     if (!stream->reserveViewer(settings_.maxViewers))
       throw ControlError(ErrorKind::Capacity,
-                         "stream '" + streamId + "' already has " +
+                         "stream '" + logSafe(streamId) + "' already has " +
                              std::to_string(settings_.maxViewers) + " viewers (--max-viewers)");
   }
 
@@ -207,7 +250,7 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
           if (!alive.expired()) removeViewer(id, "connection failed");
         });
     });
-    spdlog::debug("WHEP: offer for stream {}:\n{}", streamId, offerText);
+    spdlog::debug("WHEP: offer for stream {}:\n{}", logSafe(streamId), logSafe(offerText, 16384));
     answer = peer->negotiate(offer, settings_.network.publicIp);
     spdlog::debug("WHEP: answer {}:\n{}", viewer->id, answer);
   } catch (...) {
@@ -229,7 +272,7 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
     total = stream->viewerCount();
   }
   spdlog::info("WHEP: Created subscription session {} for stream {} (video {})", viewer->id,
-               streamId, viewer->peer->videoCodec() ? toString(*viewer->peer->videoCodec()) : "none");
+               logSafe(streamId), viewer->peer->videoCodec() ? toString(*viewer->peer->videoCodec()) : "none");
   spdlog::info("WHEP: Added subscriber {}, total: {}", viewer->id, total);
   return {viewer->id, answer};
 }
@@ -238,10 +281,9 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
                                               const nlohmann::json& prompts, int width,
                                               int height) {
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Duplex);
-  NodeContext ctx = nodeContext(width, height);
-  auto workflow = GraphWorkflow::build(prompts.is_null() || prompts.empty() ? "passthrough" : "offer",
-                                       prompts.is_null() || prompts.empty() ? defaultPrompt() : prompts,
-                                       ctx);
+  const bool noop = prompts.is_null() || prompts.empty();
+  const std::string wfName = noop ? "passthrough" : "offer";
+  auto body = std::make_shared<const nlohmann::json>(noop ? defaultPrompt() : prompts);
   auto pub = std::make_shared<Publisher>();
   auto viewer = std::make_shared<Viewer>();
   pub->id = newRandomId();
@@ -249,7 +291,7 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
   pub->streamId = viewer->streamId = pub->id;
   pub->pairedId = viewer->id;
   viewer->pairedId = pub->id;
-  pub->workflow = std::string(workflow->name());
+  pub->workflow = wfName;
   pub->createdAt = viewer->createdAt = unixNow();
 
   std::shared_ptr<Stream> stream;
@@ -268,7 +310,10 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
   std::shared_ptr<PeerConnection> pc;
   try {
     stream->setTargetSize(width, height);
-    stream->applyWorkflow(std::move(workflow));  // the original warms up before answering
+    // The original warms up before answering.
+    stream->installWorkflow(prepareWorkflow(
+        [wfName, body](NodeContext& ctx) { return GraphWorkflow::build(wfName, *body, ctx); },
+        nodeContext(width, height), stream, "the /offer workflow"));
     const auto codec = offer.video() ? offer.video()->videoCodec : VideoCodec::H264;
     if (offer.video()) stream->ensureEncoder(codec);
     pc = std::make_shared<PeerConnection>("offer-" + pub->id.substr(0, 8), settings_.network,
@@ -280,7 +325,8 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
         pc, offer,
         IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
                           [s](GstSample* x) { s->onIngestAudio(x); }});
-    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext());
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext(),
+                                                    controlPreparer());
     pc->onDataChannel([ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     EgressPeer* out = viewer->peer.get();
     const std::string id = pub->id;
@@ -314,7 +360,7 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
     stream->addViewer(viewer);
   }
   spdlog::info("OFFER: Created session {} (stream {}, workflow {})", pub->id, pub->streamId,
-               pub->workflow);
+               logSafe(pub->workflow));
   return {pub->id, answer};
 }
 
@@ -377,13 +423,27 @@ bool StreamRegistry::removeViewer(const std::string& id, const char* reason) {
 }
 
 void StreamRegistry::applyPrompts(const std::string& streamId, const nlohmann::json& prompts) {
+  validateStreamId(streamId);
   auto stream = findStream(streamId);
   if (!stream || !stream->hasLivePublisher())
-    throw ControlError(ErrorKind::NotFound, "stream '" + streamId + "' has no publisher");
-  NodeContext ctx = nodeContext();
-  auto wf = GraphWorkflow::build("prompt", prompts, ctx);
-  stream->applyWorkflow(std::move(wf));
-  spdlog::info("stream {}: workflow updated", streamId);
+    throw ControlError(ErrorKind::NotFound, "stream '" + logSafe(streamId) + "' has no publisher");
+  auto body = std::make_shared<const nlohmann::json>(prompts);
+  auto wf = prepareWorkflow(
+      [body](NodeContext& ctx) { return GraphWorkflow::build("prompt", *body, ctx); },
+      nodeContext(), stream, "the workflow of stream '" + logSafe(streamId) + "'");
+  stream->installWorkflow(std::move(wf));
+  spdlog::info("stream {}: workflow updated", logSafe(streamId));
+}
+
+ControlChannel::Preparer StreamRegistry::controlPreparer() {
+  return [this, alive = std::weak_ptr<bool>(alive_)](const nlohmann::json& prompts,
+                                                    const std::shared_ptr<Stream>& stream) {
+    if (alive.expired()) throw ControlError(ErrorKind::Capacity, "the server is shutting down");
+    auto body = std::make_shared<const nlohmann::json>(prompts);
+    return prepareWorkflow(
+        [body](NodeContext& ctx) { return GraphWorkflow::build("update_prompts", *body, ctx); },
+        nodeContext(), stream, "update_prompts");
+  };
 }
 
 NodeContext StreamRegistry::nodeContext(int width, int height) {
@@ -391,6 +451,7 @@ NodeContext StreamRegistry::nodeContext(int width, int height) {
   ctx.models = &models_;
   ctx.width = width;
   ctx.height = height;
+  ctx.limits = settings_.limits;
   return ctx;
 }
 
