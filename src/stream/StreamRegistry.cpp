@@ -435,6 +435,19 @@ void StreamRegistry::applyPrompts(const std::string& streamId, const nlohmann::j
   spdlog::info("stream {}: workflow updated", logSafe(streamId));
 }
 
+void StreamRegistry::checkWorkflow(const nlohmann::json& prompts, int width, int height) {
+  if (!settings_.limits.allowsImage(width, height))
+    throw ControlError(ErrorKind::BadRequest,
+                       "the requested size " + settings_.limits.describeImage(width, height));
+  auto body = std::make_shared<const nlohmann::json>(prompts);
+  warmups_.run<bool>(
+      [body, ctx = nodeContext(width, height)](const CancelFlag&) mutable {
+        GraphWorkflow::build("check", *body, ctx);
+        return true;
+      },
+      settings_.warmupTimeout, "compiling the job's workflow");
+}
+
 ControlChannel::Preparer StreamRegistry::controlPreparer() {
   return [this, alive = std::weak_ptr<bool>(alive_)](const nlohmann::json& prompts,
                                                     const std::shared_ptr<Stream>& stream) {

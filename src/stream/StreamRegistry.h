@@ -70,6 +70,10 @@ class StreamRegistry {
   // The original's POST /prompt, for one stream: validate, warm up, swap. Throws ControlError
   // (NotFound: no such stream) or WorkflowError (the workflow is refused; the old one runs on).
   void applyPrompts(const std::string& streamId, const nlohmann::json& prompts);
+  // Compiles prompts (models load) on the warm-up executor under the same deadline, without
+  // warm-up, and discards the result: for jobs that refuse a broken workflow up front. Throws
+  // WorkflowError or ControlError.
+  void checkWorkflow(const nlohmann::json& prompts, int width, int height);
   std::shared_ptr<Stream> findStream(const std::string& streamId) const;
   nlohmann::json streamsStats() const;
 
