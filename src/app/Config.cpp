@@ -172,6 +172,26 @@ int parseConfig(int argc, char** argv, Config& c) {
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
   app.add_flag("--list-nodes", c.listNodes, "Print the supported workflow nodes (Markdown) and exit");
+  WorkflowLimits& lim = c.workflowLimits;
+  unsigned maxModelMiB = static_cast<unsigned>(lim.maxModelBytes >> 20);
+  app.add_option("--max-image-size", lim.maxImageSide,
+                 "Longest side of an image a workflow may make, in pixels")
+      ->capture_default_str()
+      ->check(CLI::Range(16, 16384));
+  app.add_option("--max-image-pixels", lim.maxImagePixels,
+                 "Pixels of one image a workflow may make")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{256}, int64_t{16384} * 16384));
+  app.add_option("--max-batch", lim.maxBatch, "Images per batch a workflow may ask for")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 4096));
+  app.add_option("--max-model-size", maxModelMiB, "Largest model file a workflow may load, in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  app.add_option("--warmup-timeout", c.warmupTimeoutSeconds,
+                 "Seconds a request waits for its workflow to compile and warm up (then 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 600));
 
   // BYOC worker (docs/BYOC.md).
   unsigned ttl = 300, connectTimeout = 30, retention = 86400, registerInterval = 30;
@@ -229,6 +249,7 @@ int parseConfig(int argc, char** argv, Config& c) {
     app.parse(argc, argv);
     if (!mediaPorts.empty()) parsePortRange(mediaPorts, c.mediaPortMin, c.mediaPortMax);
     c.videoBitrate = parseBitrate(bitrate);
+    lim.maxModelBytes = static_cast<uint64_t>(maxModelMiB) << 20;
     if (!c.publicIp.empty() && !isIpAddress(c.publicIp))
       throw std::invalid_argument("--public-ip '" + c.publicIp + "' is not an IP address");
     if (c.mediaIp.empty() && isLoopbackAddress(c.host))

@@ -7,6 +7,7 @@
 #include "http/Authorizer.h"
 #include "http/HttpServer.h"
 #include "rtc/IceServer.h"
+#include "workflow/Limits.h"
 
 namespace cs {
 
@@ -32,6 +33,9 @@ struct Config {
   http::ServerSettings http;
   http::AuthSettings auth;
   unsigned maxPendingPerAddress = 8;  // WHIP/WHEP sessions not yet connected, per client address
+  // Resource limits of a workflow (docs/security/LIMITS.md).
+  WorkflowLimits workflowLimits;
+  unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request
 
   // `comfystream register` registers the BYOC capabilities with --orch-url and exits.
   enum class Command { Serve, Register };

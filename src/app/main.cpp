@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
     rs.videoBitrate = config.videoBitrate;
     rs.workspace = config.workspace;
     rs.maxPendingPerAddress = config.maxPendingPerAddress;
+    rs.limits = config.workflowLimits;
+    rs.warmupTimeout = std::chrono::seconds(config.warmupTimeoutSeconds);
     cs::StreamRegistry registry(rs, loop);
     cs::ByocService byoc(registry, ice, config.byoc);
     byoc.start();

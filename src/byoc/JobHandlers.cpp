@@ -54,8 +54,8 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   auto slot = sessions_.reserve(Capability::Video);
   // Compile the workflow now, so a broken one is refused by the job rather than by the first
   // WHIP offer; the session's stream compiles it again when its publisher arrives.
-  NodeContext ctx = registry_.nodeContext(req.width, req.height);
-  GraphWorkflow::build("byoc", req.prompts, ctx);
+  // (Off the HTTP thread, with the warm-up deadline: models load here.)
+  registry_.checkWorkflow(req.prompts, req.width, req.height);
 
   ByocSession s;
   s.id = newRandomId();

@@ -1,6 +1,7 @@
 #include "byoc/JobRequest.h"
 
 #include "util/ControlError.h"
+#include "util/JsonLimits.h"
 #include "workflow/Prompt.h"
 
 namespace cs {
@@ -49,12 +50,8 @@ std::string optionalId(const nlohmann::json& body, const char* field) {
 
 nlohmann::json parseJsonObject(const std::string& body) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) bad("the request body is empty");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {
-    bad(std::string("invalid JSON: ") + e.what());
-  }
+  // Bounded: depth and size limits (util/JsonLimits.h); errors are BadRequest already.
+  nlohmann::json j = parseJsonBounded(body);
   if (!j.is_object()) bad("the request body must be a JSON object");
   return j;
 }

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "util/ControlError.h"
+#include "util/JsonLimits.h"
 
 namespace cs {
 namespace {
@@ -32,8 +33,8 @@ nlohmann::json objectInString(const nlohmann::json& outer, const char* field, bo
   if (!outer[field].is_string()) bad(std::string("'") + field + "' must be a string");
   nlohmann::json inner;
   try {
-    inner = nlohmann::json::parse(outer[field].get<std::string>());
-  } catch (const nlohmann::json::exception&) {
+    inner = parseJsonBounded(outer[field].get<std::string>());
+  } catch (const ControlError&) {
     bad(std::string("'") + field + "' is not a JSON string");
   }
   if (!inner.is_object()) bad(std::string("'") + field + "' must hold a JSON object");
@@ -96,8 +97,8 @@ LivepeerJob parseLivepeerHeader(std::string_view value) {
   if (!decoded) bad("not base64 (standard alphabet, padded)");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(*decoded);
-  } catch (const nlohmann::json::exception&) {
+    j = parseJsonBounded(*decoded);
+  } catch (const ControlError&) {
     bad("the decoded value is not JSON");
   }
   if (!j.is_object()) bad("the decoded value is not a JSON object");

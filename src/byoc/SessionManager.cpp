@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "util/ControlError.h"
+#include "util/LogEscape.h"
 #include "util/RateLimitedLog.h"
 
 namespace cs {
@@ -279,7 +280,7 @@ void SessionManager::add(Slot& slot, ByocSession session, const std::string& pub
   e.live.lastActivity = now;
   const std::string id = e.record.id;
   spdlog::info("BYOC: session {} created ({}, status {}, stream {})", id,
-               capabilityName(e.record.capability), toString(e.record.status), e.record.streamId);
+               capabilityName(e.record.capability), toString(e.record.status), logSafe(e.record.streamId));
   sessions_.emplace(id, std::move(e));
 }
 

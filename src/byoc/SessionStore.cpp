@@ -11,6 +11,8 @@
 #include <cstring>
 #include <memory>
 
+#include "util/JsonLimits.h"
+
 namespace cs {
 namespace {
 
@@ -218,8 +220,8 @@ void SessionStore::upsert(const ByocSession& s) {
   Stmt st(raw);
   const std::string cap(capabilityName(s.capability));
   const std::string status(toString(s.status));
-  const std::string prompts = s.prompts.dump();
-  const std::string result = s.result.dump();
+  const std::string prompts = safeDump(s.prompts);
+  const std::string result = safeDump(s.result);
   sqlite3_bind_text(raw, 1, s.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 2, cap.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 3, status.c_str(), -1, SQLITE_TRANSIENT);
@@ -293,9 +295,9 @@ std::vector<ByocSession> SessionStore::loadAll() {
     s.width = sqlite3_column_int(raw, 9);
     s.height = sqlite3_column_int(raw, 10);
     try {
-      s.prompts = nlohmann::json::parse(text(raw, 11));
-      s.result = nlohmann::json::parse(text(raw, 12));
-    } catch (const nlohmann::json::exception& e) {
+      s.prompts = parseJsonBounded(text(raw, 11), kMaxJsonDepth, 64 << 20);
+      s.result = parseJsonBounded(text(raw, 12), kMaxJsonDepth, 64 << 20);
+    } catch (const std::exception& e) {
       spdlog::warn("BYOC: {}: skipping session {} ({})", path_.string(), s.id, e.what());
       continue;
     }

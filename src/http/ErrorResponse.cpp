@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/JsonLimits.h"
+
 namespace cs {
 
 int statusFor(ErrorKind kind) {
@@ -63,11 +65,7 @@ void writeError(http::Response& res, const WorkflowError& e) {
 }
 
 nlohmann::json parseJsonBody(const std::string& body) {
-  try {
-    return nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {
-    throw ControlError(ErrorKind::BadRequest, std::string("invalid JSON: ") + e.what());
-  }
+  return parseJsonBounded(body);  // util/JsonLimits.h: depth/size limits, readable errors
 }
 
 std::string mediaTypeOf(const std::string& contentType) {

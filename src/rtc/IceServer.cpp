@@ -5,10 +5,15 @@
 namespace cs {
 namespace {
 
-// RFC 8288 quoted-string: escape the two characters that would end or break it.
+// RFC 8288 §3: link-param values are token or quoted-string (RFC 7230 §3.2.6). Inside a
+// quoted-string, '"' and '\\' go as quoted-pairs; control characters (CR, LF, …) cannot be carried
+// at all, so they are dropped here (parse() and parseTwilioToken already refuse them: this is the
+// last line of defence against header injection).
 std::string quoted(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) continue;
     if (c == '"' || c == '\\') out.push_back('\\');
     out.push_back(c);
   }
@@ -16,27 +21,35 @@ std::string quoted(std::string_view s) {
   return out;
 }
 
-// Credentials end up inside a Link header: a control character (CR, LF, NUL, ...) would end or
-// split the header, so it is refused here rather than escaped (RFC 8288 has no escape for it).
-bool validCredential(std::string_view v) {
-  for (unsigned char c : v)
-    if (c < 0x20 || c == 0x7f) return false;
-  return true;
+bool hasControl(std::string_view s) {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
+  return false;
 }
 
 bool validHostPort(std::string_view hp) {
   if (hp.empty()) return false;
   for (char c : hp)
-    if (c <= ' ' || c == 0x7f || c == '<' || c == '>' || c == '"' || c == ',' || c == ';')
-      return false;
+    if (c <= ' ' || c == '<' || c == '>' || c == '"' || c == ',' || c == ';') return false;
   return true;
 }
 
 }  // namespace
 
+bool IceServer::isSafe() const {
+  if (hasControl(url) || hasControl(username) || hasControl(credential)) return false;
+  // The URL goes between '<' and '>' of a Link header (RFC 8288 §3): no characters that end it.
+  for (char c : url)
+    if (c == '<' || c == '>' || c == ' ' || c == '"') return false;
+  return true;
+}
+
 bool IceServer::isTurn() const { return url.starts_with("turn:") || url.starts_with("turns:"); }
 
 std::string IceServer::linkHeaderValue() const {
+  if (!isSafe()) return {};  // never reached for servers from parse() or parseTwilioToken()
   std::string v = "<" + url + ">; rel=\"ice-server\"";
   if (isTurn() && !username.empty()) {
     v += "; username=" + quoted(username) + "; credential=" + quoted(credential) +
@@ -47,6 +60,8 @@ std::string IceServer::linkHeaderValue() const {
 
 IceServer IceServer::parse(std::string_view spec) {
   IceServer s;
+  if (hasControl(spec))
+    throw std::invalid_argument("ICE server: control characters (CR, LF, …) are not allowed");
   const auto colon = spec.find(':');
   if (colon == std::string_view::npos)
     throw std::invalid_argument("ICE server '" + std::string(spec) +
@@ -67,14 +82,13 @@ IceServer IceServer::parse(std::string_view spec) {
                                   "': credentials must be user:password@");
     s.username = std::string(creds.substr(0, sep));
     s.credential = std::string(creds.substr(sep + 1));
-    if (!validCredential(s.username) || !validCredential(s.credential))
-      throw std::invalid_argument("ICE server '" + std::string(spec) +
-                                  "': control characters in the credentials");
     rest = rest.substr(at + 1);
   }
   if (!validHostPort(rest))
     throw std::invalid_argument("ICE server '" + std::string(spec) + "': bad host");
   s.url = std::string(scheme) + ":" + std::string(rest);
+  if (!s.isSafe())
+    throw std::invalid_argument("ICE server '" + std::string(spec) + "': characters not allowed");
   return s;
 }
 

@@ -13,7 +13,11 @@ struct IceServer {
   std::string credential;
 
   bool isTurn() const;
-  // `<url>; rel="ice-server"` plus the TURN credential attributes.
+  // No control characters anywhere and nothing in the URL that would end its <…> in a Link
+  // header: what may be advertised.
+  bool isSafe() const;
+  // `<url>; rel="ice-server"` plus the TURN credential attributes (RFC 8288 quoted-strings).
+  // Empty for a server that is not isSafe().
   std::string linkHeaderValue() const;
 
   // Parses the --ice-server flag: stun:host[:port] | turn[s]:[user:pass@]host[:port][?query].

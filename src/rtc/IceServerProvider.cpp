@@ -5,6 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/JsonLimits.h"
+#include "util/LogEscape.h"
+
 namespace cs {
 
 IceServerProvider::IceServerProvider(std::vector<IceServer> configured, Twilio twilio)
@@ -13,7 +16,7 @@ IceServerProvider::IceServerProvider(std::vector<IceServer> configured, Twilio t
 std::vector<IceServer> IceServerProvider::parseTwilioToken(const std::string& body,
                                                            std::chrono::seconds& ttl) {
   std::vector<IceServer> out;
-  const auto j = nlohmann::json::parse(body);
+  const auto j = parseJsonBounded(body);
   ttl = std::chrono::seconds(86400);
   if (j.contains("ttl")) {
     const auto& t = j["ttl"];
@@ -23,7 +26,14 @@ std::vector<IceServer> IceServerProvider::parseTwilioToken(const std::string& bo
     const std::string url = s.contains("urls") ? s["urls"].get<std::string>()
                                                : s.value("url", std::string());
     if (!url.starts_with("turn:") && !url.starts_with("turns:")) continue;
-    out.push_back({url, s.value("username", std::string()), s.value("credential", std::string())});
+    IceServer server{url, s.value("username", std::string()), s.value("credential", std::string())};
+    // These go into Link headers: CR/LF or '<'/'>' would inject headers or break the value.
+    if (!server.isSafe()) {
+      spdlog::warn("ICE: ignoring a Twilio TURN server with characters not allowed ({})",
+                   logSafe(url, 80));
+      continue;
+    }
+    out.push_back(std::move(server));
   }
   return out;
 }

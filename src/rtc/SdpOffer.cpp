@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "util/ControlError.h"
+#include "util/Utf8.h"
 
 namespace cs {
 namespace {
@@ -15,6 +16,32 @@ constexpr std::string_view kTwccUri =
 [[noreturn]] void bad(const std::string& why) { throw ControlError(ErrorKind::BadRequest, why); }
 [[noreturn]] void unusable(const std::string& why) {
   throw ControlError(ErrorKind::Unprocessable, why);
+}
+
+// RFC 8285 §5: an a=extmap value is "<id>[/<direction>] <URI> [<attributes>]", where the id is
+// 1-14 for the one-byte header form and 1-255 for the two-byte form (0 and 15 are reserved in the
+// one-byte form, which 1-14 avoids; the two-byte form allows 1-255). Anything else is refused here,
+// before any caps are made from the media: every distinct id would otherwise become a GStreamer
+// structure field name ("extmap-<id>", a GQuark) that is never freed, even when the offer is refused.
+void checkExtmap(const char* value, const std::string& where, std::set<int>& seen) {
+  const std::string v = value ? value : "";
+  size_t i = 0;
+  while (i < v.size() && i < 4 && v[i] >= '0' && v[i] <= '9') ++i;
+  const int id = i > 0 && i <= 3 ? std::atoi(v.substr(0, i).c_str()) : -1;
+  if (id < 1 || id > 255)
+    bad("malformed SDP offer: " + where + " a=extmap id must be 1-255 (RFC 8285 section 5)");
+  if (i < v.size() && v[i] == '/') {
+    const auto sp = v.find(' ', i);
+    const std::string dir = v.substr(i + 1, sp == std::string::npos ? sp : sp - i - 1);
+    if (dir != "sendonly" && dir != "recvonly" && dir != "sendrecv" && dir != "inactive")
+      bad("malformed SDP offer: " + where + " a=extmap direction must be sendonly, recvonly, "
+          "sendrecv or inactive");
+    i = sp == std::string::npos ? v.size() : sp;
+  }
+  if (i >= v.size() || v[i] != ' ' || v.find_first_not_of(' ', i) == std::string::npos)
+    bad("malformed SDP offer: " + where + " a=extmap has no extension URI");
+  if (!seen.insert(id).second)
+    bad("malformed SDP offer: " + where + " a=extmap id " + std::to_string(id) + " is used twice");
 }
 
 std::string lower(std::string s) {
@@ -109,7 +136,8 @@ CapsPtr capsFromOffer(const GstSDPMedia* m, int pt) {
     std::istringstream in(v);
     std::string id, uri;
     if (!(in >> id >> uri) || uri != kTwccUri) continue;
-    id = id.substr(0, id.find('/'));
+    // Validated by checkExtmap (1-255); normalised so "007" and "7" name one field.
+    id = std::to_string(std::atoi(id.substr(0, id.find('/')).c_str()));
     gst_structure_set(s, ("extmap-" + id).c_str(), G_TYPE_STRING, uri.c_str(),
                       "rtcp-fb-transport-cc", G_TYPE_BOOLEAN, TRUE, nullptr);
   }
@@ -169,6 +197,25 @@ SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
   std::string_view firstLine = text.substr(first, eol == std::string_view::npos ? eol : eol - first);
   if (!firstLine.empty() && firstLine.back() == '\r') firstLine.remove_suffix(1);
   if (firstLine != "v=0") bad("malformed SDP offer: the first line must be v=0");
+  // Before anything parses it: text that is not UTF-8, or carries control characters, would
+  // reach error messages and logs (and nlohmann's dump() throws on invalid UTF-8).
+  if (!isValidUtf8(text)) bad("malformed SDP offer: not valid UTF-8");
+  size_t lineStart = 0, lines = 0;
+  for (size_t k = 0; k < text.size(); ++k) {
+    const auto c = static_cast<unsigned char>(text[k]);
+    if (c == '\n') {
+      if (k - lineStart > kMaxSdpLineBytes)
+        bad("malformed SDP offer: a line is longer than " + std::to_string(kMaxSdpLineBytes) +
+            " bytes");
+      lineStart = k + 1;
+      if (++lines > kMaxSdpLines)
+        bad("SDP offer has more than " + std::to_string(kMaxSdpLines) + " lines");
+    } else if ((c < 0x20 && c != '\r' && c != '\t') || c == 0x7f) {
+      bad("malformed SDP offer: control character in line " + std::to_string(lines + 1));
+    }
+  }
+  if (text.size() - lineStart > kMaxSdpLineBytes)
+    bad("malformed SDP offer: a line is longer than " + std::to_string(kMaxSdpLineBytes) + " bytes");
 
   GstSDPMessage* raw = nullptr;
   gst_sdp_message_new(&raw);
@@ -179,6 +226,35 @@ SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
     bad("malformed SDP offer");
   if (gst_sdp_message_medias_len(raw) == 0) bad("malformed SDP offer: no m= line");
   if (!gst_sdp_message_get_origin(raw)->sess_id) bad("malformed SDP offer: no o= line");
+  // Counts and a=extmap ids of every m-line, before any caps are made from any of them.
+  if (gst_sdp_message_medias_len(raw) > kMaxSdpMediaSections)
+    bad("SDP offer has more than " + std::to_string(kMaxSdpMediaSections) + " m-lines");
+  if (gst_sdp_message_attributes_len(raw) > kMaxSdpAttributes)
+    bad("SDP offer has more than " + std::to_string(kMaxSdpAttributes) + " session attributes");
+  {
+    std::set<int> sessionIds;
+    for (guint a = 0;; ++a) {
+      const gchar* v = gst_sdp_message_get_attribute_val_n(raw, "extmap", a);
+      if (!v) break;
+      checkExtmap(v, "session-level", sessionIds);
+    }
+  }
+  for (guint i = 0; i < gst_sdp_message_medias_len(raw); ++i) {
+    const GstSDPMedia* m = gst_sdp_message_get_media(raw, i);
+    const std::string where = "m-line " + std::to_string(i);
+    if (gst_sdp_media_attributes_len(m) > kMaxSdpAttributes)
+      bad("SDP offer: " + where + " has more than " + std::to_string(kMaxSdpAttributes) +
+          " attributes");
+    if (gst_sdp_media_formats_len(m) > kMaxSdpFormats)
+      bad("SDP offer: " + where + " has more than " + std::to_string(kMaxSdpFormats) +
+          " payload types");
+    std::set<int> ids;
+    for (guint a = 0;; ++a) {
+      const gchar* v = gst_sdp_media_get_attribute_val_n(m, "extmap", a);
+      if (!v) break;
+      checkExtmap(v, where, ids);
+    }
+  }
 
   const char* wanted = role == OfferRole::Publisher ? "sendonly"
                        : role == OfferRole::Viewer  ? "recvonly"

@@ -12,6 +12,14 @@
 
 namespace cs {
 
+// Bounds on an offer, checked before GStreamer makes anything of it (docs/security/LIMITS.md).
+// Browser offers have a handful of m-lines, ~100 attributes per m-line and lines < 1 KB.
+inline constexpr size_t kMaxSdpLineBytes = 4096;
+inline constexpr size_t kMaxSdpLines = 4096;
+inline constexpr unsigned kMaxSdpMediaSections = 16;
+inline constexpr unsigned kMaxSdpAttributes = 512;  // per m-line, and at session level
+inline constexpr unsigned kMaxSdpFormats = 64;      // payload types per m-line
+
 // WHIP offers send media, WHEP offers receive it, the original's /offer does both at once.
 enum class OfferRole { Publisher, Viewer, Duplex };
 

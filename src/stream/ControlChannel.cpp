@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "stream/Stream.h"
+#include "util/ControlError.h"
+#include "util/JsonLimits.h"
+#include "util/LogEscape.h"
 #include "workflow/NodeRegistry.h"
 #include "workflow/Prompt.h"
 #include "workflow/WorkflowError.h"
@@ -63,8 +66,12 @@ nlohmann::json describeNodes(const nlohmann::json& prompts) {
 }
 
 ControlChannel::ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl,
-                               NodeContext ctx)
-    : stream_(std::move(stream)), tasks_(tasks), mayControl_(mayControl), ctx_(ctx) {}
+                               NodeContext ctx, Preparer prepare)
+    : stream_(std::move(stream)),
+      tasks_(tasks),
+      mayControl_(mayControl),
+      ctx_(ctx),
+      prepare_(std::move(prepare)) {}
 
 void ControlChannel::attach(GstWebRTCDataChannel* channel) {
   std::weak_ptr<ControlChannel> weak = weak_from_this();
@@ -82,27 +89,29 @@ void ControlChannel::attach(GstWebRTCDataChannel* channel) {
     data_ = std::move(dc);
     if (auto s = stream_.lock()) s->addTextSink(weak);
   } else {
-    spdlog::debug("control: ignoring data channel '{}'", label);
+    spdlog::debug("control: ignoring data channel '{}'", logSafe(label));
   }
 }
 
 void ControlChannel::sendText(const std::string& text) noexcept {
   std::lock_guard lock(mu_);
-  if (data_) data_->send(nlohmann::json{{"type", "text"}, {"data", text}}.dump());
+  // Workflow text may be anything a node produced: never let invalid UTF-8 throw here.
+  if (data_) data_->send(safeDump(nlohmann::json{{"type", "text"}, {"data", text}}));
 }
 
 void ControlChannel::reply(const nlohmann::json& j) {
   if (j.is_null()) return;
   std::lock_guard lock(mu_);
-  if (control_) control_->send(j.dump());
+  if (control_) control_->send(safeDump(j));
 }
 
 nlohmann::json ControlChannel::handle(const std::string& message) {
   nlohmann::json msg;
   try {
-    msg = nlohmann::json::parse(message);
-  } catch (const nlohmann::json::exception&) {
-    return {{"type", "error"}, {"success", false}, {"error", "control message is not JSON"}};
+    msg = parseJsonBounded(message);  // depth and size limits: util/JsonLimits.h
+  } catch (const ControlError& e) {
+    return {{"type", "error"}, {"success", false},
+            {"error", std::string("control message is not JSON: ") + e.what()}};
   }
   const std::string type = msg.is_object() ? msg.value("type", "") : "";
   auto fail = [&](const std::string& error) {
@@ -118,15 +127,21 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
   }
   if (type != "update_prompts" && type != "update_resolution" && type != "pause_prompts" &&
       type != "resume_prompts" && type != "stop_prompts")
-    return fail("unknown control message type '" + type + "'");
+    return fail("unknown control message type '" + logSafe(type, 64) + "'");
   if (!mayControl_) return fail("control messages are accepted from the stream's publisher only");
 
   if (type == "update_prompts") {
     if (!msg.contains("prompts")) return fail("Missing 'prompts' in control message");
     try {
-      NodeContext ctx = ctx_;
-      stream->applyWorkflow(GraphWorkflow::build("update_prompts", msg["prompts"], ctx));
+      if (prepare_) {
+        stream->installWorkflow(prepare_(msg["prompts"], stream));
+      } else {
+        NodeContext ctx = ctx_;
+        stream->applyWorkflow(GraphWorkflow::build("update_prompts", msg["prompts"], ctx));
+      }
       return ok();
+    } catch (const ControlError& e) {
+      return fail(e.what());  // busy, past the deadline, or a bad size: the old workflow runs on
     } catch (const WorkflowError& e) {
       // Refused: the running workflow keeps going.
       auto r = fail(e.what());

@@ -3,6 +3,7 @@
 // update_prompts, update_resolution, pause_prompts, resume_prompts, stop_prompts, each answered
 // with its reply type and success/error. "data": {"type":"text","data":…} for every text the
 // workflow outputs.
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -16,12 +17,18 @@
 namespace cs {
 
 class Stream;
+class GraphWorkflow;
 
 class ControlChannel final : public TextSink, public std::enable_shared_from_this<ControlChannel> {
  public:
   // mayControl: publishers change their stream's workflow; viewers only receive text.
   // ctx: what compiling an updated workflow needs (the model store).
-  ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl, NodeContext ctx);
+  // prepare: compiles and warms up update_prompts' workflow (with a deadline; throws
+  // ControlError or WorkflowError); without one the channel compiles and warms up itself.
+  using Preparer = std::function<std::shared_ptr<GraphWorkflow>(const nlohmann::json& prompts,
+                                                                const std::shared_ptr<Stream>&)>;
+  ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl, NodeContext ctx,
+                 Preparer prepare = {});
 
   // A channel the client opened (webrtcbin thread): "control" or "data"; others are ignored.
   void attach(GstWebRTCDataChannel* channel);
@@ -37,6 +44,7 @@ class ControlChannel final : public TextSink, public std::enable_shared_from_thi
   TaskQueue& tasks_;
   const bool mayControl_;
   const NodeContext ctx_;
+  const Preparer prepare_;
   std::mutex mu_;
   std::unique_ptr<DataChannel> control_, data_;
 };

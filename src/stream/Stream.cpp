@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "util/LogEscape.h"
+
 #include "workflow/Warmup.h"
 
 namespace cs {
@@ -118,7 +120,7 @@ void Stream::ensureEncoder(VideoCodec codec) {
       [this, codec](GstSample* s) { onEncoded(codec, s); });
   enc->start();
   slot.store(std::move(enc));
-  spdlog::info("stream {}: started the {} encoder", id_, toString(codec));
+  spdlog::info("stream {}: started the {} encoder", logSafe(id_), toString(codec));
 }
 
 void Stream::requestKeyframe(VideoCodec codec) noexcept {
@@ -127,6 +129,11 @@ void Stream::requestKeyframe(VideoCodec codec) noexcept {
 
 void Stream::applyWorkflow(std::shared_ptr<GraphWorkflow> wf) {
   std::lock_guard lock(workflowMu_);
+  warmUpWorkflow(*wf);
+  installWorkflowLocked(std::move(wf));
+}
+
+void Stream::warmUpWorkflow(GraphWorkflow& wf, const std::atomic<bool>* cancel) {
   SamplePtr last = pipeline_->lastInput();
   GstVideoInfo info;
   GstVideoFrame frame;
@@ -141,11 +148,19 @@ void Stream::applyWorkflow(std::shared_ptr<GraphWorkflow> wf) {
       v.planes[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
       v.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p);
     }
-    warmUp(*wf, &v, v.width, v.height);
+    warmUp(wf, &v, v.width, v.height, kWarmupRuns, cancel);
     gst_video_frame_unmap(&frame);
   } else {
-    warmUp(*wf, nullptr, targetWidth_.load(), targetHeight_.load());
+    warmUp(wf, nullptr, targetWidth_.load(), targetHeight_.load(), kWarmupRuns, cancel);
   }
+}
+
+void Stream::installWorkflow(std::shared_ptr<GraphWorkflow> wf) {
+  std::lock_guard lock(workflowMu_);
+  installWorkflowLocked(std::move(wf));
+}
+
+void Stream::installWorkflowLocked(std::shared_ptr<GraphWorkflow> wf) {
   const bool audio = wf->processesAudio();
   if (audio && !audio_.load()) {
     auto pipeline = std::make_shared<AudioPipeline>(

@@ -34,6 +34,11 @@ class Stream : public std::enable_shared_from_this<Stream> {
   // Warms wf up (on the calling control-plane thread) and then swaps it in; the running workflow
   // serves viewers until the swap. Concurrent updates of one stream are serialised.
   void applyWorkflow(std::shared_ptr<GraphWorkflow> wf);
+  // applyWorkflow in two halves, so warm-up can run on another thread under a deadline and a late
+  // result is never installed: warmUpWorkflow (any thread; stops early once *cancel is set), then
+  // installWorkflow (swaps it in).
+  void warmUpWorkflow(GraphWorkflow& wf, const std::atomic<bool>* cancel = nullptr);
+  void installWorkflow(std::shared_ptr<GraphWorkflow> wf);
   std::shared_ptr<GraphWorkflow> workflow() const;
   // The size the original's update_resolution sets: what warm-up uses before any frame arrived.
   void setTargetSize(int width, int height);
@@ -70,6 +75,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   void shutdown();
 
  private:
+  void installWorkflowLocked(std::shared_ptr<GraphWorkflow> wf);
   using ViewerList = std::vector<std::shared_ptr<Viewer>>;
   void onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept;
   void onText(std::vector<std::string>& texts) noexcept;

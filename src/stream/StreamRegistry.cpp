@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include "util/ControlError.h"
+#include "util/LogEscape.h"
 #include "util/RandomId.h"
+#include "util/Utf8.h"
 #include "workflow/GraphWorkflow.h"
 #include "workflow/Prompt.h"
 
@@ -34,11 +36,21 @@ bool isDead(GstWebRTCPeerConnectionState s) {
 
 }  // namespace
 
+void validateStreamId(const std::string& streamId) {
+  if (!isSafeIdentifier(streamId, kMaxStreamIdBytes))
+    throw ControlError(ErrorKind::BadRequest,
+                       "invalid stream id '" + logSafe(streamId, 64) + "': 1-" +
+                           std::to_string(kMaxStreamIdBytes) +
+                           " bytes of UTF-8 without control characters");
+}
+
 StreamRegistry::StreamRegistry(RegistrySettings settings, MainLoop& loop)
     : settings_(std::move(settings)),
       loop_(loop),
       workflows_(settings_.workspace),
-      models_(settings_.workspace) {
+      models_(settings_.workspace),
+      warmups_("cs:warmup", settings_.warmupThreads, settings_.warmupQueue) {
+  models_.setMaxModelBytes(settings_.limits.maxModelBytes);
   loop_.every(std::chrono::seconds(1), [this, alive = std::weak_ptr<bool>(alive_)] {
     if (alive.expired()) return false;
     sweep();
@@ -68,37 +80,60 @@ StreamRegistry::Created StreamRegistry::publish(const std::string& streamId,
                                                 const std::string& workflowName,
                                                 const std::string& offerText,
                                                 const std::string& clientAddress) {
+  validateStreamId(streamId);
   checkPending(clientAddress);
-  spdlog::debug("WHIP: offer for stream {}:\n{}", streamId, offerText);
+  spdlog::debug("WHIP: offer for stream {}:\n{}", logSafe(streamId), logSafe(offerText, 16384));
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
   const std::string wfName = workflowName.empty() ? "passthrough" : workflowName;
-  NodeContext ctx = nodeContext();
-  return publishWorkflow(streamId, GraphWorkflow::build(wfName, workflows_.load(wfName), ctx), offer,
-                         512, 512, clientAddress);
+  auto body = std::make_shared<const nlohmann::json>(workflows_.load(wfName));
+  return publishWorkflow(
+      streamId, wfName,
+      [wfName, body](NodeContext& ctx) { return GraphWorkflow::build(wfName, *body, ctx); }, offer,
+      512, 512, clientAddress);
 }
 
 StreamRegistry::Created StreamRegistry::publishPrompts(const std::string& streamId,
                                                        const nlohmann::json& prompts,
                                                        const std::string& offerText, int width,
                                                        int height) {
+  validateStreamId(streamId);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Publisher);
-  NodeContext ctx = nodeContext(width, height);
-  return publishWorkflow(streamId, GraphWorkflow::build("prompts", prompts, ctx), offer, width,
-                         height);
+  auto body = std::make_shared<const nlohmann::json>(prompts);
+  return publishWorkflow(
+      streamId, "prompts",
+      [body](NodeContext& ctx) { return GraphWorkflow::build("prompts", *body, ctx); }, offer,
+      width, height);
+}
+
+std::shared_ptr<GraphWorkflow> StreamRegistry::prepareWorkflow(const WorkflowBuilder& build,
+                                                               NodeContext ctx,
+                                                               const std::shared_ptr<Stream>& stream,
+                                                               const std::string& what) {
+  if (!settings_.limits.allowsImage(ctx.width, ctx.height))
+    throw ControlError(ErrorKind::BadRequest,
+                       "the requested size " + settings_.limits.describeImage(ctx.width, ctx.height));
+  return warmups_.run<std::shared_ptr<GraphWorkflow>>(
+      [build, ctx, stream](const CancelFlag& cancel) mutable {
+        auto wf = build(ctx);
+        if (!cancel->load()) stream->warmUpWorkflow(*wf, cancel.get());
+        return wf;
+      },
+      settings_.warmupTimeout, "compiling and warming up " + what);
 }
 
 StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& streamId,
-                                                        std::shared_ptr<GraphWorkflow> workflow,
+                                                        const std::string& wfName,
+                                                        const WorkflowBuilder& build,
                                                         const SdpOffer& offer, int width,
                                                         int height,
                                                         const std::string& clientAddress) {
-  const std::string wfName(workflow->name());
+  // Conflict and capacity first: a refused publish costs no compilation.
   std::shared_ptr<Stream> stream;
   {
     std::lock_guard lock(mu_);
     auto it = streams_.find(streamId);
     if (it != streams_.end() && it->second->hasPublisher())
-      throw ControlError(ErrorKind::Conflict, "stream '" + streamId + "' already has a publisher");
+      throw ControlError(ErrorKind::Conflict, "stream '" + logSafe(streamId) + "' already has a publisher");
     unsigned live = 0;
     for (const auto& [_, s] : streams_) live += s->hasPublisher() ? 1 : 0;
     if (live >= settings_.maxStreams)
@@ -113,10 +148,16 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
   pub->clientAddress = clientAddress;
   try {
     stream->setTargetSize(width, height);
-    stream->applyWorkflow(std::move(workflow));
+    stream->installWorkflow(prepareWorkflow(build, nodeContext(width, height), stream,
+                                            "workflow '" + logSafe(wfName) + "'"));
   } catch (...) {
-    std::lock_guard lock(mu_);
-    stream->releasePublisher();
+    std::vector<std::shared_ptr<Stream>> retired;
+    {
+      std::lock_guard lock(mu_);
+      stream->releasePublisher();
+      dropStreamIfEmptyLocked(stream, retired);
+    }
+    if (!retired.empty()) loop_.invokeSync([&] { for (auto& r : retired) r->shutdown(); });
     throw;
   }
   pub->streamId = streamId;
@@ -129,7 +170,8 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
         "whip-" + pub->id.substr(0, 8), settings_.network, stream->baseTime(), offer,
         IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
                           [s](GstSample* x) { s->onIngestAudio(x); }});
-    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext());
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext(),
+                                                    controlPreparer());
     pub->peer->connection().onDataChannel(
         [ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     const std::string id = pub->id;
@@ -162,7 +204,7 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
   // The encoders may hold a picture from an earlier publisher: give viewers a clean start.
   for (int c = 0; c < kVideoCodecCount; ++c) stream->requestKeyframe(static_cast<VideoCodec>(c));
   spdlog::info("WHIP: Created ingest session {} for stream {} (workflow {}, video {}, audio {})",
-               pub->id, streamId, wfName,
+               pub->id, logSafe(streamId), logSafe(wfName),
                pub->peer->videoCodec() ? toString(*pub->peer->videoCodec()) : "none",
                pub->peer->hasAudio() ? "opus" : "none");
   return {pub->id, answer};
@@ -171,6 +213,7 @@ StreamRegistry::Created StreamRegistry::publishWorkflow(const std::string& strea
 StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
                                                   const std::string& offerText,
                                                   const std::string& clientAddress) {
+  validateStreamId(streamId);
   checkPending(clientAddress);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Viewer);
   std::shared_ptr<Stream> stream;
@@ -179,11 +222,11 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
     auto it = streams_.find(streamId);
     // WHEP §4.3.8: no live publication → 409 with Retry-After, never 404.
     if (it == streams_.end() || !it->second->hasLivePublisher())
-      throw ControlError(ErrorKind::NoPublisher, "stream '" + streamId + "' has no publisher");
+      throw ControlError(ErrorKind::NoPublisher, "stream '" + logSafe(streamId) + "' has no publisher");
     stream = it->second;
     if (!stream->reserveViewer(settings_.maxViewers))
       throw ControlError(ErrorKind::Capacity,
-                         "stream '" + streamId + "' already has " +
+                         "stream '" + logSafe(streamId) + "' already has " +
                              std::to_string(settings_.maxViewers) + " viewers (--max-viewers)");
   }
 
@@ -214,7 +257,7 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
           if (!alive.expired()) removeViewer(id, "connection failed");
         });
     });
-    spdlog::debug("WHEP: offer for stream {}:\n{}", streamId, offerText);
+    spdlog::debug("WHEP: offer for stream {}:\n{}", logSafe(streamId), logSafe(offerText, 16384));
     answer = peer->negotiate(offer, settings_.network.publicIp);
     spdlog::debug("WHEP: answer {}:\n{}", viewer->id, answer);
   } catch (...) {
@@ -236,7 +279,7 @@ StreamRegistry::Created StreamRegistry::subscribe(const std::string& streamId,
     total = stream->viewerCount();
   }
   spdlog::info("WHEP: Created subscription session {} for stream {} (video {})", viewer->id,
-               streamId, viewer->peer->videoCodec() ? toString(*viewer->peer->videoCodec()) : "none");
+               logSafe(streamId), viewer->peer->videoCodec() ? toString(*viewer->peer->videoCodec()) : "none");
   spdlog::info("WHEP: Added subscriber {}, total: {}", viewer->id, total);
   return {viewer->id, answer};
 }
@@ -246,10 +289,9 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
                                               int height, const std::string& clientAddress) {
   checkPending(clientAddress);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Duplex);
-  NodeContext ctx = nodeContext(width, height);
-  auto workflow = GraphWorkflow::build(prompts.is_null() || prompts.empty() ? "passthrough" : "offer",
-                                       prompts.is_null() || prompts.empty() ? defaultPrompt() : prompts,
-                                       ctx);
+  const bool noop = prompts.is_null() || prompts.empty();
+  const std::string wfName = noop ? "passthrough" : "offer";
+  auto body = std::make_shared<const nlohmann::json>(noop ? defaultPrompt() : prompts);
   auto pub = std::make_shared<Publisher>();
   auto viewer = std::make_shared<Viewer>();
   pub->id = newRandomId();
@@ -257,7 +299,7 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
   pub->streamId = viewer->streamId = pub->id;
   pub->pairedId = viewer->id;
   viewer->pairedId = pub->id;
-  pub->workflow = std::string(workflow->name());
+  pub->workflow = wfName;
   pub->createdAt = viewer->createdAt = unixNow();
   pub->clientAddress = viewer->clientAddress = clientAddress;
 
@@ -277,7 +319,10 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
   std::shared_ptr<PeerConnection> pc;
   try {
     stream->setTargetSize(width, height);
-    stream->applyWorkflow(std::move(workflow));  // the original warms up before answering
+    // The original warms up before answering.
+    stream->installWorkflow(prepareWorkflow(
+        [wfName, body](NodeContext& ctx) { return GraphWorkflow::build(wfName, *body, ctx); },
+        nodeContext(width, height), stream, "the /offer workflow"));
     const auto codec = offer.video() ? offer.video()->videoCodec : VideoCodec::H264;
     if (offer.video()) stream->ensureEncoder(codec);
     pc = std::make_shared<PeerConnection>("offer-" + pub->id.substr(0, 8), settings_.network,
@@ -289,7 +334,8 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
         pc, offer,
         IngestPeer::Sinks{[s](GstSample* x) { s->onDecodedVideo(x); },
                           [s](GstSample* x) { s->onIngestAudio(x); }});
-    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext());
+    pub->control = std::make_shared<ControlChannel>(stream, controlTasks_, /*mayControl=*/true, nodeContext(),
+                                                    controlPreparer());
     pc->onDataChannel([ctl = pub->control](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
     EgressPeer* out = viewer->peer.get();
     const std::string id = pub->id;
@@ -323,7 +369,7 @@ StreamRegistry::Created StreamRegistry::offer(const std::string& offerText,
     stream->addViewer(viewer);
   }
   spdlog::info("OFFER: Created session {} (stream {}, workflow {})", pub->id, pub->streamId,
-               pub->workflow);
+               logSafe(pub->workflow));
   return {pub->id, answer};
 }
 
@@ -337,6 +383,7 @@ void StreamRegistry::checkPending(const std::string& clientAddress) const {
   {
     std::lock_guard lock(mu_);
     for (const auto& [_, p] : publishers_) n += pending(p) ? 1 : 0;
+    // An /offer session is a publisher and a viewer on one connection: count it once.
     for (const auto& [_, v] : viewers_) n += pending(v) && v->pairedId.empty() ? 1 : 0;
   }
   if (n >= settings_.maxPendingPerAddress)
@@ -416,13 +463,40 @@ bool StreamRegistry::removeViewer(const std::string& id, const char* reason) {
 }
 
 void StreamRegistry::applyPrompts(const std::string& streamId, const nlohmann::json& prompts) {
+  validateStreamId(streamId);
   auto stream = findStream(streamId);
   if (!stream || !stream->hasLivePublisher())
-    throw ControlError(ErrorKind::NotFound, "stream '" + streamId + "' has no publisher");
-  NodeContext ctx = nodeContext();
-  auto wf = GraphWorkflow::build("prompt", prompts, ctx);
-  stream->applyWorkflow(std::move(wf));
-  spdlog::info("stream {}: workflow updated", streamId);
+    throw ControlError(ErrorKind::NotFound, "stream '" + logSafe(streamId) + "' has no publisher");
+  auto body = std::make_shared<const nlohmann::json>(prompts);
+  auto wf = prepareWorkflow(
+      [body](NodeContext& ctx) { return GraphWorkflow::build("prompt", *body, ctx); },
+      nodeContext(), stream, "the workflow of stream '" + logSafe(streamId) + "'");
+  stream->installWorkflow(std::move(wf));
+  spdlog::info("stream {}: workflow updated", logSafe(streamId));
+}
+
+void StreamRegistry::checkWorkflow(const nlohmann::json& prompts, int width, int height) {
+  if (!settings_.limits.allowsImage(width, height))
+    throw ControlError(ErrorKind::BadRequest,
+                       "the requested size " + settings_.limits.describeImage(width, height));
+  auto body = std::make_shared<const nlohmann::json>(prompts);
+  warmups_.run<bool>(
+      [body, ctx = nodeContext(width, height)](const CancelFlag&) mutable {
+        GraphWorkflow::build("check", *body, ctx);
+        return true;
+      },
+      settings_.warmupTimeout, "compiling the job's workflow");
+}
+
+ControlChannel::Preparer StreamRegistry::controlPreparer() {
+  return [this, alive = std::weak_ptr<bool>(alive_)](const nlohmann::json& prompts,
+                                                    const std::shared_ptr<Stream>& stream) {
+    if (alive.expired()) throw ControlError(ErrorKind::Capacity, "the server is shutting down");
+    auto body = std::make_shared<const nlohmann::json>(prompts);
+    return prepareWorkflow(
+        [body](NodeContext& ctx) { return GraphWorkflow::build("update_prompts", *body, ctx); },
+        nodeContext(), stream, "update_prompts");
+  };
 }
 
 NodeContext StreamRegistry::nodeContext(int width, int height) {
@@ -430,6 +504,7 @@ NodeContext StreamRegistry::nodeContext(int width, int height) {
   ctx.models = &models_;
   ctx.width = width;
   ctx.height = height;
+  ctx.limits = settings_.limits;
   return ctx;
 }
 

@@ -9,7 +9,9 @@
 #include <string>
 
 #include "rtc/MediaNetwork.h"
+#include "stream/ControlChannel.h"
 #include "stream/Stream.h"
+#include "util/BoundedExecutor.h"
 #include "util/TaskQueue.h"
 #include "workflow/ModelStore.h"
 #include "workflow/WorkflowLibrary.h"
@@ -27,7 +29,22 @@ struct RegistrySettings {
   // never connect would otherwise hold stream and viewer capacity for the silence timeout.
   unsigned maxPendingPerAddress = 8;
   std::string workspace;
+  // What a workflow may allocate (--max-image-size, --max-image-pixels, --max-batch,
+  // --max-model-size).
+  WorkflowLimits limits;
+  // Compiling (models load here) and warming up a workflow run on `warmupThreads` dedicated
+  // threads, at most `warmupQueue` waiting; the HTTP thread waits up to warmupTimeout
+  // (--warmup-timeout), then answers 503 and the late result is discarded.
+  std::chrono::milliseconds warmupTimeout{15'000};
+  unsigned warmupThreads = 2;
+  size_t warmupQueue = 8;
 };
+
+// Stream ids come from clients (query strings, BYOC bodies): 1-256 bytes of UTF-8 with no control
+// character. Anything else is refused (400) before it reaches a log line or a stats answer.
+inline constexpr size_t kMaxStreamIdBytes = 256;
+// Throws ControlError(BadRequest) for an id that is not a safe identifier.
+void validateStreamId(const std::string& streamId);
 
 class StreamRegistry {
  public:
@@ -63,6 +80,10 @@ class StreamRegistry {
   // The original's POST /prompt, for one stream: validate, warm up, swap. Throws ControlError
   // (NotFound: no such stream) or WorkflowError (the workflow is refused; the old one runs on).
   void applyPrompts(const std::string& streamId, const nlohmann::json& prompts);
+  // Compiles prompts (models load) on the warm-up executor under the same deadline, without
+  // warm-up, and discards the result: for jobs that refuse a broken workflow up front. Throws
+  // WorkflowError or ControlError.
+  void checkWorkflow(const nlohmann::json& prompts, int width, int height);
   std::shared_ptr<Stream> findStream(const std::string& streamId) const;
   nlohmann::json streamsStats() const;
 
@@ -77,14 +98,24 @@ class StreamRegistry {
   void shutdown();
 
  private:
-  Created publishWorkflow(const std::string& streamId, std::shared_ptr<GraphWorkflow> workflow,
-                          const SdpOffer& offer, int width, int height,
-                          const std::string& clientAddress = {});
+  using WorkflowBuilder = std::function<std::shared_ptr<GraphWorkflow>(NodeContext&)>;
+  Created publishWorkflow(const std::string& streamId, const std::string& workflowName,
+                          const WorkflowBuilder& build, const SdpOffer& offer, int width,
+                          int height, const std::string& clientAddress = {});
   // Throws ControlError(TooManyRequests) when `clientAddress` has too many unconnected sessions.
   void checkPending(const std::string& clientAddress) const;
+  // Compiles (build) and warms up a workflow for `stream` on the warm-up executor; waits up to
+  // the deadline. Throws what build throws, or ControlError(Capacity) when the executor is full
+  // or the deadline passes (the late workflow is then discarded, never installed).
+  std::shared_ptr<GraphWorkflow> prepareWorkflow(const WorkflowBuilder& build, NodeContext ctx,
+                                                 const std::shared_ptr<Stream>& stream,
+                                                 const std::string& what);
   bool removePublisher(const std::string& id, const char* reason);  // main loop
   bool removeViewer(const std::string& id, const char* reason);     // main loop
   void sweep();                                                     // main loop
+  // What a session's control channel uses for update_prompts: prepareWorkflow, so data-channel
+  // updates get the same executor, queue bound and deadline as HTTP ones.
+  ControlChannel::Preparer controlPreparer();
   std::shared_ptr<Stream> findOrCreateStreamLocked(const std::string& streamId);
   void dropStreamIfEmptyLocked(const std::shared_ptr<Stream>& s,
                                std::vector<std::shared_ptr<Stream>>& retired);
@@ -93,6 +124,8 @@ class StreamRegistry {
   MainLoop& loop_;
   WorkflowLibrary workflows_;
   ModelStore models_;
+  // Before controlTasks_: control tasks use it, so it must outlive them.
+  BoundedExecutor warmups_;
   TaskQueue controlTasks_{"cs:control"};
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<Stream>> streams_;

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "util/JsonLimits.h"
+#include "util/LogEscape.h"
 #include "workflow/WorkflowError.h"
 
 namespace cs {
@@ -17,6 +19,9 @@ std::string num(double v) {
   o << v;
   return o.str();
 }
+
+// A literal as it appears in an error message: never throws, never long.
+std::string shortDump(const nlohmann::json& v) { return logSafe(safeDump(v), 120); }
 
 bool isLink(const nlohmann::json& v) {
   return v.is_array() && v.size() == 2 && (v[0].is_string() || v[0].is_number_integer()) &&
@@ -39,7 +44,7 @@ std::optional<NodeErrorItem> literalValue(const InputSpec& in, const nlohmann::j
       if (raw.is_number_integer()) d = static_cast<double>(raw.get<int64_t>());
       else if (raw.is_number_float() && std::floor(raw.get<double>()) == raw.get<double>()) d = raw.get<double>();
       else return bad("invalid_input_type", "Failed to convert an input value to a INT value",
-                      in.name + ", " + raw.dump());
+                      in.name + ", " + shortDump(raw));
       if (in.min && d < *in.min)
         return bad("value_smaller_than_min", "Value " + num(d) + " smaller than min of " + num(*in.min),
                    in.name);
@@ -52,7 +57,7 @@ std::optional<NodeErrorItem> literalValue(const InputSpec& in, const nlohmann::j
     case ValueType::Float: {
       if (!raw.is_number())
         return bad("invalid_input_type", "Failed to convert an input value to a FLOAT value",
-                   in.name + ", " + raw.dump());
+                   in.name + ", " + shortDump(raw));
       const double d = raw.get<double>();
       if (in.min && d < *in.min)
         return bad("value_smaller_than_min", "Value " + num(d) + " smaller than min of " + num(*in.min),
@@ -66,17 +71,17 @@ std::optional<NodeErrorItem> literalValue(const InputSpec& in, const nlohmann::j
     case ValueType::String:
       if (!raw.is_string())
         return bad("invalid_input_type", "Failed to convert an input value to a STRING value",
-                   in.name + ", " + raw.dump());
+                   in.name + ", " + shortDump(raw));
       out = raw.get<std::string>();
       return std::nullopt;
     case ValueType::Boolean:
       if (!raw.is_boolean())
         return bad("invalid_input_type", "Failed to convert an input value to a BOOLEAN value",
-                   in.name + ", " + raw.dump());
+                   in.name + ", " + shortDump(raw));
       out = raw.get<bool>();
       return std::nullopt;
     case ValueType::Combo: {
-      const std::string s = raw.is_string() ? raw.get<std::string>() : raw.dump();
+      const std::string s = raw.is_string() ? raw.get<std::string>() : safeDump(raw);
       for (const auto& o : in.options)
         if (o == s) {
           out = s;
@@ -84,13 +89,74 @@ std::optional<NodeErrorItem> literalValue(const InputSpec& in, const nlohmann::j
         }
       std::string list;
       for (const auto& o : in.options) list += (list.empty() ? "" : ", ") + o;
-      return bad("value_not_in_list", "Value not in list", in.name + ": '" + s + "' not in [" + list + "]");
+      return bad("value_not_in_list", "Value not in list",
+                 in.name + ": '" + logSafe(s, 120) + "' not in [" + list + "]");
     }
     default:
       return bad("invalid_input_type",
                  std::string(typeName(in.type)) + " input must be a link [node_id, output_index]",
                  in.name);
   }
+}
+
+// The server's resource limits on the literal inputs that set a size (NodeSpec SizeRole): checked
+// before any node is built, so a workflow asking for a 16384² image is refused in microseconds
+// instead of allocating gigabytes during warm-up.
+std::vector<NodeErrorItem> sizeErrors(const NodeSpec& spec, const nlohmann::json& inputs,
+                                      const NodeContext& ctx) {
+  const WorkflowLimits& lim = ctx.limits;
+  std::vector<NodeErrorItem> errs;
+  auto over = [&](const InputSpec& in, const std::string& message) {
+    errs.push_back({"value_bigger_than_max", message, in.name, in.name});
+  };
+  std::optional<int64_t> width, height;
+  const InputSpec* heightInput = nullptr;
+  for (const auto& in : spec.inputs) {
+    if (in.sizeRole == SizeRole::None) continue;
+    Value v = in.defaultValue;
+    if (inputs.contains(in.name)) {
+      if (isLink(inputs[in.name]) || literalValue(in, inputs[in.name], v)) continue;
+    }
+    double n = 0;
+    if (auto* i = std::get_if<int64_t>(&v)) n = static_cast<double>(*i);
+    else if (auto* d = std::get_if<double>(&v)) n = *d;
+    else continue;
+    const std::string side = std::to_string(lim.maxImageSide);
+    switch (in.sizeRole) {
+      case SizeRole::Width:
+      case SizeRole::Height:
+      case SizeRole::Extent:
+        if (std::abs(n) > lim.maxImageSide) {
+          over(in, "Value " + num(n) + " bigger than this server's image limit of " + side +
+                       " pixels a side (--max-image-size)");
+          continue;
+        }
+        if (in.sizeRole == SizeRole::Width) width = static_cast<int64_t>(n);
+        if (in.sizeRole == SizeRole::Height) {
+          height = static_cast<int64_t>(n);
+          heightInput = &in;
+        }
+        break;
+      case SizeRole::Batch:
+        if (n > lim.maxBatch)
+          over(in, "Value " + num(n) + " bigger than this server's batch limit of " +
+                       std::to_string(lim.maxBatch) + " (--max-batch)");
+        break;
+      case SizeRole::Scale: {
+        const double w = std::round(ctx.width * n), h = std::round(ctx.height * n);
+        if (!lim.allowsImage(static_cast<int64_t>(w), static_cast<int64_t>(h)))
+          over(in, "scale " + num(n) + " turns the stream's " + std::to_string(ctx.width) + "x" +
+                       std::to_string(ctx.height) + " picture into " +
+                       lim.describeImage(static_cast<int64_t>(w), static_cast<int64_t>(h)));
+        break;
+      }
+      case SizeRole::None:
+        break;
+    }
+  }
+  if (width && height && heightInput && !lim.allowsImage(*width, *height))
+    over(*heightInput, lim.describeImage(*width, *height));
+  return errs;
 }
 
 bool linkable(const OutputSpec& from, const InputSpec& to) {
@@ -104,6 +170,11 @@ bool linkable(const OutputSpec& from, const InputSpec& to) {
 std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prompt,
                                                       const NodeRegistry& registry,
                                                       NodeContext& ctx) {
+  // 0. Defence in depth: nlohmann::json copies and dumps recursively, and this function copies
+  //    node inputs. The network parsers already refuse deeper documents (util/JsonLimits.h).
+  if (jsonDepth(prompt) > kMaxJsonDepth)
+    throw WorkflowError("invalid_prompt", "the workflow is nested deeper than " +
+                                              std::to_string(kMaxJsonDepth) + " levels");
   // 1. Every unknown or unsupported class_type, all at once.
   std::map<std::string, NodeErrors> unknown;
   std::string names, ids;
@@ -204,6 +275,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
       Value v;
       if (auto e = literalValue(in, raw, v)) fail(id, t, *e);
     }
+    for (auto& e : sizeErrors(spec, inputs, ctx)) fail(id, t, std::move(e));
   }
 
   auto summarize = [](const std::map<std::string, NodeErrors>& errs) {

@@ -2,6 +2,8 @@
 
 #include <libyuv.h>
 
+#include "util/JsonLimits.h"
+#include "util/RateLimitedLog.h"
 #include "workflow/Prompt.h"
 #include "workflow/WorkflowError.h"
 
@@ -20,8 +22,13 @@ std::optional<nlohmann::json> builtinWorkflow(std::string_view name) {
 std::shared_ptr<GraphWorkflow> GraphWorkflow::build(std::string name, const nlohmann::json& body,
                                                     NodeContext& ctx,
                                                     const NodeRegistry& registry) {
+  // Before any copy: nlohmann::json copies recursively (see util/JsonLimits.h).
+  if (jsonDepth(body) > kMaxJsonDepth)
+    throw WorkflowError("invalid_prompt", "the workflow is nested deeper than " +
+                                              std::to_string(kMaxJsonDepth) + " levels");
   auto wf = std::make_shared<GraphWorkflow>();
   wf->name_ = std::move(name);
+  wf->limits_ = ctx.limits;
   for (auto& p : parsePrompts(body)) {
     nlohmann::json converted = convertPrompt(std::move(p));
     auto graph = CompiledGraph::compile(converted, registry, ctx);
@@ -53,6 +60,11 @@ bool GraphWorkflow::givesVideo() const {
 }
 
 FrameResult GraphWorkflow::run(const I420View& in) noexcept {
+  if (!limits_.allowsImage(in.width, in.height)) {
+    CS_LOG_LIMITED(spdlog::level::warn, "workflow {}: input frame {}", name_,
+                   limits_.describeImage(in.width, in.height));
+    return {FrameResult::Kind::Drop};
+  }
   // libyuv's "RAW" is R,G,B byte order: ComfyUI's IMAGE channel order.
   rgbIn_.create(in.height, in.width, CV_8UC3);
   libyuv::I420ToRAW(in.planes[0], in.strides[0], in.planes[1], in.strides[1], in.planes[2],

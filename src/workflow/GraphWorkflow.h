@@ -42,6 +42,7 @@ class GraphWorkflow final : public FrameWorkflow {
   nlohmann::json prompts_ = nlohmann::json::array();
   std::vector<std::unique_ptr<CompiledGraph>> graphs_;
   bool passthrough_ = false;
+  WorkflowLimits limits_;
   // Worker-thread state, reused frame after frame.
   cv::Mat rgbIn_, rgbOut_;
   std::mutex textMu_;  // video and audio graphs may both produce text

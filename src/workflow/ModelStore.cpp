@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "util/LogEscape.h"
+
 namespace cs {
 namespace fs = std::filesystem;
 namespace {
@@ -176,7 +178,7 @@ fs::path ModelStore::resolve(const std::string& category, const std::string& nam
     }
   }
 
-  std::string msg = "model '" + name + "' not found in models/" + category + "; looked in:";
+  std::string msg = "model '" + logSafe(name) + "' not found in models/" + category + "; looked in:";
   for (const auto& t : tried) msg += "\n    " + t;
   if (!note.empty()) msg += "\n(" + note + ")";
   const auto have = list(category);
@@ -202,10 +204,15 @@ std::shared_ptr<Model> ModelStore::load(const std::string& category, const std::
   if (auto it = cache_.find(key); it != cache_.end() && it->second.mtime == mtime)
     if (auto m = it->second.model.lock()) return m;
 
+  // A model is read whole into memory: bound it before opening (--max-model-size).
+  if (const auto bytes = fs::file_size(file, ec); !ec && bytes > maxModelBytes_)
+    throw ModelError("model file " + file.string() + " is " + std::to_string(bytes >> 20) +
+                     " MiB, over this server's limit of " + std::to_string(maxModelBytes_ >> 20) +
+                     " MiB (--max-model-size)");
   const Format* format = formatOf(file.extension().string());
   const auto t0 = std::chrono::steady_clock::now();
   auto model = std::make_shared<Model>(file, format->open(file, options_));
-  spdlog::info("model {} loaded with {} in {:.0f} ms", file.string(), model->backendName(),
+  spdlog::info("model {} loaded with {} in {:.0f} ms", logSafe(file.string()), model->backendName(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                    .count());
   cache_[key] = {model, mtime};

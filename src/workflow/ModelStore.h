@@ -68,6 +68,9 @@ class ModelStore {
 
   const std::filesystem::path& workspace() const { return workspace_; }
 
+  // Files larger than this are refused before they are opened (--max-model-size).
+  void setMaxModelBytes(uint64_t bytes) { maxModelBytes_ = bytes; }
+
  private:
   struct Cached {
     std::weak_ptr<Model> model;
@@ -75,6 +78,7 @@ class ModelStore {
   };
   std::filesystem::path workspace_;
   BackendOptions options_;
+  uint64_t maxModelBytes_ = 2048ull << 20;
   std::mutex mu_;
   std::map<std::string, Cached> cache_;  // by canonical path
 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "workflow/Limits.h"
 #include "workflow/NodeSpec.h"
 
 namespace cs {
@@ -48,6 +49,7 @@ struct FrameContext {
 struct NodeContext {
   ModelStore* models = nullptr;
   int width = 512, height = 512;
+  WorkflowLimits limits;  // what a node may allocate (checked at validation and per frame)
 };
 
 class Node {

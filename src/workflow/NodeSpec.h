@@ -9,6 +9,17 @@
 
 namespace cs {
 
+// How an input bounds the resources a node needs (workflow/Limits.h). The compiler checks literal
+// values of such inputs against the limits before anything is built.
+enum class SizeRole {
+  None,
+  Width,   // width of an image/mask the node makes: side and, with Height, pixel limits
+  Height,  // height of an image/mask the node makes
+  Extent,  // a length in pixels (crop window, offset, pad, grow): side limit
+  Scale,   // a factor on the input's size: the stream's size × factor must fit the limits
+  Batch,   // images per batch: the batch limit
+};
+
 struct InputSpec {
   std::string name;
   ValueType type = ValueType::Image;
@@ -18,6 +29,7 @@ struct InputSpec {
   std::vector<std::string> options; // COMBO
   std::string modelType;            // for Model inputs: the output type name that may link here
   std::string doc;                  // one line for docs/NODES.md
+  SizeRole sizeRole = SizeRole::None;
 };
 
 struct OutputSpec {
@@ -69,6 +81,11 @@ struct NodeSpec {
   }
   NodeSpec& optional() {
     inputs.back().required = false;
+    return *this;
+  }
+  // Marks how the input added last sets a size (see SizeRole).
+  NodeSpec& sizes(SizeRole role) {
+    inputs.back().sizeRole = role;
     return *this;
   }
   // Documents the input added last.

@@ -15,6 +15,9 @@ void checkShape(const nlohmann::json& prompt, size_t index) {
   const std::string where = "workflow " + std::to_string(index);
   if (!prompt.is_object()) invalid(where + " is not a JSON object of nodes");
   if (prompt.empty()) invalid(where + " has no nodes");
+  if (prompt.size() > kMaxWorkflowNodes)
+    invalid(where + " has " + std::to_string(prompt.size()) + " nodes; the limit is " +
+            std::to_string(kMaxWorkflowNodes));
   for (const auto& [id, node] : prompt.items()) {
     if (!node.is_object()) invalid("node '" + id + "' is not an object", "Node ID '#" + id + "'");
     if (!node.contains("class_type") || !node["class_type"].is_string())
@@ -30,6 +33,9 @@ std::vector<nlohmann::json> parsePrompts(const nlohmann::json& body) {
   std::vector<nlohmann::json> prompts;
   if (body.is_array()) {
     if (body.empty()) invalid("the list of workflows is empty");
+    if (body.size() > kMaxWorkflows)
+      invalid("a list of " + std::to_string(body.size()) + " workflows; the limit is " +
+              std::to_string(kMaxWorkflows));
     for (const auto& p : body) prompts.push_back(p);
   } else {
     prompts.push_back(body);

@@ -5,6 +5,11 @@
 
 namespace cs {
 
+// A request carries at most this many workflows, each of at most this many nodes (the compiler
+// walks links recursively; real workflows have tens of nodes). docs/security/LIMITS.md.
+inline constexpr size_t kMaxWorkflows = 16;
+inline constexpr size_t kMaxWorkflowNodes = 1000;
+
 // A request may carry one workflow (an object: node id → {class_type, inputs, _meta?}) or a list
 // of them. Checks the shape of every node. Throws WorkflowError (invalid_prompt).
 std::vector<nlohmann::json> parsePrompts(const nlohmann::json& body);

@@ -22,12 +22,14 @@ struct OwnedI420 {
 
 }  // namespace
 
-void warmUp(FrameWorkflow& wf, const I420View* frame, int width, int height, int runs) {
+void warmUp(FrameWorkflow& wf, const I420View* frame, int width, int height, int runs,
+            const std::atomic<bool>* cancel) {
   if (wf.passthrough()) return;
   OwnedI420 grey(frame ? 2 : width, frame ? 2 : height, 126);
   const I420View& in = frame ? *frame : grey.view;
   std::vector<std::string> discardedText;
   for (int i = 0; i < runs; ++i) {
+    if (cancel && cancel->load()) return;
     const FrameResult r = wf.run(in);
     if (r.kind == FrameResult::Kind::Picture) {
       OwnedI420 out(r.width, r.height, 0);

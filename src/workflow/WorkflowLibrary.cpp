@@ -2,11 +2,20 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "util/ControlError.h"
+#include "util/JsonLimits.h"
+#include "util/LogEscape.h"
 #include "workflow/GraphWorkflow.h"
 
 namespace cs {
+namespace {
+
+// Workflow files are the operator's, not a client's; still parsed with the depth limit.
+constexpr size_t kMaxWorkflowFileBytes = 16 << 20;
+
+}  // namespace
 
 nlohmann::json WorkflowLibrary::load(const std::string& name) const {
   // Names are file stems, never paths: no separators, no "..".
@@ -14,17 +23,18 @@ nlohmann::json WorkflowLibrary::load(const std::string& name) const {
                      name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                             "0123456789_-.") == std::string::npos;
   if (!valid)
-    throw ControlError(ErrorKind::BadRequest, "invalid workflow name '" + name +
+    throw ControlError(ErrorKind::BadRequest, "invalid workflow name '" + logSafe(name, 64) +
                                                   "' (letters, digits, '_', '-', '.')");
   if (!workspace_.empty()) {
     const auto path = std::filesystem::path(workspace_) / "workflows" / (name + ".json");
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (in) {
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       try {
-        return nlohmann::json::parse(in);
-      } catch (const nlohmann::json::exception& e) {
+        return parseJsonBounded(text, kMaxJsonDepth, kMaxWorkflowFileBytes);
+      } catch (const ControlError& e) {
         throw ControlError(ErrorKind::BadRequest,
-                           "workflow file " + path.string() + " is not valid JSON: " + e.what());
+                           "workflow file " + logSafe(path.string()) + " is not valid JSON: " + e.what());
       }
     }
   }

@@ -234,7 +234,8 @@ class Canny final : public Node {
 // ComfyUI EmptyImage: a solid colour, 0xRRGGBB.
 class EmptyImage final : public Node {
  public:
-  void configure(const NodeArgs& in, NodeContext&) override {
+  void configure(const NodeArgs& in, NodeContext& ctx) override {
+    limits_ = ctx.limits;
     if (in.present(2) && in.integer(2) != 1)
       throw NodeInputError("batch_size", "comfystream processes one frame at a time; batch_size must be 1");
   }
@@ -244,6 +245,10 @@ class EmptyImage final : public Node {
       const int w = static_cast<int>(clampTo<int64_t>(in.integer(0), 1, kMaxResolution));
       const int h = static_cast<int>(clampTo<int64_t>(in.integer(1), 1, kMaxResolution));
       const int64_t color = in.integer(3);
+      if (!imageops::admitImage(limits_, w, h, "EmptyImage")) {
+        out[0] = Image{};
+        return;
+      }
       if (w != w_ || h != h_ || color != color_) {
         buf_.create(h, w, CV_8UC3);
         buf_.setTo(cv::Scalar((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF));
@@ -258,6 +263,7 @@ class EmptyImage final : public Node {
   }
 
  private:
+  WorkflowLimits limits_;
   int w_ = -1, h_ = -1;
   int64_t color_ = -1;
   cv::Mat buf_;
@@ -406,9 +412,9 @@ void registerImageNodes(NodeRegistry& r) {
   r.add(canny, [] { return std::make_unique<Canny>(); });
 
   NodeSpec empty{"EmptyImage", "image", "A solid-colour image, as ComfyUI's EmptyImage."};
-  empty.integer("width", 512, 1, kMaxResolution).doc("Width in pixels.")
-      .integer("height", 512, 1, kMaxResolution).doc("Height in pixels.")
-      .integer("batch_size", 1, 1, 4096).doc("Must be 1: comfystream processes one frame at a time.")
+  empty.integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Width).doc("Width in pixels.")
+      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Height).doc("Height in pixels.")
+      .integer("batch_size", 1, 1, 4096).sizes(SizeRole::Batch).doc("Must be 1: comfystream processes one frame at a time.")
       .integer("color", 0, 0, 0xFFFFFF).doc("Colour as an integer 0xRRGGBB (e.g. 16711680 is red).")
       .output("IMAGE", ValueType::Image);
   r.add(empty, [] { return std::make_unique<EmptyImage>(); });

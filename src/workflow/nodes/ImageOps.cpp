@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "util/RateLimitedLog.h"
+
 namespace cs::imageops {
 namespace {
 
@@ -250,6 +252,15 @@ cv::Mat comfyGaussianKernel1d(int radius, double sigma) {
   }
   for (int i = 0; i < size; ++i) k.at<float>(i) = static_cast<float>(g[i] / sum);
   return k;
+}
+
+bool admitImage(const WorkflowLimits& limits, int64_t w, int64_t h, const char* node) noexcept {
+  if (limits.allowsImage(w, h)) return true;
+  try {
+    CS_LOG_LIMITED(spdlog::level::warn, "{}: output {}; frame dropped", node, limits.describeImage(w, h));
+  } catch (...) {
+  }
+  return false;
 }
 
 }  // namespace cs::imageops

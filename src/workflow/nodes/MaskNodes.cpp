@@ -134,10 +134,15 @@ class ThresholdMask final : public Node {
 // ComfyUI SolidMask: a constant mask.
 class SolidMask final : public Node {
  public:
+  void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
     try {
       const float v = static_cast<float>(in.number(0));
       const int w = clampInt(in.integer(1), 1, kMaxResolution), h = clampInt(in.integer(2), 1, kMaxResolution);
+      if (!imageops::admitImage(limits_, w, h, "SolidMask")) {
+        out[0] = Mask{};
+        return;
+      }
       if (w != buf_.cols || h != buf_.rows || v != value_) {
         buf_.create(h, w, CV_32FC1);
         buf_.setTo(v);
@@ -152,6 +157,7 @@ class SolidMask final : public Node {
  private:
   float value_ = -1;
   cv::Mat buf_;
+  WorkflowLimits limits_;
 };
 
 // ComfyUI GrowMask: |expand| grey dilations (expand > 0) or erosions (< 0) with a 3x3 cross
@@ -360,8 +366,8 @@ void registerMaskNodes(NodeRegistry& r) {
 
   NodeSpec solid{"SolidMask", "mask", "A constant mask, as ComfyUI's SolidMask."};
   solid.number("value", 1.0, 0.0, 1.0).doc("Value of every pixel.")
-      .integer("width", 512, 1, kMaxResolution).doc("Width in pixels.")
-      .integer("height", 512, 1, kMaxResolution).doc("Height in pixels.")
+      .integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Width).doc("Width in pixels.")
+      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Height).doc("Height in pixels.")
       .output("MASK", ValueType::Mask);
   r.add(solid, [] { return std::make_unique<SolidMask>(); });
 
@@ -369,7 +375,7 @@ void registerMaskNodes(NodeRegistry& r) {
                 "Grows (expand > 0) or shrinks (expand < 0) the mask by |expand| pixels, as ComfyUI's GrowMask: "
                 "repeated 3x3 grey dilation / erosion."};
   grow.mask("mask").doc("Mask to grow or shrink.")
-      .integer("expand", 0, -kMaxResolution, kMaxResolution).doc("Pixels to grow by; negative shrinks.")
+      .integer("expand", 0, -kMaxResolution, kMaxResolution).sizes(SizeRole::Extent).doc("Pixels to grow by; negative shrinks.")
       .boolean("tapered_corners", true).doc("true: a cross-shaped step (rounded corners); false: square steps.")
       .output("MASK", ValueType::Mask);
   r.add(grow, [] { return std::make_unique<GrowMask>(); });
@@ -378,10 +384,10 @@ void registerMaskNodes(NodeRegistry& r) {
                 "The width × height window of the mask at (x, y), clipped at the edges, as ComfyUI's CropMask. "
                 "A window starting past the edge is empty, which drops the frame."};
   crop.mask("mask").doc("Mask to crop.")
-      .integer("x", 0, 0, kMaxResolution).doc("Left column of the window.")
-      .integer("y", 0, 0, kMaxResolution).doc("Top row of the window.")
-      .integer("width", 512, 1, kMaxResolution).doc("Window width (clipped at the right edge).")
-      .integer("height", 512, 1, kMaxResolution).doc("Window height (clipped at the bottom edge).")
+      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Left column of the window.")
+      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Top row of the window.")
+      .integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window width (clipped at the right edge).")
+      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window height (clipped at the bottom edge).")
       .output("MASK", ValueType::Mask);
   r.add(crop, [] { return std::make_unique<CropMask>(); });
 
@@ -391,10 +397,10 @@ void registerMaskNodes(NodeRegistry& r) {
                    "right and bottom ramps is kept exactly: the first column is multiplied by 1 / right and the "
                    "last right − 1 columns, from the edge inwards, by 2 / right … right / right (rows likewise)."};
   feather.mask("mask").doc("Mask to feather.")
-      .integer("left", 0, 0, kMaxResolution).doc("Ramp width at the left edge.")
-      .integer("top", 0, 0, kMaxResolution).doc("Ramp height at the top edge.")
-      .integer("right", 0, 0, kMaxResolution).doc("Ramp width at the right edge.")
-      .integer("bottom", 0, 0, kMaxResolution).doc("Ramp height at the bottom edge.")
+      .integer("left", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp width at the left edge.")
+      .integer("top", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp height at the top edge.")
+      .integer("right", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp width at the right edge.")
+      .integer("bottom", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp height at the bottom edge.")
       .output("MASK", ValueType::Mask);
   r.add(feather, [] { return std::make_unique<FeatherMask>(); });
 
@@ -403,8 +409,8 @@ void registerMaskNodes(NodeRegistry& r) {
                 "MaskComposite; the result is clamped to [0, 1]. and/or/xor treat values above 0.5 as on."};
   comp.mask("destination").doc("Base mask; sets the output size.")
       .mask("source").doc("Mask combined into the destination (cut off at the destination's edges).")
-      .integer("x", 0, 0, kMaxResolution).doc("Column of the source's left edge.")
-      .integer("y", 0, 0, kMaxResolution).doc("Row of the source's top edge.")
+      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Column of the source's left edge.")
+      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Row of the source's top edge.")
       .combo("operation", MaskComposite::operations()).doc("How source and destination values combine.")
       .output("MASK", ValueType::Mask);
   r.add(comp, [] { return std::make_unique<MaskComposite>(); });

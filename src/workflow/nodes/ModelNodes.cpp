@@ -12,6 +12,7 @@
 
 #include "workflow/ModelStore.h"
 #include "workflow/NodeRegistry.h"
+#include "workflow/nodes/ImageOps.h"
 
 namespace cs {
 namespace {
@@ -133,13 +134,23 @@ class UpscaleModelLoader final : public Node {
 
 class ImageUpscaleWithModel final : public Node {
  public:
+  void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
+
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
     out[0] = std::monostate{};
     const auto model = in.model<Model>(0);
     const cv::Mat& rgb = in.image(1);
     if (!model || rgb.empty()) return;
     try {
+      // The model decides the output size: the input is checked before, the output after (the
+      // backend allocates it), and an output over the limits is neither passed on nor kept.
+      if (!imageops::admitImage(limits_, rgb.cols, rgb.rows, "ImageUpscaleWithModel")) return;
       upscale(*model, rgb, blob_, buf_);
+      if (!imageops::admitImage(limits_, buf_.cols, buf_.rows, "ImageUpscaleWithModel")) {
+        buf_.release();
+        blob_.release();
+        return;
+      }
       out[0] = Image{buf_};
     } catch (const std::exception& e) {
       failures_("ImageUpscaleWithModel", e);
@@ -149,6 +160,7 @@ class ImageUpscaleWithModel final : public Node {
  private:
   cv::Mat blob_, buf_;
   FailureLog failures_;
+  WorkflowLimits limits_;
 };
 
 // ---- DepthAnythingTensorrt ---------------------------------------------------------------------

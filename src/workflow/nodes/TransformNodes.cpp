@@ -22,6 +22,7 @@ int clampInt(int64_t v, int lo, int hi) { return static_cast<int>(std::min<int64
 // ComfyUI ImageScale: width/height 0 keeps the aspect ratio from the other; both 0 pass through.
 class ImageScale final : public Node {
  public:
+  void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
     try {
       const cv::Mat& src = in.image(0);
@@ -40,6 +41,10 @@ class ImageScale final : public Node {
         w = std::max(1, pyRound(static_cast<double>(src.cols) * h / src.rows));
       else if (h == 0)
         h = std::max(1, pyRound(static_cast<double>(src.rows) * w / src.cols));
+      if (!imageops::admitImage(limits_, w, h, "ImageScale")) {
+        out[0] = Image{};
+        return;
+      }
       resampler_.resize(src, {w, h}, method, center, buf_);
       out[0] = Image{buf_};
     } catch (...) {
@@ -50,11 +55,13 @@ class ImageScale final : public Node {
  private:
   imageops::Resampler resampler_;
   cv::Mat buf_;
+  WorkflowLimits limits_;
 };
 
 // ComfyUI ImageScaleBy: size round(w·scale_by) × round(h·scale_by), no crop.
 class ImageScaleBy final : public Node {
  public:
+  void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
     try {
       const cv::Mat& src = in.image(0);
@@ -64,7 +71,8 @@ class ImageScaleBy final : public Node {
         return;
       }
       const int w = pyRound(src.cols * s), h = pyRound(src.rows * s);
-      if (w < 1 || h < 1) {  // torch fails on an empty size
+      if (w < 1 || h < 1 || !imageops::admitImage(limits_, w, h, "ImageScaleBy")) {
+        // (torch fails on an empty size)
         out[0] = Image{};
         return;
       }
@@ -78,6 +86,7 @@ class ImageScaleBy final : public Node {
  private:
   imageops::Resampler resampler_;
   cv::Mat buf_;
+  WorkflowLimits limits_;
 };
 
 // ComfyUI ImageCrop: x, y clamped to the last column/row, the window clipped to the image.
@@ -229,8 +238,8 @@ void registerTransformNodes(NodeRegistry& r) {
                  "methods are exact."};
   scale.image("image").doc("Image to resize.")
       .combo("upscale_method", methods).doc(methodDoc)
-      .integer("width", 512, 0, kMaxResolution).doc("Output width; 0 derives it from height and the aspect ratio.")
-      .integer("height", 512, 0, kMaxResolution).doc("Output height; 0 derives it from width and the aspect ratio.")
+      .integer("width", 512, 0, kMaxResolution).sizes(SizeRole::Width).doc("Output width; 0 derives it from height and the aspect ratio.")
+      .integer("height", 512, 0, kMaxResolution).sizes(SizeRole::Height).doc("Output height; 0 derives it from width and the aspect ratio.")
       .combo("crop", {"disabled", "center"})
       .doc("center: first crop the centred window with the output's aspect ratio, so nothing is stretched.")
       .output("IMAGE", ValueType::Image);
@@ -241,7 +250,7 @@ void registerTransformNodes(NodeRegistry& r) {
                    "(Python rounding), with ImageScale's methods."};
   scaleBy.image("image").doc("Image to resize.")
       .combo("upscale_method", methods).doc(methodDoc)
-      .number("scale_by", 1.0, 0.01, 8.0).doc("Scale factor; a result under one pixel drops the frame.")
+      .number("scale_by", 1.0, 0.01, 8.0).sizes(SizeRole::Scale).doc("Scale factor; a result under one pixel drops the frame.")
       .output("IMAGE", ValueType::Image);
   r.add(scaleBy, [] { return std::make_unique<ImageScaleBy>(); });
 
@@ -250,10 +259,10 @@ void registerTransformNodes(NodeRegistry& r) {
                 "moved to the last column/row, and the window is clipped to the image (so the output can be "
                 "smaller than asked)."};
   crop.image("image").doc("Image to crop.")
-      .integer("width", 512, 1, kMaxResolution).doc("Window width (clipped at the right edge).")
-      .integer("height", 512, 1, kMaxResolution).doc("Window height (clipped at the bottom edge).")
-      .integer("x", 0, 0, kMaxResolution).doc("Left column of the window.")
-      .integer("y", 0, 0, kMaxResolution).doc("Top row of the window.")
+      .integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window width (clipped at the right edge).")
+      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window height (clipped at the bottom edge).")
+      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Left column of the window.")
+      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Top row of the window.")
       .output("IMAGE", ValueType::Image);
   r.add(crop, [] { return std::make_unique<ImageCrop>(); });
 
@@ -279,8 +288,8 @@ void registerTransformNodes(NodeRegistry& r) {
                 "(1 − mask)·destination. The output has the destination's size."};
   comp.image("destination").doc("Background; sets the output size.")
       .image("source").doc("Image pasted on top.")
-      .integer("x", 0, 0, kMaxResolution).doc("Column of the source's left edge in the destination.")
-      .integer("y", 0, 0, kMaxResolution).doc("Row of the source's top edge in the destination.")
+      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Column of the source's left edge in the destination.")
+      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Row of the source's top edge in the destination.")
       .boolean("resize_source", false).doc("First resize source (bilinear) to the destination's size.")
       .mask("mask").optional().doc("Source opacity per pixel (1 = source, 0 = destination); absent = fully opaque.")
       .output("IMAGE", ValueType::Image);

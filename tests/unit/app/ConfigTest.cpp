@@ -78,4 +78,26 @@ TEST(Config, PortRangeAndBitrateParsers) {
 }
 
 }  // namespace
+TEST(Config, WorkflowLimitFlags) {
+  Config d;
+  ASSERT_EQ(parse({}, d), -1);
+  EXPECT_EQ(d.workflowLimits.maxImageSide, 4096);
+  EXPECT_EQ(d.workflowLimits.maxImagePixels, 4096 * 2160);
+  EXPECT_EQ(d.workflowLimits.maxBatch, 16);
+  EXPECT_EQ(d.workflowLimits.maxModelBytes, 2048ull << 20);
+  EXPECT_EQ(d.warmupTimeoutSeconds, 15u);
+  Config c;
+  ASSERT_EQ(parse({"--max-image-size", "1024", "--max-image-pixels", "1000000", "--max-batch", "2",
+                   "--max-model-size", "100", "--warmup-timeout", "5"},
+                  c),
+            -1);
+  EXPECT_EQ(c.workflowLimits.maxImageSide, 1024);
+  EXPECT_EQ(c.workflowLimits.maxImagePixels, 1000000);
+  EXPECT_EQ(c.workflowLimits.maxBatch, 2);
+  EXPECT_EQ(c.workflowLimits.maxModelBytes, 100ull << 20);
+  EXPECT_EQ(c.warmupTimeoutSeconds, 5u);
+  Config bad;
+  EXPECT_NE(parse({"--max-image-size", "99999"}, bad), -1);
+}
+
 }  // namespace cs

@@ -119,4 +119,28 @@ TEST(ByocJobRequest, WhepSubscribe) {
 }
 
 }  // namespace
+// Issue 7: a BYOC job whose workflow literal was nested ~58,000 levels deep killed the process.
+TEST(ByocJobRequest, DeepBodiesAre400BeforeTheyAreBuilt) {
+  const std::string deep = std::string(58000, '[') + std::string(58000, ']');
+  const std::string body = R"({"input": {"prompts": {"1": {"class_type": "LoadTensor", "inputs": {"x": )" +
+                           deep + "}}}}}";
+  try {
+    parseJsonObject(body);
+    FAIL() << "parsed";
+  } catch (const ControlError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadRequest);
+    EXPECT_NE(std::string(e.what()).find("nested deeper"), std::string::npos);
+  }
+}
+
+TEST(ByocJobRequest, InvalidUtf8Is400WithAValidMessage) {
+  try {
+    parseJsonObject("{\"input\": \"\xC3\x28\"}");
+    FAIL() << "parsed";
+  } catch (const ControlError& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::BadRequest);
+    EXPECT_NO_THROW(nlohmann::json({{"error", e.what()}}).dump());
+  }
+}
+
 }  // namespace cs

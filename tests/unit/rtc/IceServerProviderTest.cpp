@@ -72,4 +72,17 @@ TEST(IceServerProvider, TwilioFailureKeepsTheConfiguredServers) {
 }
 
 }  // namespace
+// Issue 7: Twilio's answer is not trusted with Link headers either.
+TEST(IceServerProvider, TwilioServersWithControlCharactersAreDropped) {
+  std::chrono::seconds ttl{};
+  const auto servers = IceServerProvider::parseTwilioToken(
+      R"({"ttl": "600", "ice_servers": [
+           {"urls": "turn:good.example:3478", "username": "u", "credential": "c"},
+           {"urls": "turn:bad.example:3478", "username": "u\r\nX-Evil: 1", "credential": "c"},
+           {"urls": "turn:bad2.example:3478>", "username": "u", "credential": "c"}]})",
+      ttl);
+  ASSERT_EQ(servers.size(), 1u);
+  EXPECT_EQ(servers[0].url, "turn:good.example:3478");
+}
+
 }  // namespace cs

@@ -46,4 +46,24 @@ TEST(IceServer, RejectsControlCharactersInCredentials) {
   EXPECT_THROW(IceServer::parse("turns:example.c\x7fm:5349"), std::invalid_argument);
 }
 
+// Issue 7: TURN credentials with CR/LF went raw into Link headers (header injection).
+TEST(IceServer, ControlCharactersAreRefused) {
+  EXPECT_THROW(IceServer::parse("turn:al\r\nX-Evil: 1:pw@host:3478"), std::invalid_argument);
+  EXPECT_THROW(IceServer::parse("turn:alice:p\nw@host:3478"), std::invalid_argument);
+  EXPECT_THROW(IceServer::parse("stun:host\r\n:3478"), std::invalid_argument);
+  EXPECT_THROW(IceServer::parse("turn:alice:pw@host>:3478"), std::invalid_argument);
+}
+
+TEST(IceServer, LinkValuesNeverCarryControlCharacters) {
+  IceServer s{"turn:host:3478", "al\r\nice", "pw\n"};  // built in code, not parsed
+  EXPECT_FALSE(s.isSafe());
+  EXPECT_EQ(s.linkHeaderValue().find_first_of("\r\n"), std::string::npos);
+  IceServer ok{"turn:host:3478", "a\\b", "p\"w"};
+  EXPECT_TRUE(ok.isSafe());
+  // RFC 8288 §3 quoted-string: '\\' and '"' as quoted-pairs.
+  EXPECT_NE(ok.linkHeaderValue().find("username=\"a\\\\b\"; credential=\"p\\\"w\""),
+            std::string::npos)
+      << ok.linkHeaderValue();
+}
+
 }  // namespace cs

@@ -225,4 +225,76 @@ TEST(FixAnswer, PublicIpReplacesHostCandidatesOnly) {
 }
 
 }  // namespace
+// Issue 7: SDP with invalid UTF-8 answered 500 (the error message could not be written as JSON).
+TEST(SdpOffer, InvalidUtf8Is400) {
+  std::string sdp = session(videoSection("sendonly", "96 98", kH264Pm0And1));
+  sdp.replace(sdp.find("s=-"), 3, "s=\xFF\xFE");
+  EXPECT_EQ(kindOf(sdp, OfferRole::Publisher), ErrorKind::BadRequest);
+  try {
+    SdpOffer::parse(sdp, OfferRole::Publisher);
+  } catch (const ControlError& e) {
+    EXPECT_NE(std::string(e.what()).find("UTF-8"), std::string::npos);
+  }
+}
+
+TEST(SdpOffer, ControlCharactersAre400) {
+  std::string sdp = session(videoSection("sendonly", "96 98", kH264Pm0And1));
+  sdp.replace(sdp.find("s=-"), 3, std::string("s=a\0b", 5));
+  EXPECT_EQ(kindOf(sdp, OfferRole::Publisher), ErrorKind::BadRequest);
+}
+
+// Issue 7: every distinct a=extmap id became a GStreamer structure field name (a GQuark, never
+// freed) when caps were made from the media, even for a refused offer: 400 offers, +39 MB.
+TEST(SdpOffer, ExtmapIdsOutsideRfc8285AreRefusedBeforeAnyCapsAreMade) {
+  const std::string twcc = " http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n";
+  for (const std::string id : {"99999", "4242", "256", "0", "abc", "7/bogus", "-3", "12x"}) {
+    const std::string field = "extmap-" + id.substr(0, id.find('/'));
+    const bool before = g_quark_try_string(field.c_str()) != 0;
+    const std::string sdp = session(videoSection(
+        "sendonly", "96 98",
+        "a=rtpmap:98 H264/90000\r\na=fmtp:98 packetization-mode=1\r\na=extmap:" + id + twcc));
+    EXPECT_EQ(kindOf(sdp, OfferRole::Publisher), ErrorKind::BadRequest) << id;
+    if (!before) {
+      EXPECT_EQ(g_quark_try_string(field.c_str()), 0u) << field << " was interned";
+    }
+  }
+  // Also when the offer would be refused later for another reason (no usable codec: 422).
+  const std::string refused = session(videoSection(
+      "sendonly", "96", "a=rtpmap:96 AV1/90000\r\na=extmap:77777" + twcc));
+  EXPECT_EQ(kindOf(refused, OfferRole::Publisher), ErrorKind::BadRequest);
+  EXPECT_EQ(g_quark_try_string("extmap-77777"), 0u);
+}
+
+TEST(SdpOffer, ValidExtmapIdsAreAccepted) {
+  const std::string twcc = " http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n";
+  for (const std::string id : {"1", "14", "200", "255", "5/sendrecv"}) {
+    const std::string sdp = session(videoSection(
+        "sendonly", "98",
+        "a=rtpmap:98 H264/90000\r\na=fmtp:98 packetization-mode=1\r\na=extmap:" + id + twcc +
+            "a=extmap:" + (id == "1" ? "2" : "1") + " urn:ietf:params:rtp-hdrext:sdes:mid\r\n"));
+    EXPECT_NO_THROW(SdpOffer::parse(sdp, OfferRole::Publisher)) << id;
+  }
+  const std::string dup = session(videoSection(
+      "sendonly", "98",
+      "a=rtpmap:98 H264/90000\r\na=fmtp:98 packetization-mode=1\r\na=extmap:3" + twcc +
+          "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"));
+  EXPECT_EQ(kindOf(dup, OfferRole::Publisher), ErrorKind::BadRequest);
+}
+
+TEST(SdpOffer, CountsAndLineLengthsAreBounded) {
+  std::string many;
+  for (unsigned i = 0; i <= kMaxSdpMediaSections; ++i)
+    many += "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n";
+  EXPECT_EQ(kindOf(session(videoSection("sendonly", "96 98", kH264Pm0And1) + many), OfferRole::Publisher),
+            ErrorKind::BadRequest);
+  std::string attrs = kH264Pm0And1;
+  for (unsigned i = 0; i <= kMaxSdpAttributes; ++i) attrs += "a=x-filler:" + std::to_string(i) + "\r\n";
+  EXPECT_EQ(kindOf(session(videoSection("sendonly", "96 98", attrs)), OfferRole::Publisher),
+            ErrorKind::BadRequest);
+  const std::string longLine = "a=x-long:" + std::string(kMaxSdpLineBytes, 'a') + "\r\n";
+  EXPECT_EQ(kindOf(session(videoSection("sendonly", "96 98", kH264Pm0And1 + longLine)),
+                   OfferRole::Publisher),
+            ErrorKind::BadRequest);
+}
+
 }  // namespace cs

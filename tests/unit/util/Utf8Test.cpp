@@ -5,30 +5,48 @@
 #include "util/LogEscape.h"
 
 namespace cs {
-namespace {
 
 TEST(Utf8, AcceptsWellFormedText) {
   EXPECT_TRUE(isValidUtf8(""));
   EXPECT_TRUE(isValidUtf8("plain ascii"));
-  EXPECT_TRUE(isValidUtf8("\xC3\xA9t\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\xA5"));
+  EXPECT_TRUE(isValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8E\xA5"));  // é € 🎥
 }
 
-TEST(Utf8, RefusesWhatRfc3629Forbids) {
-  EXPECT_FALSE(isValidUtf8("\xff"));
-  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));          // overlong
-  EXPECT_FALSE(isValidUtf8("\xE0\x80\xAF"));      // overlong
-  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
-  EXPECT_FALSE(isValidUtf8("\xE2\x82"));          // truncated
-  EXPECT_FALSE(isValidUtf8("a\x80"));             // stray continuation
+TEST(Utf8, RefusesMalformedText) {
+  EXPECT_FALSE(isValidUtf8("\xFF"));
+  EXPECT_FALSE(isValidUtf8("a\x80"));              // stray continuation byte
+  EXPECT_FALSE(isValidUtf8("\xC3"));               // truncated
+  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));           // overlong '/'
+  EXPECT_FALSE(isValidUtf8("\xE0\x80\xAF"));       // overlong, 3 bytes
+  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));       // UTF-16 surrogate
+  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));   // above U+10FFFF
 }
 
-TEST(LogEscape, EscapesLineBreaksAndInvalidBytes) {
-  EXPECT_EQ(escapeForLog("a\r\nINFO forged"), "a\\x0d\\x0aINFO forged");
-  EXPECT_EQ(escapeForLog("\xff"), "\\xff");
-  EXPECT_EQ(escapeForLog("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(escapeForLog(std::string(1000, 'x'), 10).size(), 10 + std::string("…").size());
+TEST(Utf8, SafeIdentifiersHaveNoControlCharacters) {
+  EXPECT_TRUE(isSafeIdentifier("default", 256));
+  EXPECT_TRUE(isSafeIdentifier("cam\xC3\xA9ra 1", 256));
+  EXPECT_FALSE(isSafeIdentifier("", 256));
+  EXPECT_FALSE(isSafeIdentifier("a\r\nb", 256));
+  EXPECT_FALSE(isSafeIdentifier("a\x7F", 256));
+  EXPECT_FALSE(isSafeIdentifier("a\xC2\x85", 256));  // NEL, a C1 control
+  EXPECT_FALSE(isSafeIdentifier("\xFF", 256));
+  EXPECT_FALSE(isSafeIdentifier(std::string(257, 'a'), 256));
 }
 
-}  // namespace
+TEST(LogSafe, EscapesControlsAndInvalidBytes) {
+  EXPECT_EQ(logSafe("ok"), "ok");
+  EXPECT_EQ(logSafe("evil\r\n[info] forged"), "evil\\r\\n[info] forged");
+  EXPECT_EQ(logSafe("a\\b"), "a\\\\b");
+  EXPECT_EQ(logSafe("\xFF\x01"), "\\xFF\\x01");
+  EXPECT_EQ(logSafe("\xE2\x80\xAE"), "\\u{202E}");  // right-to-left override
+  EXPECT_EQ(logSafe("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_TRUE(isValidUtf8(logSafe("\xC3\x28\xA0\xA1\xE2\x28\xA1")));
+}
+
+TEST(LogSafe, CapsTheLength) {
+  const std::string out = logSafe(std::string(1000, 'x'), 50);
+  EXPECT_LE(out.size(), 50u + 20u);
+  EXPECT_NE(out.find("(+950 bytes)"), std::string::npos);
+}
+
 }  // namespace cs
