@@ -27,10 +27,10 @@ std::string offeredCapabilities() {
 
 void requireToken(const ByocService& byoc, const http::Request& req) {
   if (!bearerMatches(req.header("Authorization"), byoc.settings().workerToken))
-    throw ControlError(ErrorKind::Unauthorized,
-                       req.hasHeader("Authorization")
-                           ? "the Authorization bearer token does not match --worker-token"
-                           : "Authorization: Bearer <worker token> required");
+    throw req.hasHeader("Authorization")
+        ? ControlError(ErrorKind::InvalidToken,
+                       "the Authorization bearer token does not match --worker-token")
+        : ControlError(ErrorKind::Unauthorized, "Authorization: Bearer <worker token> required");
 }
 
 void handleJob(ByocService& byoc, const std::string& pathCapability, const http::Request& req,
@@ -52,16 +52,16 @@ void handleJob(ByocService& byoc, const std::string& pathCapability, const http:
           "unknown capability '" + name + "' (this worker offers " + offeredCapabilities() + ")");
     const nlohmann::json body = parseJsonObject(req.body);
     const nlohmann::json out = byoc.jobs().run(*cap, body);
-    spdlog::info("BYOC: job {} answered: session {} ({}){}", escapeForLog(name), out.value("session_id", ""),
+    spdlog::info("BYOC: job {} answered: session {} ({}){}", logSafe(name), out.value("session_id", ""),
                  out.value("status", ""), job ? " [Livepeer job " + job->id + "]" : "");
     res.status = 200;
     res.setContent(out.dump(), "application/json");
   } catch (const ControlError& e) {
-    spdlog::info("BYOC: job {} rejected: {} ({})", escapeForLog(name), escapeForLog(e.what()), statusFor(e.kind()));
+    spdlog::info("BYOC: job {} rejected: {} ({})", logSafe(name), logSafe(e.what()), statusFor(e.kind()));
     writeError(res, e.kind(), e.what());
   } catch (const WorkflowError& e) {
-    spdlog::info("BYOC: job {} rejected: invalid workflow: {}", escapeForLog(name),
-                 escapeForLog(e.what()));
+    spdlog::info("BYOC: job {} rejected: invalid workflow: {}", logSafe(name),
+                 logSafe(e.what()));
     writeByocWorkflowError(res, e);
   }
 }

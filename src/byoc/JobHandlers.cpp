@@ -31,6 +31,8 @@ JobHandlers::JobHandlers(SessionManager& sessions, StreamRegistry& registry, Ice
                          ByocSettings settings)
     : sessions_(sessions), registry_(registry), ice_(ice), settings_(std::move(settings)) {}
 
+std::string streamIdFor(const std::string& sessionId) { return "byoc-" + publicIdOf(sessionId); }
+
 nlohmann::json JobHandlers::run(Capability cap, const nlohmann::json& body) {
   switch (cap) {
     case Capability::Video:
@@ -62,7 +64,7 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   s.capability = Capability::Video;
   s.status = SessionStatus::Ready;
   s.createdAt = s.updatedAt = unixNow();
-  s.streamId = s.id;
+  s.streamId = streamIdFor(s.id);
   s.width = req.width;
   s.height = req.height;
   s.prompts = req.prompts;
@@ -82,7 +84,7 @@ nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
   ByocSession s;
   s.id = newRandomId();
   s.capability = Capability::WhipIngest;
-  s.streamId = s.id;
+  s.streamId = streamIdFor(s.id);
   s.width = req.width;
   s.height = req.height;
   s.prompts = req.prompts;

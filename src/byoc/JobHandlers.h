@@ -15,6 +15,10 @@ namespace cs {
 // [{"urls": ["stun:…"]}, {"urls": ["turn:…"], "username": …, "credential": …}]
 nlohmann::json iceServersJson(const std::vector<IceServer>& servers);
 
+// The stream a new session publishes to: "byoc-" + its public id (util/RandomId.h), so listings
+// of streams never reveal the session id, which is the key to the session's endpoints.
+std::string streamIdFor(const std::string& sessionId);
+
 class JobHandlers {
  public:
   JobHandlers(SessionManager& sessions, StreamRegistry& registry, IceServerProvider& ice,

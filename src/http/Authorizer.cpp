@@ -59,16 +59,17 @@ void Authorizer::require(const Request& req, Role role, const std::string& strea
     if ((g.stream == "*" || g.stream == streamId) && (g.publish || role == Role::View) &&
         tokenEquals(given, g.token))
       return;
-  throw ControlError(ErrorKind::Unauthorized,
-                     given.empty() ? "Authorization: Bearer <token> required"
-                                   : std::string("the token does not allow ") +
-                                         (role == Role::Publish ? "publishing to" : "viewing") +
-                                         " this stream");
+  if (given.empty())
+    throw ControlError(ErrorKind::Unauthorized, "Authorization: Bearer <token> required");
+  throw ControlError(ErrorKind::InvalidToken,
+                     std::string("the token does not allow ") +
+                         (role == Role::Publish ? "publishing to" : "viewing") + " this stream");
 }
 
 void Authorizer::requireAdmin(const Request& req) const {
   if (admin_.empty() || isAdmin(req)) return;
-  throw ControlError(ErrorKind::Unauthorized, "this route needs the admin token");
+  throw ControlError(presentedToken(req).empty() ? ErrorKind::Unauthorized : ErrorKind::InvalidToken,
+                     "this route needs the admin token");
 }
 
 }  // namespace cs::http

@@ -11,6 +11,7 @@ int statusFor(ErrorKind kind) {
     case ErrorKind::BadRequest:
       return 400;
     case ErrorKind::Unauthorized:
+    case ErrorKind::InvalidToken:
       return 401;
     case ErrorKind::Forbidden:
       return 403;
@@ -52,8 +53,10 @@ void writeError(http::Response& res, ErrorKind kind, const std::string& message)
   if (kind == ErrorKind::NoPublisher) res.setHeader("Retry-After", "2");
   if (kind == ErrorKind::Capacity) res.setHeader("Retry-After", "10");
   if (kind == ErrorKind::TooManyRequests) res.setHeader("Retry-After", "5");
-  // RFC 6750 §3: a 401 names the scheme, and the error once a token was presented.
+  // RFC 6750 §3: a 401 names the scheme; §3.1: the error code only once a token was presented.
   if (kind == ErrorKind::Unauthorized)
+    res.setHeader("WWW-Authenticate", "Bearer realm=\"comfystream\"");
+  if (kind == ErrorKind::InvalidToken)
     res.setHeader("WWW-Authenticate", "Bearer realm=\"comfystream\", error=\"invalid_token\"");
 }
 

@@ -386,10 +386,10 @@ void Server::Impl::invoke(const Handler& h, const Request& req, Response& res) {
   } catch (const WorkflowError& e) {
     writeError(res, e);
   } catch (const std::exception& e) {
-    spdlog::error("HTTP: {} {} failed: {}", req.method, escapeForLog(req.path), e.what());
+    spdlog::error("HTTP: {} {} failed: {}", req.method, logSafe(req.path), e.what());
     writeError(res, 500, "internal error");
   } catch (...) {
-    spdlog::error("HTTP: {} {} failed", req.method, escapeForLog(req.path));
+    spdlog::error("HTTP: {} {} failed", req.method, logSafe(req.path));
     writeError(res, 500, "internal error");
   }
 }

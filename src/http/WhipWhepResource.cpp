@@ -48,8 +48,8 @@ void handlePost(Kind kind, const Request& req, Response& res, StreamRegistry& re
   }
   if (res.status >= 400)
     spdlog::info("{}: rejected POST for stream {} from {} ({}): {}",
-                 kind == Kind::Whip ? "WHIP" : "WHEP", escapeForLog(streamId), req.remoteAddress,
-                 res.status, escapeForLog(res.body));
+                 kind == Kind::Whip ? "WHIP" : "WHEP", logSafe(streamId), req.remoteAddress,
+                 res.status, logSafe(res.body));
 }
 
 void handleDelete(Kind kind, const Request& req, Response& res, StreamRegistry& registry,

@@ -58,7 +58,7 @@ void addWorkflowRoutes(http::Router& router, StreamRegistry& registry,
     answerErrors(res, [&] { handleOffer(req, res, registry, auth); });
     if (res.status >= 400)
       spdlog::info("OFFER: rejected from {} ({}): {}", req.remoteAddress, res.status,
-                   escapeForLog(res.body));
+                   logSafe(res.body));
   });
   // The original's POST /prompt, addressed to one stream (?streamId=, default "default"). It
   // changes what someone else's stream shows: the stream's publish token, or the admin token.

@@ -16,7 +16,8 @@ enum class ErrorKind {
   NoPublisher,        // WHEP on a stream with nothing to play: 409 + Retry-After
   Capacity,           // a configured limit reached: 503 + Retry-After
   PayloadTooLarge,    // 413
-  Unauthorized,       // 401
+  Unauthorized,       // no credentials: 401
+  InvalidToken,       // credentials that do not grant this: 401 with error="invalid_token"
   Forbidden,          // a valid credential for something else: 403
   TooManyRequests,    // a per-client limit: 429 + Retry-After
   Internal,           // 500

@@ -17,6 +17,11 @@ from byoc_support import (CAPABILITIES, DEFAULT_ICE, ID_RE, INVERT, SECRET, dele
 from conftest import EXAMPLES_DIR, _binary
 
 
+def byoc_stream(session_id: str) -> str:
+    """The stream a BYOC session publishes to: named after its public id, never its id."""
+    return "byoc-" + cc.public_id(session_id)
+
+
 @pytest.mark.timeout_s(120)
 async def test_video_session_with_its_own_whip_and_whep_endpoints(start_server, orch, tmp_path):
     server = start_server(*worker_args(orch, tmp_path, "--capacity", "2"))
@@ -63,9 +68,9 @@ async def test_video_session_with_its_own_whip_and_whep_endpoints(start_server, 
         assert re.fullmatch(f"/byoc/whep/{sid}/{ID_RE}", viewer.resource_path)
         await wait_inverted(viewer)  # the session's workflow ran on the publisher's frames
         assert viewer.sizes and all(w == 320 and h == 240 for (w, h) in viewer.sizes), viewer.sizes
-        stream = (await server.get_json("/streams/stats"))[sid]
+        stream = (await server.get_json("/streams/stats"))[byoc_stream(sid)]
         assert stream["frames_processed"] > 0 and stream["viewers"] == 1, stream
-        assert [p["stream_id"] for p in (await server.whip_stats()).values()] == [sid]
+        assert [p["stream_id"] for p in (await server.whip_stats()).values()] == [byoc_stream(sid)]
 
         # DELETE on the publisher's Location: the session is ready for another publisher.
         assert (await pub.delete()).status == 200
@@ -86,7 +91,7 @@ async def test_video_session_with_its_own_whip_and_whep_endpoints(start_server, 
         assert r.status == 200 and r.json() == {"success": True, "message": "Session cleaned up"}
     # Everything the session held is gone.
     assert (await status_of(server, sid)).status == 404
-    assert sid not in await server.get_json("/streams/stats")
+    assert byoc_stream(sid) not in await server.get_json("/streams/stats")
     assert await server.whip_stats() == {} and await server.whep_stats() == {}
     assert await server.get_json("/byoc-stats") == {}
 
@@ -117,7 +122,7 @@ async def test_whip_ingest_and_whep_subscribe_through_the_orchestrator(start_ser
         # whep-subscribe by session id, and by stream id (the session's stream is its id)
         v1, a1 = await btc.whep_subscribe(client, session_id=sid)
         s.add(v1)
-        v2, a2 = await btc.whep_subscribe(client, stream_id=sid)
+        v2, a2 = await btc.whep_subscribe(client, stream_id=byoc_stream(sid))
         s.add(v2)
         for a in (a1, a2):
             assert a["status"] == "connected" and a["session_id"] != sid
@@ -126,7 +131,7 @@ async def test_whip_ingest_and_whep_subscribe_through_the_orchestrator(start_ser
             assert a["result"]["ice_servers"] == DEFAULT_ICE
         await wait_inverted(v1)
         await wait_inverted(v2)
-        assert {v["stream_id"] for v in (await server.whep_stats()).values()} == {sid}
+        assert {v["stream_id"] for v in (await server.whep_stats()).values()} == {byoc_stream(sid)}
 
         stats = await server.get_json("/byoc-stats")
         assert {k: (v["capability"], v["status"]) for k, v in stats.items()} == {
@@ -149,7 +154,7 @@ async def test_whip_ingest_and_whep_subscribe_through_the_orchestrator(start_ser
         assert await server.whep_stats() == {}
         await pub.close()
         assert await server.whip_stats() == {}
-        assert sid not in await server.get_json("/streams/stats")
+        assert byoc_stream(sid) not in await server.get_json("/streams/stats")
         assert await server.get_json("/byoc-stats") == {}
 
 

@@ -76,7 +76,7 @@ async def test_idle_sessions_expire_and_free_everything(start_server, tmp_path):
         assert "expired" in st["ended_reason"], st
         assert st["result"] == out["result"]
         # Every pipeline and peer of the session is gone.
-        await wait_freed(server, sid)
+        await wait_freed(server, "byoc-" + cc.public_id(sid))
         # Ended sessions stay answerable; their endpoints are gone; their slots are free.
         assert (await cc.post_sdp(f"{server.url}/byoc/whep/{sid}",
                                   await cc.offer_sdp("recvonly"))).status == 404
