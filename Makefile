@@ -8,6 +8,10 @@ ARGS      ?=
 SAN_DIR      ?= build-san
 FUZZ_SECONDS ?= 60
 CCACHE       := $(shell command -v ccache 2>/dev/null)
+# With ccache, objects are keyed by paths relative to the checkout, so a rebuild in another clone
+# of the same sources (a CI run) reuses them.
+export CCACHE_BASEDIR  := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 SAN_FLAGS    := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
                 -DCOMFYSTREAM_SANITIZE=ON -DCOMFYSTREAM_BUILD_BENCH=OFF \
                 $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -25,7 +29,8 @@ test-deps:
 	@cd tests/integration/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; }
 
 $(BUILD_DIR)/CMakeCache.txt:
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 configure: $(BUILD_DIR)/CMakeCache.txt
 

@@ -9,6 +9,8 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake pkg-config
+  # compiler cache: rebuilds, and a CI run in a fresh clone, reuse objects built before
+  ccache
   # WebRTC + codecs: webrtcbin (bad), libnice, x264enc (ugly), vp8enc/rtp (good), avdec_h264 (libav)
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad

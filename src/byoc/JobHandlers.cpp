@@ -31,7 +31,9 @@ JobHandlers::JobHandlers(SessionManager& sessions, StreamRegistry& registry, Ice
                          ByocSettings settings)
     : sessions_(sessions), registry_(registry), ice_(ice), settings_(std::move(settings)) {}
 
-std::string streamIdFor(const std::string& sessionId) { return "byoc-" + publicIdOf(sessionId); }
+std::string streamIdFor(const std::string& sessionId) {
+  return "byoc-" + publicIdOf(sessionId);
+}
 
 nlohmann::json JobHandlers::run(Capability cap, const nlohmann::json& body) {
   switch (cap) {

@@ -68,8 +68,9 @@ void Authorizer::require(const Request& req, Role role, const std::string& strea
 
 void Authorizer::requireAdmin(const Request& req) const {
   if (admin_.empty() || isAdmin(req)) return;
-  throw ControlError(presentedToken(req).empty() ? ErrorKind::Unauthorized : ErrorKind::InvalidToken,
-                     "this route needs the admin token");
+  throw ControlError(
+      presentedToken(req).empty() ? ErrorKind::Unauthorized : ErrorKind::InvalidToken,
+      "this route needs the admin token");
 }
 
 }  // namespace cs::http

@@ -135,6 +135,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   static constexpr bool kSecure = !std::is_same_v<Stream, beast::tcp_stream>;
 
   auto& lowest() { return beast::get_lowest_layer(stream_); }
+  std::string tooLarge() const {
+    const size_t cap = limits().maxBodyBytes;
+    return "request body larger than " +
+           (cap % 1024 == 0 ? std::to_string(cap / 1024) + " KiB" : std::to_string(cap) + " bytes");
+  }
   const ServerSettings& limits() const { return server_.settings(); }
 
   void begin() {
@@ -168,9 +173,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     if (ec == bhttp::error::header_limit) return fail(431, "request header fields too large");
     // RFC 9110 §8.6: a declared Content-Length past the cap is refused before any body is read
     // (the parser checks it against body_limit as the head completes).
-    if (ec == bhttp::error::body_limit)
-      return fail(413,
-                  "request body larger than " + std::to_string(limits().maxBodyBytes) + " bytes");
+    if (ec == bhttp::error::body_limit) return fail(413, tooLarge());
     if (ec) {
       if (ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
         return fail(400, std::string("malformed request: ") + ec.message());
@@ -198,9 +201,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
   void onBody(beast::error_code ec) {
     // The cap holds for chunked bodies too: Beast counts decoded body bytes against body_limit.
-    if (ec == bhttp::error::body_limit)
-      return fail(413,
-                  "request body larger than " + std::to_string(limits().maxBodyBytes) + " bytes");
+    if (ec == bhttp::error::body_limit) return fail(413, tooLarge());
     if (ec == beast::error::timeout) return fail(408, "request body not received in time");
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return close();
     if (ec) return fail(400, std::string("malformed request: ") + ec.message());

@@ -117,7 +117,7 @@ async def test_whip_ingest_and_whep_subscribe_through_the_orchestrator(start_ser
         await pub.wait_connected(15)
         whip = await server.whip_stats()
         assert [(p["stream_id"], p["connection_state"]) for p in whip.values()] == \
-            [(sid, "connected")], whip
+            [(byoc_stream(sid), "connected")], whip
 
         # whep-subscribe by session id, and by stream id (the session's stream is its id)
         v1, a1 = await btc.whep_subscribe(client, session_id=sid)

@@ -80,7 +80,7 @@ async def test_hostile_inputs_are_400_while_a_stream_keeps_playing(server):
         assert_400(await cc.post_sdp(f"{url}/whip?streamId=ext", "\r\n".join(lines)), "extmap id")
 
         # Stats still answer, the rejected requests left nothing behind, media kept flowing.
-        assert set(await server.whip_stats()) == {pub.id}
+        assert set(await server.whip_stats()) == {pub.public_id}
         await cc.wait_until(lambda: view.video_frames >= before + 30, 10,
                             lambda: f"30 more frames ({view.video_frames - before})")
         # And the stream still takes a sane workflow update.

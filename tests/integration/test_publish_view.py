@@ -78,9 +78,9 @@ async def test_invert_fans_out_to_three_viewers(server, codec):
 
         # docs: H264 when the offer has it, else VP8; the publisher's codec is what it offered
         whep = await server.whep_stats()
-        assert [whep[v.id]["video_codec"] for v in viewers] == ["H264", "H264", "VP8"], whep
+        assert [whep[v.public_id]["video_codec"] for v in viewers] == ["H264", "H264", "VP8"], whep
         whip = await server.whip_stats()
-        assert whip[pub.id]["video_codec"] == codec, whip
+        assert whip[pub.public_id]["video_codec"] == codec, whip
 
 
 @pytest.mark.timeout_s(60)
@@ -98,4 +98,4 @@ async def test_passthrough_is_the_default_workflow_and_keeps_colours(server):
         assert not cc.colors_match(cc.quadrant_colors(viewer.last_rgb()),
                                    cc.expected_colors(cc.DEFAULT_COLORS, True), tolerance=30)
         whip = await server.whip_stats()
-        assert whip[pub.id]["workflow"] == "passthrough", whip
+        assert whip[pub.public_id]["workflow"] == "passthrough", whip

@@ -23,9 +23,9 @@ async def test_viewers_get_the_next_publisher_without_resubscribing(server, seco
         await pub1.close()
         assert pub1.delete_response.status == 200, pub1.delete_response
         whip = await server.whip_stats()
-        assert pub1.id not in whip, whip
+        assert pub1.public_id not in whip, whip
         whep = await server.whep_stats()
-        assert all(v.id in whep for v in viewers), f"viewers dropped with the publisher: {whep}"
+        assert all(v.public_id in whep for v in viewers), f"viewers dropped with the publisher: {whep}"
 
         # a new publisher on the same stream, other codec/workflow/index range
         marks = [len(v.indices) for v in viewers]
@@ -45,7 +45,7 @@ async def test_viewers_get_the_next_publisher_without_resubscribing(server, seco
         whep = await server.whep_stats()
         for v in viewers:
             assert v.connection_state == "connected"
-            assert whep[v.id]["connection_state"] == "connected", whep
+            assert whep[v.public_id]["connection_state"] == "connected", whep
             # the new workflow applies: colours as sent, not inverted
             assert cc.colors_match(cc.quadrant_colors(v.last_rgb()), cc.DEFAULT_COLORS, 30), \
                 cc.quadrant_colors(v.last_rgb())

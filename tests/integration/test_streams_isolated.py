@@ -53,8 +53,8 @@ async def test_two_streams_do_not_mix(server):
             assert not other, f"viewer {v.id} received frames of the other stream: {other[:20]}"
 
         whep = await server.whep_stats()
-        assert {whep[v.id]["stream_id"] for v in va} == {"a"}, whep
-        assert {whep[v.id]["stream_id"] for v in vb} == {"b"}, whep
+        assert {whep[v.public_id]["stream_id"] for v in va} == {"a"}, whep
+        assert {whep[v.public_id]["stream_id"] for v in vb} == {"b"}, whep
         whip = await server.whip_stats()
-        assert (whip[pub_a.id]["stream_id"], whip[pub_a.id]["workflow"]) == ("a", "invert")
-        assert (whip[pub_b.id]["stream_id"], whip[pub_b.id]["workflow"]) == ("b", "passthrough")
+        assert (whip[pub_a.public_id]["stream_id"], whip[pub_a.public_id]["workflow"]) == ("a", "invert")
+        assert (whip[pub_b.public_id]["stream_id"], whip[pub_b.public_id]["workflow"]) == ("b", "passthrough")
