@@ -123,7 +123,11 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
                 self.killed_after_sigterm = True
+        self._drain()
         self._log.close()
+
+    def _drain(self) -> None:
+        """Subclasses that relay the server's output finish writing it to the log here."""
 
     def log_text(self) -> str:
         try:

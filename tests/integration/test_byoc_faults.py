@@ -82,18 +82,8 @@ class PipedServer(Server):
                 time.sleep(0.05)
         pytest.fail(f"server not healthy within {STARTUP_DEADLINE_S}s\n{self.log_tail()}")
 
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+    def _drain(self) -> None:
         self._pump.join(5)
-        self._log.close()
 
     def fill_disk(self) -> None:
         """From now on no file of the server may grow past 1 byte."""
