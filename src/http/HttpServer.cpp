@@ -430,7 +430,7 @@ void Server::Impl::handle(Request req, Done done) {
     return finish(res);
   }
   const Handler* handler = match.handler;
-  auto task = [this, handler, req = std::move(req), done]() mutable {
+  auto task = [handler, req = std::move(req), done]() mutable {
     Response r;
     invoke(*handler, req, r);
     applyCors(r);
