@@ -99,10 +99,11 @@ class Server::Impl {
   const Router router_;
   ConnectionLimiter connections_;
   RateLimiter rate_;
-  // The io_context outlives the pool's tasks (declared first, destroyed last), and is declared
-  // after what connections reach through `this`, so a connection destroyed with it finds them.
-  net::io_context ioc_{static_cast<int>(settings_.ioThreads)};
+  // Outlives the io_context: connections destroyed with it may still hold TLS streams.
   std::optional<ssl::context> tls_;
+  // Declared after what connections reach through `this`, so a connection destroyed with the
+  // io_context still finds it; declared before the worker pool, whose tasks post to it.
+  net::io_context ioc_{static_cast<int>(settings_.ioThreads)};
   tcp::acceptor acceptor_{ioc_};
   net::steady_timer acceptRetry_{ioc_};
   std::vector<std::thread> ioThreads_;
