@@ -63,6 +63,12 @@ const char* reasonFor(int status) {
   }
 }
 
+// What every answer gets on its way out: CORS headers, and a JSON body for an error that has none.
+void finalize(Response& res) {
+  applyCors(res);
+  if (res.status >= 400 && res.body.empty()) writeError(res, res.status, reasonFor(res.status));
+}
+
 }  // namespace
 
 class Server::Impl {
@@ -223,7 +229,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     head_ = false;
     Response res;
     writeError(res, status, why);
-    applyCors(res);
+    finalize(res);
     write(std::move(res));
   }
 
@@ -400,8 +406,7 @@ template <typename Done>
 void Server::Impl::handle(Request req, Done done) {
   Response res;
   const auto finish = [&](Response& r) {
-    applyCors(r);
-    if (r.status >= 400 && r.body.empty()) writeError(r, r.status, reasonFor(r.status));
+    finalize(r);
     done(std::move(r));
   };
   if (std::string why; !prepareRequest(req, why)) {
@@ -434,8 +439,7 @@ void Server::Impl::handle(Request req, Done done) {
   auto task = [handler, req = std::move(req), done]() mutable {
     Response r;
     invoke(*handler, req, r);
-    applyCors(r);
-    if (r.status >= 400 && r.body.empty()) writeError(r, r.status, reasonFor(r.status));
+    finalize(r);
     done(std::move(r));
   };
   if (!workers_.tryPost(std::move(task))) {
