@@ -3,19 +3,16 @@
 // (compiling a workflow, loading its models, warming it up) and must not hold an HTTP worker
 // without a deadline. The caller waits up to a deadline; past it the caller gets a ControlError
 // and the task's result, whenever it comes, is discarded (never applied).
+#include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <future>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "util/ControlError.h"
+#include "util/WorkerPool.h"
 
 namespace cs {
 
@@ -24,8 +21,8 @@ using CancelFlag = std::shared_ptr<const std::atomic<bool>>;
 
 class BoundedExecutor {
  public:
-  BoundedExecutor(std::string name, unsigned threads, size_t queueCapacity);
-  ~BoundedExecutor();  // queued tasks are dropped (their callers get an error); running ones joined
+  BoundedExecutor(const std::string& name, unsigned threads, size_t queueCapacity)
+      : pool_(name, std::max(1u, threads), queueCapacity) {}
   BoundedExecutor(const BoundedExecutor&) = delete;
   BoundedExecutor& operator=(const BoundedExecutor&) = delete;
 
@@ -39,7 +36,13 @@ class BoundedExecutor {
     auto task = std::make_shared<std::packaged_task<T()>>(
         [fn = std::move(fn), cancel] { return fn(cancel); });
     std::future<T> result = task->get_future();
-    submit([task] { (*task)(); }, cancel, what);
+    // A task whose caller gave up while it waited in the queue is not run at all.
+    if (!pool_.tryPost([task, cancel] {
+          if (!cancel->load()) (*task)();
+        }))
+      throw ControlError(ErrorKind::Capacity,
+                         what + ": too many workflows are already waiting to be compiled and "
+                                "warmed up (or the server is shutting down)");
     if (result.wait_for(deadline) != std::future_status::ready) {
       cancel->store(true);
       throw ControlError(ErrorKind::Capacity,
@@ -49,23 +52,10 @@ class BoundedExecutor {
     return result.get();
   }
 
-  size_t queued() const;
-
  private:
-  struct Item {
-    std::function<void()> fn;
-    std::shared_ptr<std::atomic<bool>> cancel;
-  };
-  void submit(std::function<void()> fn, std::shared_ptr<std::atomic<bool>> cancel,
-              const std::string& what);
-
-  const std::string name_;
-  const size_t capacity_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Item> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> workers_;
+  // The threads and the bounded queue (dropping what is queued at destruction: those callers'
+  // futures report a broken promise).
+  WorkerPool pool_;
 };
 
 }  // namespace cs
