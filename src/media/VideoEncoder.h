@@ -11,7 +11,7 @@
 #include <memory>
 #include <mutex>
 
-#include "rtc/Codec.h"
+#include "media/VideoCodec.h"
 #include "util/GstPtr.h"
 #include "util/MainLoop.h"
 

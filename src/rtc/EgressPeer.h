@@ -10,7 +10,7 @@
 #include <functional>
 #include <optional>
 
-#include "rtc/Codec.h"
+#include "media/VideoCodec.h"
 #include "rtc/PeerConnection.h"
 #include "rtc/SdpOffer.h"
 

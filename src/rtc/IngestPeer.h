@@ -9,7 +9,7 @@
 #include <memory>
 #include <optional>
 
-#include "rtc/Codec.h"
+#include "media/VideoCodec.h"
 #include "rtc/PeerConnection.h"
 #include "rtc/SdpOffer.h"
 

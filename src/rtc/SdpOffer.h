@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rtc/Codec.h"
+#include "media/VideoCodec.h"
 #include "util/GstPtr.h"
 
 namespace cs {

@@ -1,5 +1,7 @@
 #include "stream/AudioPipeline.h"
 
+#include "media/RunningTime.h"
+
 #include <cstring>
 
 #include "util/ControlError.h"
@@ -100,9 +102,7 @@ void AudioPipeline::process(GstSample* pcm) noexcept {
   in_.samples.resize(n);
   std::memcpy(in_.samples.data(), map.data, n * sizeof(float));
   gst_buffer_unmap(buf, &map);
-  const GstSegment* seg = gst_sample_get_segment(pcm);
-  const GstClockTime rt = seg ? gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(buf))
-                              : GST_BUFFER_PTS(buf);
+  const GstClockTime rt = runningTimeOf(pcm);
 
   out_.samples.clear();
   wf->runAudio(in_, out_);

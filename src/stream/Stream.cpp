@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "media/RunningTime.h"
 #include "util/LogEscape.h"
 
 #include "workflow/Warmup.h"
@@ -221,15 +222,6 @@ void Stream::onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept
     if (auto enc = slot.load()) enc->push(gst_buffer_ref(buf), info);
   gst_buffer_unref(buf);
 }
-
-namespace {
-GstClockTime runningTimeOf(GstSample* s) {
-  const GstBuffer* b = gst_sample_get_buffer(s);
-  const GstSegment* seg = gst_sample_get_segment(s);
-  return seg ? gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(b))
-             : GST_BUFFER_PTS(b);
-}
-}  // namespace
 
 void Stream::onDecodedVideo(GstSample* s) noexcept {
   latency_.frameDecoded(runningTimeOf(s));

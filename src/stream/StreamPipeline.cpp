@@ -1,5 +1,7 @@
 #include "stream/StreamPipeline.h"
 
+#include "media/RunningTime.h"
+
 #include <pthread.h>
 
 #include <chrono>
@@ -106,10 +108,7 @@ void StreamPipeline::processOne(GstSample* sample) noexcept {
   }
   // Carry the ingest running time through processing: every pipeline of the stream shares the
   // clock and base time, so this keeps video aligned with the passed-through audio (P15).
-  const GstSegment* seg = gst_sample_get_segment(sample);
-  const GstClockTime rt =
-      seg ? gst_segment_to_running_time(seg, GST_FORMAT_TIME, GST_BUFFER_PTS(in))
-          : GST_BUFFER_PTS(in);
+  const GstClockTime rt = runningTimeOf(sample);
 
   const std::shared_ptr<FrameWorkflow> wf = workflow_.load();
   if (wf) {
