@@ -594,6 +594,50 @@ nlohmann::json StreamRegistry::whepStats() const {
   return out;
 }
 
+namespace {
+ConnectionState stateOf(GstWebRTCPeerConnectionState s) {
+  switch (s) {
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return ConnectionState::New;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return ConnectionState::Connecting;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return ConnectionState::Connected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return ConnectionState::Disconnected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return ConnectionState::Failed;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return ConnectionState::Closed;
+  }
+  return ConnectionState::Failed;
+}
+}  // namespace
+
+std::optional<PublisherStats> StreamRegistry::publisherStats(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = publishers_.find(id);
+  if (it == publishers_.end()) return std::nullopt;
+  const Publisher& p = *it->second;
+  PublisherStats st;
+  st.info = {p.id, p.streamId, p.createdAt, p.clientAddress, p.pairedId};
+  st.state = stateOf(p.peer->connection().state());
+  st.workflow = p.workflow;
+  st.videoCodec = p.peer->videoCodec();
+  st.hasAudio = p.peer->hasAudio();
+  st.framesReceived = p.peer->framesDecoded();
+  return st;
+}
+
+std::optional<ViewerStats> StreamRegistry::viewerStats(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = viewers_.find(id);
+  if (it == viewers_.end()) return std::nullopt;
+  const Viewer& v = *it->second;
+  ViewerStats st;
+  st.info = {v.id, v.streamId, v.createdAt, v.clientAddress, v.pairedId};
+  st.state = stateOf(v.peer->connection().state());
+  st.videoCodec = v.peer->videoCodec();
+  st.hasAudio = v.peer->hasAudio();
+  st.framesSent = v.peer->framesSent();
+  st.framesDropped = v.peer->framesDropped();
+  return st;
+}
+
 void StreamRegistry::shutdown() {
   if (!alive_) return;
   *alive_ = false;

@@ -10,6 +10,7 @@
 
 #include "rtc/MediaNetwork.h"
 #include "stream/ControlChannel.h"
+#include "stream/SessionStats.h"
 #include "stream/Stream.h"
 #include "util/BoundedExecutor.h"
 #include "util/TaskQueue.h"
@@ -93,6 +94,9 @@ class StreamRegistry {
 
   nlohmann::json whipStats() const;
   nlohmann::json whepStats() const;
+  // One session's figures; nullopt once it has ended (or never existed).
+  std::optional<PublisherStats> publisherStats(const std::string& id) const;
+  std::optional<ViewerStats> viewerStats(const std::string& id) const;
 
   // Stops every session and stream (on the main loop). Called once at shutdown.
   void shutdown();

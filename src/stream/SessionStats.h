@@ -1,0 +1,57 @@
+#pragma once
+// What a stream's publisher and viewers report about themselves, as plain values: the HTTP edge
+// turns them into JSON, BYOC reads them to follow its sessions' media.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "media/VideoCodec.h"
+
+namespace cs {
+
+// A session's media connection, in WebRTC's words (RTCPeerConnectionState); transports without
+// a handshake (a recorder) are Connected while they run and Closed after.
+enum class ConnectionState { New, Connecting, Connected, Disconnected, Failed, Closed };
+
+inline std::string_view toString(ConnectionState s) {
+  switch (s) {
+    case ConnectionState::New: return "new";
+    case ConnectionState::Connecting: return "connecting";
+    case ConnectionState::Connected: return "connected";
+    case ConnectionState::Disconnected: return "disconnected";
+    case ConnectionState::Failed: return "failed";
+    case ConnectionState::Closed: return "closed";
+  }
+  return "unknown";
+}
+
+// Who a session is, fixed when it is created.
+struct SessionInfo {
+  std::string id;        // the session URL's key: never listed (publicIdOf() is)
+  std::string streamId;
+  double createdAt = 0;  // seconds since the Unix epoch
+  std::string clientAddress;  // the HTTP peer that created it (--max-pending-per-ip)
+  // The other half of an original-style /offer connection (a publisher and a viewer at once).
+  std::string pairedId;
+};
+
+struct PublisherStats {
+  SessionInfo info;
+  ConnectionState state = ConnectionState::New;
+  std::string workflow;  // the name it was published with
+  std::optional<VideoCodec> videoCodec;
+  bool hasAudio = false;
+  uint64_t framesReceived = 0;  // decoded frames handed to the stream
+};
+
+struct ViewerStats {
+  SessionInfo info;
+  ConnectionState state = ConnectionState::New;
+  std::optional<VideoCodec> videoCodec;
+  bool hasAudio = false;
+  uint64_t framesSent = 0;
+  uint64_t framesDropped = 0;  // its own queue was full: it fell behind, the others did not
+};
+
+}  // namespace cs
