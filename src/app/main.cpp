@@ -9,7 +9,12 @@
 #include "app/Config.h"
 #include "byoc/ByocService.h"
 #include "byoc/Registrar.h"
-#include "http/ApiRouter.h"
+#include "byoc/ByocRoutes.h"
+#include "http/BaseRoutes.h"
+#include "http/WhipWhepResource.h"
+#include "http/WorkflowResource.h"
+#include "rtc/WebRtcGateway.h"
+#include "workflow/WorkflowService.h"
 #include "http/HttpServer.h"
 #include "rtc/GstRuntime.h"
 #include "rtc/IceServerProvider.h"
@@ -63,25 +68,37 @@ int main(int argc, char** argv) {
     cs::MainLoop loop;
     cs::IceServerProvider ice(config.iceServers,
                               {config.twilioUrl, config.twilioAccountSid, config.twilioAuthToken});
+    cs::WorkflowSettings ws;
+    ws.workspace = config.workspace;
+    ws.limits = config.workflowLimits;
+    ws.timeout = std::chrono::seconds(config.warmupTimeoutSeconds);
+    cs::WorkflowService workflows(ws);
     cs::RegistrySettings rs;
-    rs.network = {config.mediaIp, config.mediaPortMin, config.mediaPortMax, config.publicIp};
     rs.maxStreams = config.maxStreams;
     rs.maxViewers = config.maxViewers;
     rs.videoBitrate = config.videoBitrate;
-    rs.workspace = config.workspace;
     rs.maxPendingPerAddress = config.maxPendingPerAddress;
-    rs.limits = config.workflowLimits;
-    rs.warmupTimeout = std::chrono::seconds(config.warmupTimeoutSeconds);
     cs::StreamRegistry registry(rs, loop);
-    cs::ByocService byoc(registry, ice, config.byoc);
+    cs::WebRtcGateway webrtc(
+        registry, workflows,
+        {config.mediaIp, config.mediaPortMin, config.mediaPortMax, config.publicIp});
+    cs::ByocMedia byocMedia{webrtc, workflows};
+    cs::ByocService byoc(byocMedia, ice, config.byoc);
     byoc.start();
     // The routes keep a reference to the authorizer: it outlives the server.
     std::unique_ptr<cs::http::Authorizer> auth;
     std::unique_ptr<cs::http::Server> http;
     try {
       auth = std::make_unique<cs::http::Authorizer>(config.auth);
-      http = std::make_unique<cs::http::Server>(
-          config.http, cs::makeApiRouter(registry, ice, *auth, config.webDir, &byoc));
+      // The route modules. The router keeps references to what they serve, all of which
+      // outlive the server.
+      cs::http::Router router;
+      cs::addHealthRoute(router);
+      cs::addWhipWhepRoutes(router, webrtc, ice, *auth);
+      cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
+      cs::addByocRoutes(router, byoc, *auth);
+      cs::addStaticFiles(router, config.webDir);
+      http = std::make_unique<cs::http::Server>(config.http, std::move(router));
       http->start();
     } catch (const std::exception& e) {
       std::cerr << "comfystream: " << e.what() << "\n";

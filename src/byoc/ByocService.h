@@ -8,7 +8,7 @@ namespace cs {
 
 class ByocService {
  public:
-  ByocService(StreamRegistry& registry, IceServerProvider& ice, ByocSettings settings)
+  ByocService(ByocMedia& registry, IceServerProvider& ice, ByocSettings settings)
       : settings_(std::move(settings)),
         sessions_(registry, settings_),
         jobs_(sessions_, registry, ice, settings_),

@@ -27,7 +27,7 @@ nlohmann::json iceServersJson(const std::vector<IceServer>& servers) {
   return out;
 }
 
-JobHandlers::JobHandlers(SessionManager& sessions, StreamRegistry& registry, IceServerProvider& ice,
+JobHandlers::JobHandlers(SessionManager& sessions, ByocMedia& registry, IceServerProvider& ice,
                          ByocSettings settings)
     : sessions_(sessions), registry_(registry), ice_(ice), settings_(std::move(settings)) {}
 

@@ -39,7 +39,7 @@ SessionManager::Slot::~Slot() {
   --owner_->reserved_[cap_];
 }
 
-SessionManager::SessionManager(StreamRegistry& registry, ByocSettings settings)
+SessionManager::SessionManager(ByocMedia& registry, ByocSettings settings)
     : registry_(registry), settings_(std::move(settings)) {}
 
 SessionManager::~SessionManager() {
@@ -332,7 +332,7 @@ std::string SessionManager::viewableStream(const std::string& sessionId) const {
   return e.record.streamId;
 }
 
-StreamRegistry::Created SessionManager::publish(const std::string& sessionId,
+WebRtcGateway::Created SessionManager::publish(const std::string& sessionId,
                                                 const std::string& offer) {
   std::string streamId;
   nlohmann::json prompts;
@@ -346,7 +346,7 @@ StreamRegistry::Created SessionManager::publish(const std::string& sessionId,
     height = e.record.height;
     ++e.live.pending;
   }
-  StreamRegistry::Created created;
+  WebRtcGateway::Created created;
   std::string failure;
   try {
     created = registry_.publishPrompts(streamId, prompts, offer, width, height);
@@ -392,7 +392,7 @@ StreamRegistry::Created SessionManager::publish(const std::string& sessionId,
   throw ControlError(ErrorKind::NotFound, "BYOC session '" + sessionId + "' ended meanwhile");
 }
 
-StreamRegistry::Created SessionManager::view(const std::string& sessionId,
+WebRtcGateway::Created SessionManager::view(const std::string& sessionId,
                                              const std::string& offer) {
   std::string streamId;
   {
@@ -401,7 +401,7 @@ StreamRegistry::Created SessionManager::view(const std::string& sessionId,
     streamId = e.record.streamId;
     ++e.live.pending;
   }
-  StreamRegistry::Created created;
+  WebRtcGateway::Created created;
   try {
     created = registry_.subscribe(streamId, offer);
   } catch (...) {

@@ -16,7 +16,7 @@
 #include "byoc/ByocSession.h"
 #include "byoc/ByocSettings.h"
 #include "byoc/SessionStore.h"
-#include "stream/StreamRegistry.h"
+#include "byoc/ByocMedia.h"
 
 namespace cs {
 
@@ -24,7 +24,7 @@ class SessionManager {
  public:
   using Clock = std::chrono::steady_clock;
 
-  SessionManager(StreamRegistry& registry, ByocSettings settings);
+  SessionManager(ByocMedia& registry, ByocSettings settings);
   ~SessionManager();
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -69,8 +69,8 @@ class SessionManager {
 
   // The session's own WHIP / WHEP endpoints (comfystream-video; WHEP also whip-ingest).
   // Throw ControlError / WorkflowError as StreamRegistry does, NotFound for a bad session.
-  StreamRegistry::Created publish(const std::string& sessionId, const std::string& offer);
-  StreamRegistry::Created view(const std::string& sessionId, const std::string& offer);
+  WebRtcGateway::Created publish(const std::string& sessionId, const std::string& offer);
+  WebRtcGateway::Created view(const std::string& sessionId, const std::string& offer);
   void unpublish(const std::string& sessionId, const std::string& publisherId);
   void unview(const std::string& sessionId, const std::string& viewerId);
 
@@ -128,7 +128,7 @@ class SessionManager {
   unsigned liveCountLocked(Capability cap) const;
   void run();
 
-  StreamRegistry& registry_;
+  ByocMedia& registry_;
   const ByocSettings settings_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> sessions_;

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/ErrorResponse.h"
+#include "http/StatsJson.h"
 #include "util/LogEscape.h"
 #include "util/RandomId.h"
 
@@ -22,7 +23,7 @@ std::string streamIdOf(const Request& req) {
   return id.empty() ? "default" : id;
 }
 
-void handlePost(Kind kind, const Request& req, Response& res, StreamRegistry& registry,
+void handlePost(Kind kind, const Request& req, Response& res, WebRtcGateway& gateway,
                 IceServerProvider& ice, const http::Authorizer& auth) {
   const std::string streamId = streamIdOf(req);
   try {
@@ -34,8 +35,8 @@ void handlePost(Kind kind, const Request& req, Response& res, StreamRegistry& re
       throw ControlError(ErrorKind::UnsupportedMedia, "Content-Type required: application/sdp");
     const auto created =
         kind == Kind::Whip
-            ? registry.publish(streamId, req.param("workflow"), req.body, req.remoteAddress)
-            : registry.subscribe(streamId, req.body, req.remoteAddress);
+            ? gateway.publish(streamId, req.param("workflow"), req.body, req.remoteAddress)
+            : gateway.subscribe(streamId, req.body, req.remoteAddress);
     res.status = 201;
     res.setHeader("Location", std::string(kind == Kind::Whip ? "/whip/" : "/whep/") + created.id);
     // RFC 9725 §4.6: one Link header per ICE server.
@@ -58,33 +59,33 @@ void handleDelete(Kind kind, const Request& req, Response& res, StreamRegistry& 
   // The resource URL is the session's key (RFC 9725 §4.3); with tokens on, the session's
   // stream token must come too, so a leaked URL alone cannot end a session.
   if (auth.streamsProtected()) {
-    const auto streamId =
-        kind == Kind::Whip ? registry.publisherStream(id) : registry.viewerStream(id);
+    std::optional<std::string> streamId;
+    if (kind == Kind::Whip) {
+      if (auto p = registry.publisherStats(id)) streamId = p->info.streamId;
+    } else if (auto v = registry.viewerStats(id)) {
+      streamId = v->info.streamId;
+    }
     if (!streamId) throw ControlError(ErrorKind::NotFound, "no such session");
     auth.require(req, kind == Kind::Whip ? Role::Publish : Role::View, *streamId);
   }
   if (kind == Kind::Whip)
-    registry.unpublish(id);
+    registry.endPublisher(id);
   else
-    registry.unsubscribe(id);
+    registry.endViewer(id);
   res.status = 200;
 }
 
 }  // namespace
 
-nlohmann::json withPublicIds(const nlohmann::json& statsById) {
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [id, entry] : statsById.items()) out[publicIdOf(id)] = entry;
-  return out;
-}
-
-void addWhipWhepRoutes(http::Router& router, StreamRegistry& registry, IceServerProvider& ice,
+void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerProvider& ice,
                        const http::Authorizer& auth) {
+  // Owned by main; outlives the router.
+  StreamRegistry* const registry = &gateway.registry();
   for (Kind kind : {Kind::Whip, Kind::Whep}) {
     const std::string base = std::string("(?:/live)?/") + (kind == Kind::Whip ? "whip" : "whep");
     const std::string session = base + "/" + kSessionId;
-    router.post(base, [kind, &registry, &ice, &auth](const Request& req, Response& res) {
-      handlePost(kind, req, res, registry, ice, auth);
+    router.post(base, [kind, &gateway, &ice, &auth](const Request& req, Response& res) {
+      handlePost(kind, req, res, gateway, ice, auth);
     });
     // RFC 9725 §4.1 / WHEP §4.1: GET on the endpoint or a session is 2xx without content.
     // WHEP §4.2: HEAD on the endpoint is 200 with the Content-Type a POST takes, so players can
@@ -102,8 +103,8 @@ void addWhipWhepRoutes(http::Router& router, StreamRegistry& registry, IceServer
         http::Dispatch::Inline);
     router.get(
         session, [](const Request&, Response& res) { res.status = 204; }, http::Dispatch::Inline);
-    router.del(session, [kind, &registry, &auth](const Request& req, Response& res) {
-      handleDelete(kind, req, res, registry, auth);
+    router.del(session, [kind, registry, &auth](const Request& req, Response& res) {
+      handleDelete(kind, req, res, *registry, auth);
     });
     // Neither trickle ICE nor ICE restart is supported: the answer holds every candidate.
     router.patch(session, [](const Request&, Response& res) {
@@ -113,13 +114,21 @@ void addWhipWhepRoutes(http::Router& router, StreamRegistry& registry, IceServer
   }
   // Listings name sessions by their public id only; with an admin token, only its holder sees
   // them at all.
-  router.get("(?:/live)?/whip-stats", [&registry, &auth](const Request& req, Response& res) {
+  router.get("(?:/live)?/whip-stats", [registry, &auth](const Request& req, Response& res) {
     auth.requireAdmin(req);
-    res.setContent(dumpJson(withPublicIds(registry.whipStats())), "application/json");
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& p : registry->publishers()) {
+      const auto stream = registry->findStream(p.info.streamId);
+      const auto figures = stream ? std::optional(stream->stats()) : std::nullopt;
+      out[publicIdOf(p.info.id)] = publisherStatsJson(p, figures ? &*figures : nullptr);
+    }
+    res.setContent(dumpJson(out), "application/json");
   });
-  router.get("(?:/live)?/whep-stats", [&registry, &auth](const Request& req, Response& res) {
+  router.get("(?:/live)?/whep-stats", [registry, &auth](const Request& req, Response& res) {
     auth.requireAdmin(req);
-    res.setContent(dumpJson(withPublicIds(registry.whepStats())), "application/json");
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& v : registry->viewers()) out[publicIdOf(v.info.id)] = viewerStatsJson(v);
+    res.setContent(dumpJson(out), "application/json");
   });
 }
 

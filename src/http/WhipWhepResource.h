@@ -3,15 +3,13 @@
 #include "http/Authorizer.h"
 #include "http/Router.h"
 #include "rtc/IceServerProvider.h"
-#include "stream/StreamRegistry.h"
+#include "rtc/WebRtcGateway.h"
 
 namespace cs {
 
-void addWhipWhepRoutes(http::Router& router, StreamRegistry& registry,
+// Listings (/whip-stats, /whep-stats) key sessions by their public id (util/RandomId.h): a
+// listing must never hand out the keys to other people's sessions.
+void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway,
                        IceServerProvider& iceServers, const http::Authorizer& auth);
-
-// Stats keyed by session id, as the registry keeps them, re-keyed by each session's public id
-// (util/RandomId.h): a listing must never hand out the keys to other people's sessions.
-nlohmann::json withPublicIds(const nlohmann::json& statsById);
 
 }  // namespace cs

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/ErrorResponse.h"
+#include "http/StatsJson.h"
 #include "util/LogEscape.h"
 
 namespace cs {
@@ -31,7 +32,7 @@ void parseResolution(const nlohmann::json& body, int& width, int& height) {
     throw ControlError(ErrorKind::BadRequest, "resolution must be within 16-4096");
 }
 
-void handleOffer(const Request& req, Response& res, StreamRegistry& registry,
+void handleOffer(const Request& req, Response& res, WebRtcGateway& gateway,
                  const http::Authorizer& auth) {
   // An /offer publishes a stream of its own: a token that may publish any stream, or admin.
   auth.require(req, http::Role::Publish, "*");
@@ -44,25 +45,28 @@ void handleOffer(const Request& req, Response& res, StreamRegistry& registry,
     throw ControlError(ErrorKind::BadRequest, "offer.type must be \"offer\"");
   int width = 0, height = 0;
   parseResolution(body, width, height);
-  const auto created = registry.offer(body["offer"]["sdp"], body.value("prompts", nlohmann::json()),
+  const auto created = gateway.offer(body["offer"]["sdp"], body.value("prompts", nlohmann::json()),
                                       width, height, req.remoteAddress);
   res.setContent(dumpJson({{"sdp", created.answer}, {"type", "answer"}}), "application/json");
 }
 
 }  // namespace
 
-void addWorkflowRoutes(http::Router& router, StreamRegistry& registry,
+void addWorkflowRoutes(http::Router& router, WebRtcGateway& gateway, WorkflowService& workflows,
                        const http::Authorizer& auth) {
+  // Owned by main; outlives the router.
+  StreamRegistry* const registry = &gateway.registry();
   // The original's signalling: {"offer": {"sdp", "type"}, "prompts"?, "resolution"?}.
-  router.post("(?:/live)?/offer", [&registry, &auth](const Request& req, Response& res) {
-    answerErrors(res, [&] { handleOffer(req, res, registry, auth); });
+  router.post("(?:/live)?/offer", [&gateway, &auth](const Request& req, Response& res) {
+    answerErrors(res, [&] { handleOffer(req, res, gateway, auth); });
     if (res.status >= 400)
       spdlog::info("OFFER: rejected from {} ({}): {}", req.remoteAddress, res.status,
                    logSafe(res.body));
   });
   // The original's POST /prompt, addressed to one stream (?streamId=, default "default"). It
   // changes what someone else's stream shows: the stream's publish token, or the admin token.
-  router.post("(?:/live)?/prompt", [&registry, &auth](const Request& req, Response& res) {
+  router.post("(?:/live)?/prompt", [registry, &workflows, &auth](const Request& req,
+                                                                  Response& res) {
     answerErrors(res, [&] {
       const std::string streamId = streamIdOf(req);
       if (auth.streamsProtected())
@@ -72,21 +76,30 @@ void addWorkflowRoutes(http::Router& router, StreamRegistry& registry,
       const nlohmann::json body = parseJsonBody(req.body);
       // {"prompts": …} as the data channel sends, or the workflow(s) themselves as the original.
       const auto& prompts = body.is_object() && body.contains("prompts") ? body["prompts"] : body;
-      registry.applyPrompts(streamId, prompts);
+      validateStreamId(streamId);
+      auto stream = registry->findStream(streamId);
+      if (!stream || !stream->hasPublisher())
+        throw ControlError(ErrorKind::NotFound,
+                           "stream '" + logSafe(streamId) + "' has no publisher");
+      stream->applyWorkflow(workflows, WorkflowSource::of("prompt", prompts),
+                            "the workflow of stream '" + logSafe(streamId) + "'");
+      spdlog::info("stream {}: workflow updated", logSafe(streamId));
       res.setContent(dumpJson({{"success", true}, {"stream_id", streamId}}), "application/json");
     });
   });
-  router.get("(?:/live)?/streams/stats", [&registry, &auth](const Request& req, Response& res) {
+  router.get("(?:/live)?/streams/stats", [registry, &auth](const Request& req, Response& res) {
     auth.requireAdmin(req);
-    res.setContent(dumpJson(registry.streamsStats()), "application/json");
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& s : registry->streams()) out[s->id()] = streamStatsJson(s->stats());
+    res.setContent(dumpJson(out), "application/json");
   });
   router.get(R"((?:/live)?/stream/([^/]{1,128})/stats)",
-             [&registry, &auth](const Request& req, Response& res) {
+             [registry, &auth](const Request& req, Response& res) {
                auth.requireAdmin(req);
-               auto stream = registry.findStream(req.matches[1]);
+               auto stream = registry->findStream(req.matches[1]);
                // The original answers {"error": "Stream not found"}; we keep the body and say 404.
                if (!stream) return writeError(res, 404, "Stream not found");
-               res.setContent(dumpJson(stream->statsJson()), "application/json");
+               res.setContent(dumpJson(streamStatsJson(stream->stats())), "application/json");
              });
 }
 

@@ -3,11 +3,12 @@
 // stream stats.
 #include "http/Authorizer.h"
 #include "http/Router.h"
-#include "stream/StreamRegistry.h"
+#include "rtc/WebRtcGateway.h"
+#include "workflow/WorkflowService.h"
 
 namespace cs {
 
-void addWorkflowRoutes(http::Router& router, StreamRegistry& registry,
+void addWorkflowRoutes(http::Router& router, WebRtcGateway& gateway, WorkflowService& workflows,
                        const http::Authorizer& auth);
 
 }  // namespace cs

@@ -4,7 +4,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
-#include <nlohmann/json.hpp>
+#include <vector>
 
 namespace cs {
 
@@ -25,28 +25,32 @@ class FpsMeter {
     lastFrames_ = n;
   }
 
-  // {"timestamp", "fps", "minute_avg_fps", "minute_fps_array": [{"timestamp", "fps"}]}
-  nlohmann::json toJson() const {
-    std::lock_guard lock(mu_);
-    nlohmann::json arr = nlohmann::json::array();
-    const size_t n = std::min(count_, samples_.size());
-    double sum = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const auto& s = samples_[(count_ - n + i) % samples_.size()];
-      arr.push_back({{"timestamp", s.time}, {"fps", s.fps}});
-      sum += s.fps;
-    }
-    const double last = n ? samples_[(count_ - 1) % samples_.size()].fps : 0.0;
-    return {{"timestamp", lastTime_},
-            {"fps", last},
-            {"minute_avg_fps", n ? sum / static_cast<double>(n) : 0.0},
-            {"minute_fps_array", arr}};
-  }
-
- private:
   struct Sample {
     double time = 0, fps = 0;
   };
+  // The original's figures: the last sample, the minute's average, and the minute's samples.
+  struct Snapshot {
+    double timestamp = 0, fps = 0, minuteAvgFps = 0;
+    std::vector<Sample> minute;
+  };
+  Snapshot snapshot() const {
+    std::lock_guard lock(mu_);
+    Snapshot out;
+    const size_t n = std::min(count_, samples_.size());
+    double sum = 0;
+    out.minute.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      const auto& s = samples_[(count_ - n + i) % samples_.size()];
+      out.minute.push_back(s);
+      sum += s.fps;
+    }
+    out.timestamp = lastTime_;
+    out.fps = n ? samples_[(count_ - 1) % samples_.size()].fps : 0.0;
+    out.minuteAvgFps = n ? sum / static_cast<double>(n) : 0.0;
+    return out;
+  }
+
+ private:
   std::atomic<uint64_t> frames_{0};
   mutable std::mutex mu_;
   std::array<Sample, 60> samples_{};

@@ -84,7 +84,7 @@ void VideoEncoder::stop() {
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
 }
 
-void VideoEncoder::push(GstBuffer* buf, const GstVideoInfo& info) noexcept {
+void VideoEncoder::push(BufferPtr buf, const GstVideoInfo& info) noexcept {
   if (info.width != capsWidth_ || info.height != capsHeight_) {
     // A new publisher (or a resolution change mid-stream): renegotiate; the encoder restarts
     // with a keyframe.
@@ -95,7 +95,7 @@ void VideoEncoder::push(GstBuffer* buf, const GstVideoInfo& info) noexcept {
   }
   if (gst_app_src_get_current_level_buffers(src_) >= kMaxQueuedFrames)
     dropped_.fetch_add(1, std::memory_order_relaxed);  // the leaky appsrc drops the oldest
-  gst_app_src_push_buffer(src_, buf);
+  gst_app_src_push_buffer(src_, buf.release());  // appsrc takes the reference
 }
 
 void VideoEncoder::requestKeyframe() noexcept {

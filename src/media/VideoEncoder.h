@@ -29,9 +29,9 @@ class VideoEncoder : public std::enable_shared_from_this<VideoEncoder> {
   void start();
   void stop();  // main loop only
 
-  // Hot path from the pipeline worker. Takes ownership of buf. Keeps at most two frames queued;
+  // Hot path from the pipeline worker. Keeps at most two frames queued;
   // past that the oldest is dropped (and counted) so latency stays bounded.
-  void push(GstBuffer* buf, const GstVideoInfo& info) noexcept;
+  void push(BufferPtr buf, const GstVideoInfo& info) noexcept;
   // Coalesced: many viewers asking at once cause one keyframe (findings P10); a request inside
   // the window is scheduled at its end, never dropped.
   void requestKeyframe() noexcept;

@@ -23,16 +23,16 @@ guint randomSsrc() {
 }  // namespace
 
 EgressPeer::EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
-                       const SdpOffer& offer, KeyframeRequest onKeyframeRequest)
+                       const SdpOffer& offer, Viewer::Listener& listener)
     : pc_(std::make_shared<PeerConnection>(name, net, baseTime)),
-      onKeyframeRequest_(std::move(onKeyframeRequest)) {
+      listener_(listener) {
   addBranches(offer);
 }
 
 EgressPeer::EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
-                       KeyframeRequest onKeyframeRequest,
+                       Viewer::Listener& listener,
                        GstWebRTCRTPTransceiverDirection direction)
-    : pc_(std::move(pc)), onKeyframeRequest_(std::move(onKeyframeRequest)), direction_(direction) {
+    : pc_(std::move(pc)), listener_(listener), direction_(direction) {
   addBranches(offer);
 }
 
@@ -125,10 +125,14 @@ std::string EgressPeer::negotiate(const SdpOffer& offer, const std::string& publ
   return fixAnswer(answer, {offer.profileLevelIds(), publicIp});
 }
 
+void EgressPeer::requestKeyframe() noexcept {
+  if (videoCodec_) listener_.onKeyframeRequest(*videoCodec_);
+}
+
 void EgressPeer::activate() {
   needKeyframe_.store(true, std::memory_order_relaxed);
   active_.store(true, std::memory_order_release);
-  if (videoSrc_ && onKeyframeRequest_) onKeyframeRequest_();
+  if (videoSrc_) requestKeyframe();
 }
 
 void EgressPeer::pushVideo(GstSample* sample) noexcept {
@@ -144,7 +148,7 @@ void EgressPeer::pushVideo(GstSample* sample) noexcept {
     // The viewer is not draining (slow network, stalled peer): drop and restart on a keyframe.
     framesDropped_.fetch_add(1, std::memory_order_relaxed);
     needKeyframe_.store(true, std::memory_order_relaxed);
-    if (onKeyframeRequest_) onKeyframeRequest_();
+    requestKeyframe();
     return;
   }
   gst_app_src_push_sample(videoSrc_, sample);
@@ -161,7 +165,7 @@ GstPadProbeReturn EgressPeer::onUpstreamEvent(GstPad*, GstPadProbeInfo* info, gp
   GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
   if (!gst_video_event_is_force_key_unit(ev)) return GST_PAD_PROBE_OK;
   auto* self = static_cast<EgressPeer*>(data);
-  if (self->onKeyframeRequest_) self->onKeyframeRequest_();
+  self->requestKeyframe();
   return GST_PAD_PROBE_DROP;
 }
 

@@ -13,19 +13,20 @@
 #include "media/VideoCodec.h"
 #include "rtc/PeerConnection.h"
 #include "rtc/SdpOffer.h"
+#include "stream/Viewer.h"
 
 namespace cs {
 
 class EgressPeer {
  public:
-  using KeyframeRequest = std::function<void()>;  // any thread; must not block
-
+  // `listener` (the stream) is asked for keyframes when the peer connects and when it sends a
+  // PLI/FIR; it outlives the peer.
   EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
-             const SdpOffer& offer, KeyframeRequest onKeyframeRequest);
+             const SdpOffer& offer, Viewer::Listener& listener);
   // sendrecv on a shared connection (the original's /offer): the same transceivers also receive,
   // for an IngestPeer on the same connection.
-  EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
-             KeyframeRequest onKeyframeRequest, GstWebRTCRTPTransceiverDirection direction);
+  EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer, Viewer::Listener& listener,
+             GstWebRTCRTPTransceiverDirection direction);
   std::shared_ptr<PeerConnection> sharedConnection() const { return pc_; }
 
   std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
@@ -49,7 +50,8 @@ class EgressPeer {
   static GstPadProbeReturn onUpstreamEvent(GstPad*, GstPadProbeInfo*, gpointer self);
 
   std::shared_ptr<PeerConnection> pc_;
-  KeyframeRequest onKeyframeRequest_;
+  Viewer::Listener& listener_;
+  void requestKeyframe() noexcept;
   GstWebRTCRTPTransceiverDirection direction_ = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
   std::optional<VideoCodec> videoCodec_;
   GstAppSrc* videoSrc_ = nullptr;  // owned by the pipeline

@@ -28,8 +28,9 @@ constexpr const char* kOpusBranch =
 
 }  // namespace
 
-IngestPeer::IngestPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer, Sinks sinks)
-    : pc_(std::move(pc)), sinks_(std::move(sinks)) {
+IngestPeer::IngestPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
+                       Publisher::Listener& listener)
+    : pc_(std::move(pc)), listener_(listener) {
   for (const auto& m : offer.media()) {
     if (m.kind == MediaChoice::Kind::Video)
       videoCodec_ = m.videoCodec;
@@ -40,8 +41,8 @@ IngestPeer::IngestPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer
 }
 
 IngestPeer::IngestPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
-                       const SdpOffer& offer, Sinks sinks)
-    : pc_(std::make_shared<PeerConnection>(name, net, baseTime)), sinks_(std::move(sinks)) {
+                       const SdpOffer& offer, Publisher::Listener& listener)
+    : pc_(std::make_shared<PeerConnection>(name, net, baseTime)), listener_(listener) {
   // Without our own recvonly transceivers, webrtcbin copies the offer's sendonly and the answer
   // intersects to inactive (findings P1). One per m-line, in m-line order.
   for (const auto& m : offer.media()) {
@@ -116,7 +117,7 @@ GstFlowReturn IngestPeer::onVideoSample(GstAppSink* sink, gpointer data) {
   SamplePtr sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
   self->framesDecoded_.fetch_add(1, std::memory_order_relaxed);
-  if (self->sinks_.video) self->sinks_.video(sample.get());
+  self->listener_.onPublisherVideo(sample.get());
   return GST_FLOW_OK;
 }
 
@@ -124,7 +125,7 @@ GstFlowReturn IngestPeer::onAudioSample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<IngestPeer*>(data);
   SamplePtr sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
-  if (self->sinks_.audio) self->sinks_.audio(sample.get());
+  self->listener_.onPublisherAudio(sample.get());
   return GST_FLOW_OK;
 }
 

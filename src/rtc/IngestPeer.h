@@ -12,22 +12,20 @@
 #include "media/VideoCodec.h"
 #include "rtc/PeerConnection.h"
 #include "rtc/SdpOffer.h"
+#include "stream/Publisher.h"
 
 namespace cs {
 
 class IngestPeer {
  public:
-  // Called on GStreamer streaming threads with a borrowed sample; must not block.
-  struct Sinks {
-    std::function<void(GstSample*)> video;  // video/x-raw I420
-    std::function<void(GstSample*)> audio;  // audio/x-opus
-  };
-
+  // `listener` (the stream) receives decoded I420 video and Opus audio, on GStreamer streaming
+  // threads; it outlives the peer.
   IngestPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
-             const SdpOffer& offer, Sinks sinks);
+             const SdpOffer& offer, Publisher::Listener& listener);
   // On a connection that also sends (the original's sendrecv /offer): the EgressPeer sharing it
   // has created the transceivers, so none are added here.
-  IngestPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer, Sinks sinks);
+  IngestPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
+             Publisher::Listener& listener);
 
   // Returns the SDP answer; throws ControlError.
   std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
@@ -44,7 +42,7 @@ class IngestPeer {
   void linkDecoder(GstPad* pad);
 
   std::shared_ptr<PeerConnection> pc_;
-  Sinks sinks_;
+  Publisher::Listener& listener_;
   std::optional<VideoCodec> videoCodec_;
   bool hasAudio_ = false;
   std::atomic<uint64_t> framesDecoded_{0};

@@ -1,24 +1,28 @@
 #pragma once
-#include <memory>
-#include <string>
+// The one source of a stream's frames. WHIP is one kind (rtc/WhipPublisher); a trickle
+// subscriber or a file are others. A publisher decodes its input and hands the stream raw video
+// and Opus audio through Publisher::Listener.
+#include <gst/gst.h>
 
-#include "stream/ControlChannel.h"
-#include "rtc/IngestPeer.h"
+#include "stream/Session.h"
 
 namespace cs {
 
-// A WHIP session: the one publisher of a stream.
-struct Publisher {
-  std::string id;
-  std::string streamId;
-  std::string workflow;
-  double createdAt = 0;  // seconds since the Unix epoch
-  std::string clientAddress;  // the HTTP peer that created it (--max-pending-per-ip)
-  // The original's data channels; declared before the peer so the peer is destroyed first.
-  std::shared_ptr<ControlChannel> control;
-  // The other half of an original-style /offer connection (publisher and viewer at once).
-  std::string pairedId;
-  std::unique_ptr<IngestPeer> peer;
+class Publisher : public Session {
+ public:
+  // What a publisher feeds: its stream. Called on the publisher's streaming threads with a
+  // borrowed sample; must not block.
+  class Listener {
+   public:
+    virtual void onPublisherVideo(GstSample* i420) noexcept = 0;
+    virtual void onPublisherAudio(GstSample* opus) noexcept = 0;
+
+   protected:
+    ~Listener() = default;
+  };
+
+  using Session::Session;
+  virtual PublisherStats stats() const = 0;
 };
 
 }  // namespace cs

@@ -19,96 +19,59 @@ Stream::Stream(std::string id, unsigned videoBitrate, MainLoop& loop)
   for (auto& f : videoFanout_) f.store(std::make_shared<const ViewerList>());
   audioFanout_.store(std::make_shared<const ViewerList>());
   pipeline_ = std::make_unique<StreamPipeline>(
-      id_, [this](GstBuffer* b, const GstVideoInfo& i) { onProcessedFrame(b, i); },
+      id_, [this](BufferPtr b, const GstVideoInfo& i) { onProcessedFrame(std::move(b), i); },
       [this](std::vector<std::string>& t) { onText(t); });
 }
 
 Stream::~Stream() { shutdown(); }
 
-bool Stream::reservePublisher() {
-  std::lock_guard lock(mu_);
-  if (publisher_ || publisherReserved_) return false;
-  publisherReserved_ = true;
-  return true;
-}
-
-void Stream::releasePublisher() {
-  std::lock_guard lock(mu_);
-  publisherReserved_ = false;
-}
-
 void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
-  std::lock_guard lock(mu_);
-  publisher_ = std::move(p);
-  publisherReserved_ = false;
+  {
+    std::lock_guard lock(mu_);
+    publisher_ = std::move(p);
+  }
+  // The encoders may hold a picture from an earlier publisher: give viewers a clean start.
+  for (int c = 0; c < kVideoCodecCount; ++c) onKeyframeRequest(static_cast<VideoCodec>(c));
 }
 
-std::shared_ptr<Publisher> Stream::detachPublisher() {
+void Stream::detachPublisher(const std::string& id) {
   std::lock_guard lock(mu_);
-  return std::move(publisher_);
+  if (publisher_ && publisher_->id() == id) publisher_.reset();
 }
 
 bool Stream::hasPublisher() const {
-  std::lock_guard lock(mu_);
-  return publisher_ || publisherReserved_;
-}
-
-bool Stream::hasLivePublisher() const {
   std::lock_guard lock(mu_);
   return publisher_ != nullptr;
 }
 
 unsigned Stream::viewerCount() const {
   std::lock_guard lock(mu_);
-  return static_cast<unsigned>(viewers_.size()) + viewersReserved_;
-}
-
-bool Stream::reserveViewer(unsigned max) {
-  std::lock_guard lock(mu_);
-  if (viewers_.size() + viewersReserved_ >= max) return false;
-  ++viewersReserved_;
-  return true;
-}
-
-void Stream::releaseViewer() {
-  std::lock_guard lock(mu_);
-  if (viewersReserved_) --viewersReserved_;
+  return static_cast<unsigned>(viewers_.size());
 }
 
 void Stream::addViewer(std::shared_ptr<Viewer> v) {
+  if (const auto codec = v->videoCodec()) ensureEncoder(*codec);
   std::lock_guard lock(mu_);
-  if (viewersReserved_) --viewersReserved_;
   viewers_.push_back(std::move(v));
   publishSnapshotsLocked();
 }
 
-std::shared_ptr<Viewer> Stream::removeViewer(const std::string& id) {
+void Stream::removeViewer(const std::string& id) {
   std::lock_guard lock(mu_);
-  for (auto it = viewers_.begin(); it != viewers_.end(); ++it) {
-    if ((*it)->id != id) continue;
-    auto v = std::move(*it);
-    viewers_.erase(it);
+  if (std::erase_if(viewers_, [&](const auto& v) { return v->id() == id; }))
     publishSnapshotsLocked();
-    return v;
-  }
-  return nullptr;
-}
-
-bool Stream::empty() const {
-  std::lock_guard lock(mu_);
-  return !publisher_ && !publisherReserved_ && viewers_.empty() && viewersReserved_ == 0;
 }
 
 void Stream::publishSnapshotsLocked() {
   for (int c = 0; c < kVideoCodecCount; ++c) {
     auto list = std::make_shared<ViewerList>();
     for (const auto& v : viewers_)
-      if (v->peer->videoCodec() == static_cast<VideoCodec>(c)) list->push_back(v);
+      if (v->videoCodec() == static_cast<VideoCodec>(c)) list->push_back(v);
     videoFanout_[c].store(std::move(list));
   }
   auto audio = std::make_shared<ViewerList>();
   for (const auto& v : viewers_)
-    if (v->peer->hasAudio()) audio->push_back(v);
+    if (v->takesAudio()) audio->push_back(v);
   audioFanout_.store(std::move(audio));
 }
 
@@ -124,14 +87,8 @@ void Stream::ensureEncoder(VideoCodec codec) {
   spdlog::info("stream {}: started the {} encoder", logSafe(id_), toString(codec));
 }
 
-void Stream::requestKeyframe(VideoCodec codec) noexcept {
+void Stream::onKeyframeRequest(VideoCodec codec) noexcept {
   if (auto enc = encoders_[static_cast<int>(codec)].load()) enc->requestKeyframe();
-}
-
-void Stream::applyWorkflow(std::shared_ptr<GraphWorkflow> wf) {
-  std::lock_guard lock(workflowMu_);
-  warmUpWorkflow(*wf);
-  installWorkflowLocked(std::move(wf));
 }
 
 void Stream::warmUpWorkflow(GraphWorkflow& wf, const std::atomic<bool>* cancel) {
@@ -156,12 +113,18 @@ void Stream::warmUpWorkflow(GraphWorkflow& wf, const std::atomic<bool>* cancel) 
   }
 }
 
-void Stream::installWorkflow(std::shared_ptr<GraphWorkflow> wf) {
-  std::lock_guard lock(workflowMu_);
-  installWorkflowLocked(std::move(wf));
+void Stream::applyWorkflow(WorkflowService& workflows, const WorkflowSource& source,
+                           const std::string& what) {
+  // Warm-up may outlive this call (the caller gives up at the deadline): hold the stream.
+  auto self = shared_from_this();
+  installWorkflow(workflows.prepare(
+      source, targetWidth_.load(), targetHeight_.load(),
+      [self](GraphWorkflow& wf, const std::atomic<bool>* cancel) { self->warmUpWorkflow(wf, cancel); },
+      what));
 }
 
-void Stream::installWorkflowLocked(std::shared_ptr<GraphWorkflow> wf) {
+void Stream::installWorkflow(std::shared_ptr<GraphWorkflow> wf) {
+  std::lock_guard lock(workflowMu_);
   const bool audio = wf->processesAudio();
   if (audio && !audio_.load()) {
     auto pipeline = std::make_shared<AudioPipeline>(
@@ -182,25 +145,26 @@ void Stream::setTargetSize(int width, int height) {
   targetHeight_.store(height);
 }
 
-nlohmann::json Stream::statsJson() const {
-  nlohmann::json j = fps_.toJson();
-  j["stream_id"] = id_;
-  j["frames_processed"] = pipeline_->framesProcessed();
-  j["frames_dropped"] = pipeline_->framesDropped();
-  j["frames_failed"] = pipeline_->framesFailed();
-  j["paused"] = pipeline_->paused();
-  j["viewers"] = viewerCount();
-  const auto lat = latency_.summary();
-  j["server_latency_ms"] = {{"p50", lat.p50Ms}, {"p95", lat.p95Ms}, {"samples", lat.samples}};
-  uint64_t encoderDrops = 0;
+StreamStats Stream::stats() const {
+  StreamStats st;
+  st.streamId = id_;
+  st.fps = fps_.snapshot();
+  st.framesProcessed = pipeline_->framesProcessed();
+  st.framesDropped = pipeline_->framesDropped();
+  st.framesFailed = pipeline_->framesFailed();
+  st.paused = pipeline_->paused();
+  st.viewers = viewerCount();
+  st.width = pipeline_->width();
+  st.height = pipeline_->height();
+  st.processUs = pipeline_->lastProcessUs();
+  st.latency = latency_.summary();
   for (const auto& slot : encoders_)
-    if (auto enc = slot.load()) encoderDrops += enc->framesDropped();
-  j["encoder_frames_dropped"] = encoderDrops;
+    if (auto enc = slot.load()) st.encoderFramesDropped += enc->framesDropped();
   if (auto wf = workflow()) {
-    j["workflow"] = std::string(wf->name());
-    j["nodes"] = wf->nodeTimings();
+    st.workflow = wf->name();
+    st.nodes = wf->nodeTimings();
   }
-  return j;
+  return st;
 }
 
 void Stream::addTextSink(std::weak_ptr<TextSink> sink) {
@@ -216,14 +180,13 @@ void Stream::onText(std::vector<std::string>& texts) noexcept {
       for (const auto& t : texts) sink->sendText(t);
 }
 
-void Stream::onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept {
+void Stream::onProcessedFrame(BufferPtr buf, const GstVideoInfo& info) noexcept {
   fps_.frame();
   for (auto& slot : encoders_)
-    if (auto enc = slot.load()) enc->push(gst_buffer_ref(buf), info);
-  gst_buffer_unref(buf);
+    if (auto enc = slot.load()) enc->push(BufferPtr(gst_buffer_ref(buf.get())), info);
 }
 
-void Stream::onDecodedVideo(GstSample* s) noexcept {
+void Stream::onPublisherVideo(GstSample* s) noexcept {
   latency_.frameDecoded(runningTimeOf(s));
   pipeline_->submit(s);
 }
@@ -231,10 +194,10 @@ void Stream::onDecodedVideo(GstSample* s) noexcept {
 void Stream::onEncoded(VideoCodec codec, GstSample* s) noexcept {
   latency_.frameEncoded(runningTimeOf(s));
   const auto viewers = videoFanout_[static_cast<int>(codec)].load();
-  for (const auto& v : *viewers) v->peer->pushVideo(s);
+  for (const auto& v : *viewers) v->onVideo(s);
 }
 
-void Stream::onIngestAudio(GstSample* s) noexcept {
+void Stream::onPublisherAudio(GstSample* s) noexcept {
   if (audioProcessing_.load(std::memory_order_relaxed)) {
     if (auto a = audio_.load()) return a->push(s);
   }
@@ -243,7 +206,7 @@ void Stream::onIngestAudio(GstSample* s) noexcept {
 
 void Stream::fanOutAudio(GstSample* s) noexcept {
   const auto viewers = audioFanout_.load();
-  for (const auto& v : *viewers) v->peer->pushAudio(s);
+  for (const auto& v : *viewers) v->onAudio(s);
 }
 
 void Stream::shutdown() {

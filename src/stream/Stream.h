@@ -1,83 +1,104 @@
 #pragma once
-// A stream: one publisher (WHIP), one pipeline (its workflow), many viewers (WHEP). It owns the
-// encoders (one per codec in use) and fans their output out to its viewers.
+// A stream: one publisher (a frame source), one pipeline (its workflow), many viewers (encoded
+// media sinks). It owns the encoders, one per codec in use, and hands their output to every
+// viewer of that codec. The frame path, by calls:
+//   Publisher → Stream::onPublisherVideo → StreamPipeline (worker thread runs the workflow)
+//   → Stream::onProcessedFrame → VideoEncoder::push → Stream::onEncoded → Viewer::onVideo.
 #include <array>
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "media/FpsMeter.h"
 #include "media/LatencyTracker.h"
 #include "media/VideoEncoder.h"
-#include "stream/Publisher.h"
 #include "stream/AudioPipeline.h"
+#include "stream/Publisher.h"
 #include "stream/StreamPipeline.h"
 #include "stream/TextSink.h"
 #include "stream/Viewer.h"
 #include "util/MainLoop.h"
 #include "workflow/GraphWorkflow.h"
+#include "workflow/WorkflowService.h"
 
 namespace cs {
 
-class Stream : public std::enable_shared_from_this<Stream> {
+// A stream's figures, for /streams/stats and the WHIP stats.
+struct StreamStats {
+  std::string streamId;
+  FpsMeter::Snapshot fps;
+  uint64_t framesProcessed = 0;
+  uint64_t framesDropped = 0;  // replaced in the mailbox before the worker took them
+  uint64_t framesFailed = 0;   // the workflow produced nothing for them
+  uint64_t encoderFramesDropped = 0;
+  bool paused = false;
+  unsigned viewers = 0;
+  int width = 0, height = 0;  // of the last processed frame
+  uint64_t processUs = 0;     // the workflow's time for the last frame
+  LatencyTracker::Summary latency;
+  std::string workflow;  // empty until one is installed
+  std::vector<GraphWorkflow::GraphTimings> nodes;
+};
+
+class Stream final : public Publisher::Listener,
+                     public Viewer::Listener,
+                     public std::enable_shared_from_this<Stream> {
  public:
   Stream(std::string id, unsigned videoBitrate, MainLoop& loop);
   ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
 
   const std::string& id() const { return id_; }
-  // Shared by every pipeline of this stream (see PeerConnection).
+  // Shared by every pipeline of this stream, so their running times agree.
   GstClockTime baseTime() const { return baseTime_; }
   StreamPipeline& pipeline() { return *pipeline_; }
-  LatencyTracker::Summary latency() const { return latency_.summary(); }
+  StreamStats stats() const;
 
-  // Warms wf up (on the calling control-plane thread) and then swaps it in; the running workflow
-  // serves viewers until the swap. Concurrent updates of one stream are serialised.
-  void applyWorkflow(std::shared_ptr<GraphWorkflow> wf);
-  // applyWorkflow in two halves, so warm-up can run on another thread under a deadline and a late
-  // result is never installed: warmUpWorkflow (any thread; stops early once *cancel is set), then
-  // installWorkflow (swaps it in).
+  // Warm-up (any thread; stops early once *cancel is set) and install (swaps it in; the running
+  // workflow serves viewers until then) are two steps, so warm-up can run under a deadline and a
+  // late result is never installed. Concurrent installs of one stream are serialised.
   void warmUpWorkflow(GraphWorkflow& wf, const std::atomic<bool>* cancel = nullptr);
   void installWorkflow(std::shared_ptr<GraphWorkflow> wf);
+  // Both, through the workflow service (its executor and deadline): compile `source`, warm it up
+  // on this stream's latest frame, swap it in. Throws as WorkflowService::prepare; the running
+  // workflow goes on when it throws.
+  void applyWorkflow(WorkflowService& workflows, const WorkflowSource& source,
+                     const std::string& what);
   std::shared_ptr<GraphWorkflow> workflow() const;
   // The size the original's update_resolution sets: what warm-up uses before any frame arrived.
   void setTargetSize(int width, int height);
   void sampleFps(double unixTime) { fps_.sample(unixTime); }
   // Sessions whose "data" channel receives the workflow's text outputs.
   void addTextSink(std::weak_ptr<TextSink> sink);
-  // The original's /streams/stats entry plus drops, failures and per-node timings.
-  nlohmann::json statsJson() const;
 
-  // The publisher slot: reserved while a WHIP POST negotiates, so two racing POSTs get one 409.
-  bool reservePublisher();
-  void releasePublisher();
+  // Roles. The registry decides who may take them (limits, conflicts); the stream only wires
+  // the media.
   void attachPublisher(std::shared_ptr<Publisher> p);
-  std::shared_ptr<Publisher> detachPublisher();
-  bool hasPublisher() const;  // live or reserved
-  bool hasLivePublisher() const;
-
-  unsigned viewerCount() const;  // live or reserved
-  bool reserveViewer(unsigned max);
-  void releaseViewer();
+  void detachPublisher(const std::string& id);
+  bool hasPublisher() const;
+  // Starts the viewer's encoder on first use (control plane; throws ControlError).
   void addViewer(std::shared_ptr<Viewer> v);
-  std::shared_ptr<Viewer> removeViewer(const std::string& id);
-  bool empty() const;
+  void removeViewer(const std::string& id);
+  unsigned viewerCount() const;
 
   // Creates and starts the codec's encoder on first use. Control plane; throws ControlError.
   void ensureEncoder(VideoCodec codec);
-  void requestKeyframe(VideoCodec codec) noexcept;
 
-  // Media path entry points (streaming threads).
-  void onDecodedVideo(GstSample* s) noexcept;
-  void onIngestAudio(GstSample* s) noexcept;
+  // Publisher::Listener: the media path entry points (streaming threads).
+  void onPublisherVideo(GstSample* i420) noexcept override;
+  void onPublisherAudio(GstSample* opus) noexcept override;
+  // Viewer::Listener.
+  void onKeyframeRequest(VideoCodec codec) noexcept override;
 
-  // Stops the worker and the encoders. Main loop only; peers are stopped by their owners.
+  // Stops the worker and the encoders. Main loop only; sessions are stopped by the registry.
   void shutdown();
 
  private:
-  void installWorkflowLocked(std::shared_ptr<GraphWorkflow> wf);
   using ViewerList = std::vector<std::shared_ptr<Viewer>>;
-  void onProcessedFrame(GstBuffer* buf, const GstVideoInfo& info) noexcept;
+  void onProcessedFrame(BufferPtr buf, const GstVideoInfo& info) noexcept;
   void onText(std::vector<std::string>& texts) noexcept;
   void fanOutAudio(GstSample* s) noexcept;
   void onEncoded(VideoCodec codec, GstSample* s) noexcept;
@@ -90,9 +111,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
 
   mutable std::mutex mu_;
   std::shared_ptr<Publisher> publisher_;
-  bool publisherReserved_ = false;
   ViewerList viewers_;
-  unsigned viewersReserved_ = 0;
 
   // Read lock-free on the media path; replaced whole under mu_ when viewers come and go.
   std::array<std::atomic<std::shared_ptr<const ViewerList>>, kVideoCodecCount> videoFanout_;
@@ -100,7 +119,7 @@ class Stream : public std::enable_shared_from_this<Stream> {
   std::array<std::atomic<std::shared_ptr<VideoEncoder>>, kVideoCodecCount> encoders_;
   LatencyTracker latency_;
   FpsMeter fps_;
-  std::mutex workflowMu_;  // serialises applyWorkflow
+  std::mutex workflowMu_;  // serialises installWorkflow
   std::mutex textMu_;
   std::vector<std::weak_ptr<TextSink>> textSinks_;
   std::atomic<int> targetWidth_{512}, targetHeight_{512};

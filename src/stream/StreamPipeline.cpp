@@ -81,15 +81,15 @@ bool StreamPipeline::configureOutput(int width, int height) noexcept {
 }
 
 void StreamPipeline::forward(GstBuffer* in, GstClockTime rt) noexcept {
-  GstBuffer* out = gst_buffer_ref(in);
-  if (GST_BUFFER_PTS(out) != rt) {
-    out = gst_buffer_make_writable(out);  // metadata only: the pixels are shared
-    GST_BUFFER_PTS(out) = rt;
+  BufferPtr out(gst_buffer_ref(in));
+  if (GST_BUFFER_PTS(out.get()) != rt) {
+    out.reset(gst_buffer_make_writable(out.release()));  // metadata only: the pixels are shared
+    GST_BUFFER_PTS(out.get()) = rt;
   }
   width_.store(inInfo_.width, std::memory_order_relaxed);
   height_.store(inInfo_.height, std::memory_order_relaxed);
   processed_.fetch_add(1, std::memory_order_relaxed);
-  output_(out, inInfo_);
+  output_(std::move(out), inInfo_);
 }
 
 void StreamPipeline::processOne(GstSample* sample) noexcept {
@@ -131,15 +131,16 @@ void StreamPipeline::processOne(GstSample* sample) noexcept {
     failed_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  GstBuffer* out = nullptr;
+  GstBuffer* acquired = nullptr;
   if (!configureOutput(result.width, result.height) ||
-      gst_buffer_pool_acquire_buffer(pool_, &out, nullptr) != GST_FLOW_OK) {
+      gst_buffer_pool_acquire_buffer(pool_, &acquired, nullptr) != GST_FLOW_OK) {
     gst_video_frame_unmap(&src);
     CS_LOG_LIMITED(spdlog::level::warn, "pipeline: no output buffer");
     return;
   }
+  BufferPtr out(acquired);
   GstVideoFrame dst;
-  if (gst_video_frame_map(&dst, &outInfo_, out, GST_MAP_WRITE)) {
+  if (gst_video_frame_map(&dst, &outInfo_, out.get(), GST_MAP_WRITE)) {
     wf->write(viewOf(dst));
     gst_video_frame_unmap(&dst);
   }
@@ -148,10 +149,10 @@ void StreamPipeline::processOne(GstSample* sample) noexcept {
                            std::chrono::steady_clock::now() - t0)
                            .count(),
                        std::memory_order_relaxed);
-  GST_BUFFER_PTS(out) = rt;
-  GST_BUFFER_DURATION(out) = GST_BUFFER_DURATION(in);
+  GST_BUFFER_PTS(out.get()) = rt;
+  GST_BUFFER_DURATION(out.get()) = GST_BUFFER_DURATION(in);
   processed_.fetch_add(1, std::memory_order_relaxed);
-  output_(out, outInfo_);
+  output_(std::move(out), outInfo_);
 }
 
 }  // namespace cs

@@ -16,8 +16,8 @@ namespace cs {
 
 class StreamPipeline {
  public:
-  // Receives each processed frame (ownership of one reference) on the worker thread.
-  using Output = std::function<void(GstBuffer*, const GstVideoInfo&)>;
+  // Receives each processed frame on the worker thread.
+  using Output = std::function<void(BufferPtr, const GstVideoInfo&)>;
   // Receives text a workflow produced (SaveTextTensor), on the worker thread.
   using TextOutput = std::function<void(std::vector<std::string>&)>;
 

@@ -1,27 +1,25 @@
 #pragma once
-// All streams and their WHIP/WHEP sessions: creation with limits, teardown on the main loop,
-// and the liveness watchdog. The HTTP layer talks to this class only.
+// Every stream and the sessions that hold roles in it: who may take a role (limits, conflicts),
+// the liveness watchdog, and teardown on the main loop. Sessions are created by their own
+// classes (rtc/WhipPublisher, rtc/WhepViewer, record/Recorder) and attached here once they work;
+// until then a Reservation holds their place, and gives it back if they never arrive.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
-#include "rtc/MediaNetwork.h"
-#include "stream/ControlChannel.h"
+#include "stream/Publisher.h"
 #include "stream/SessionStats.h"
 #include "stream/Stream.h"
-#include "util/BoundedExecutor.h"
-#include "util/TaskQueue.h"
-#include "workflow/ModelStore.h"
-#include "workflow/WorkflowLibrary.h"
+#include "stream/Viewer.h"
 #include "util/MainLoop.h"
 
 namespace cs {
 
 struct RegistrySettings {
-  MediaNetwork network;
   unsigned maxStreams = 16;
   unsigned maxViewers = 64;
   unsigned videoBitrate = 2'000'000;
@@ -29,16 +27,6 @@ struct RegistrySettings {
   // Sessions from one client address whose media has not connected yet: answered offers that
   // never connect would otherwise hold stream and viewer capacity for the silence timeout.
   unsigned maxPendingPerAddress = 8;
-  std::string workspace;
-  // What a workflow may allocate (--max-image-size, --max-image-pixels, --max-batch,
-  // --max-model-size).
-  WorkflowLimits limits;
-  // Compiling (models load here) and warming up a workflow run on `warmupThreads` dedicated
-  // threads, at most `warmupQueue` waiting; the HTTP thread waits up to warmupTimeout
-  // (--warmup-timeout), then answers 503 and the late result is discarded.
-  std::chrono::milliseconds warmupTimeout{15'000};
-  unsigned warmupThreads = 2;
-  size_t warmupQueue = 8;
 };
 
 // Stream ids come from clients (query strings, BYOC bodies): 1-256 bytes of UTF-8 with no control
@@ -49,90 +37,88 @@ void validateStreamId(const std::string& streamId);
 
 class StreamRegistry {
  public:
-  struct Created {
-    std::string id;
-    std::string answer;
+  // A role in a stream held for a session that is still being set up (compiling its workflow,
+  // negotiating). Given back when destroyed, unless attach…() took it; a stream left with no
+  // role at all is then retired.
+  class Reservation {
+   public:
+    Reservation(Reservation&& o) noexcept;
+    Reservation& operator=(Reservation&&) = delete;
+    ~Reservation();
+    const std::shared_ptr<Stream>& stream() const { return stream_; }
+
+   private:
+    friend class StreamRegistry;
+    Reservation(StreamRegistry* owner, std::shared_ptr<Stream> stream, bool publisher,
+                unsigned viewers)
+        : owner_(owner), stream_(std::move(stream)), publisher_(publisher), viewers_(viewers) {}
+    StreamRegistry* owner_;
+    std::shared_ptr<Stream> stream_;
+    bool publisher_;
+    unsigned viewers_;
   };
 
   StreamRegistry(RegistrySettings settings, MainLoop& loop);
   ~StreamRegistry();
+  StreamRegistry(const StreamRegistry&) = delete;
+  StreamRegistry& operator=(const StreamRegistry&) = delete;
 
-  // Control plane; each throws ControlError with the precise kind of failure.
-  // `clientAddress` (the HTTP peer) is held to --max-pending-per-ip; empty: not limited.
-  Created publish(const std::string& streamId, const std::string& workflow,
-                  const std::string& offer, const std::string& clientAddress = {});
-  // Publishes with a workflow given as JSON (one ComfyUI API-format workflow or a list), warmed
-  // up at width × height until real frames arrive (BYOC sessions carry their own prompts).
-  Created publishPrompts(const std::string& streamId, const nlohmann::json& prompts,
-                         const std::string& offer, int width, int height);
-  Created subscribe(const std::string& streamId, const std::string& offer,
-                    const std::string& clientAddress = {});
-  // The original's POST /offer: one sendrecv connection publishes to a stream of its own (named
-  // after the session) and views that stream's processed output. prompts may be null (the
-  // original's noop mode: passthrough). Returns the answer.
-  Created offer(const std::string& offer, const nlohmann::json& prompts, int width, int height,
-                const std::string& clientAddress = {});
-  void unpublish(const std::string& id);
-  void unsubscribe(const std::string& id);
-  // The stream a WHIP (WHEP) session belongs to; nullopt for an unknown session.
-  std::optional<std::string> publisherStream(const std::string& id) const;
-  std::optional<std::string> viewerStream(const std::string& id) const;
+  // Control plane; each throws ControlError with the precise kind of refusal. These run before
+  // anything costly (a workflow compiled, a model loaded, a peer negotiated).
+  // The publisher role: Conflict when the stream has one, Capacity past --max-streams.
+  Reservation reservePublisher(const std::string& streamId);
+  // A viewer role: NoPublisher when the stream has no live publisher, Capacity past
+  // --max-viewers.
+  Reservation reserveViewer(const std::string& streamId);
+  // Both roles of a fresh stream, for one connection that publishes and views (the original's
+  // /offer).
+  Reservation reserveDuplex(const std::string& streamId);
+  // TooManyRequests when `clientAddress` already has --max-pending-per-ip sessions whose media
+  // has not connected; an empty address is not limited.
+  void checkPending(const std::string& clientAddress) const;
 
-  // The original's POST /prompt, for one stream: validate, warm up, swap. Throws ControlError
-  // (NotFound: no such stream) or WorkflowError (the workflow is refused; the old one runs on).
-  void applyPrompts(const std::string& streamId, const nlohmann::json& prompts);
-  // Compiles prompts (models load) on the warm-up executor under the same deadline, without
-  // warm-up, and discards the result: for jobs that refuse a broken workflow up front. Throws
-  // WorkflowError or ControlError.
-  void checkWorkflow(const nlohmann::json& prompts, int width, int height);
+  // A set-up session takes its reserved role. From here on the registry owns its teardown.
+  void attachPublisher(Reservation& r, std::shared_ptr<Publisher> p);
+  void attachViewer(Reservation& r, std::shared_ptr<Viewer> v);
+
+  // Ends a session (any thread but a streaming one). Throws ControlError(NotFound).
+  void endPublisher(const std::string& id);
+  void endViewer(const std::string& id);
+
   std::shared_ptr<Stream> findStream(const std::string& streamId) const;
-  nlohmann::json streamsStats() const;
-
-  // What compiling a workflow needs: the process's model store (shared, so graphs share loaded
-  // models) and the size to warm up at.
-  NodeContext nodeContext(int width = 512, int height = 512);
-
-  nlohmann::json whipStats() const;
-  nlohmann::json whepStats() const;
+  std::vector<std::shared_ptr<Stream>> streams() const;
   // One session's figures; nullopt once it has ended (or never existed).
   std::optional<PublisherStats> publisherStats(const std::string& id) const;
   std::optional<ViewerStats> viewerStats(const std::string& id) const;
+  std::vector<PublisherStats> publishers() const;
+  std::vector<ViewerStats> viewers() const;
 
   // Stops every session and stream (on the main loop). Called once at shutdown.
   void shutdown();
 
  private:
-  using WorkflowBuilder = std::function<std::shared_ptr<GraphWorkflow>(NodeContext&)>;
-  Created publishWorkflow(const std::string& streamId, const std::string& workflowName,
-                          const WorkflowBuilder& build, const SdpOffer& offer, int width,
-                          int height, const std::string& clientAddress = {});
-  // Throws ControlError(TooManyRequests) when `clientAddress` has too many unconnected sessions.
-  void checkPending(const std::string& clientAddress) const;
-  // Compiles (build) and warms up a workflow for `stream` on the warm-up executor; waits up to
-  // the deadline. Throws what build throws, or ControlError(Capacity) when the executor is full
-  // or the deadline passes (the late workflow is then discarded, never installed).
-  std::shared_ptr<GraphWorkflow> prepareWorkflow(const WorkflowBuilder& build, NodeContext ctx,
-                                                 const std::shared_ptr<Stream>& stream,
-                                                 const std::string& what);
-  bool removePublisher(const std::string& id, const char* reason);  // main loop
-  bool removeViewer(const std::string& id, const char* reason);     // main loop
-  void sweep();                                                     // main loop
-  // What a session's control channel uses for update_prompts: prepareWorkflow, so data-channel
-  // updates get the same executor, queue bound and deadline as HTTP ones.
-  ControlChannel::Preparer controlPreparer();
-  std::shared_ptr<Stream> findOrCreateStreamLocked(const std::string& streamId);
-  void dropStreamIfEmptyLocked(const std::shared_ptr<Stream>& s,
-                               std::vector<std::shared_ptr<Stream>>& retired);
+  struct Entry {
+    std::shared_ptr<Stream> stream;
+    bool publisherReserved = false;
+    unsigned viewersReserved = 0;
+    bool hasPublisher() const { return publisherReserved || stream->hasPublisher(); }
+  };
+
+  void release(Reservation& r) noexcept;
+  Entry& entryLocked(const std::string& streamId);
+  unsigned publishedCountLocked() const;
+  // Removes the stream's entry when nothing holds a role in it; the caller shuts it down.
+  void retireIfEmptyLocked(const std::string& streamId,
+                           std::vector<std::shared_ptr<Stream>>& retired);
+  void shutdownStreams(std::vector<std::shared_ptr<Stream>>& retired);
+  bool removePublisher(const std::string& id, const std::string& reason);  // main loop
+  bool removeViewer(const std::string& id, const std::string& reason);     // main loop
+  void sweep();                                                            // main loop
 
   const RegistrySettings settings_;
   MainLoop& loop_;
-  WorkflowLibrary workflows_;
-  ModelStore models_;
-  // Before controlTasks_: control tasks use it, so it must outlive them.
-  BoundedExecutor warmups_;
-  TaskQueue controlTasks_{"cs:control"};
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Stream>> streams_;
+  std::map<std::string, Entry> streams_;
   std::map<std::string, std::shared_ptr<Publisher>> publishers_;
   std::map<std::string, std::shared_ptr<Viewer>> viewers_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -1,23 +1,39 @@
 #pragma once
-#include <memory>
-#include <string>
+// One of a stream's viewers: a sink of the stream's encoded media. A WHEP peer is one kind
+// (rtc/WhepViewer), a recording another (record/Recorder). Every viewer of a codec receives the
+// same encoded buffers (encode once per codec per stream).
+#include <gst/gst.h>
 
-#include "stream/ControlChannel.h"
-#include "rtc/EgressPeer.h"
+#include <optional>
+
+#include "media/VideoCodec.h"
+#include "stream/Session.h"
 
 namespace cs {
 
-// A WHEP session: one of a stream's viewers.
-struct Viewer {
-  std::string id;
-  std::string streamId;
-  double createdAt = 0;  // seconds since the Unix epoch
-  std::string clientAddress;  // the HTTP peer that created it (--max-pending-per-ip)
-  // The original's data channels; declared before the peer so the peer is destroyed first.
-  std::shared_ptr<ControlChannel> control;
-  // The other half of an original-style /offer connection (publisher and viewer at once).
-  std::string pairedId;
-  std::unique_ptr<EgressPeer> peer;
+class Viewer : public Session {
+ public:
+  // What a viewer asks of its stream. Any thread; must not block.
+  class Listener {
+   public:
+    // A decoder needs a fresh start (a new viewer, a PLI/FIR from a peer). Coalesced by the
+    // encoder.
+    virtual void onKeyframeRequest(VideoCodec codec) noexcept = 0;
+
+   protected:
+    ~Listener() = default;
+  };
+
+  using Session::Session;
+
+  // Which of the stream's encoders feeds it; nullopt: no video.
+  virtual std::optional<VideoCodec> videoCodec() const = 0;
+  virtual bool takesAudio() const = 0;
+  // Hot path, on the encoder's (or the audio path's) streaming thread, with a borrowed sample.
+  // Never blocks and never throws: a viewer that falls behind drops and counts, alone.
+  virtual void onVideo(GstSample* encoded) noexcept = 0;
+  virtual void onAudio(GstSample* opus) noexcept = 0;
+  virtual ViewerStats stats() const = 0;
 };
 
 }  // namespace cs

@@ -127,11 +127,10 @@ void GraphWorkflow::runAudio(const Audio& in, Audio& out) noexcept {
   }
 }
 
-nlohmann::json GraphWorkflow::nodeTimings() const {
-  nlohmann::json out = nlohmann::json::object();
-  for (size_t i = 0; i < graphs_.size(); ++i)
-    for (const auto& t : graphs_[i]->timings())
-      out[std::to_string(i)][t.id] = {{"class_type", t.classType}, {"last_ms", t.lastMs}};
+std::vector<GraphWorkflow::GraphTimings> GraphWorkflow::nodeTimings() const {
+  std::vector<GraphTimings> out;
+  out.reserve(graphs_.size());
+  for (const auto& g : graphs_) out.push_back(g->timings());
   return out;
 }
 

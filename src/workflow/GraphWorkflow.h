@@ -35,7 +35,9 @@ class GraphWorkflow final : public FrameWorkflow {
   size_t graphCount() const { return graphs_.size(); }
   bool givesText() const;
   bool givesVideo() const;
-  nlohmann::json nodeTimings() const;
+  // Per graph (a workflow may be a list), the last frame's time of each node.
+  using GraphTimings = std::vector<CompiledGraph::NodeTiming>;
+  std::vector<GraphTimings> nodeTimings() const;
 
  private:
   std::string name_;

@@ -59,7 +59,10 @@ class ByocSessionManager : public testing::Test {
   }
 
   MainLoop loop_;
-  StreamRegistry registry_{RegistrySettings{}, loop_};
+  StreamRegistry streams_{RegistrySettings{}, loop_};
+  WorkflowService workflows_{WorkflowSettings{}};
+  WebRtcGateway gateway_{streams_, workflows_, MediaNetwork{}};
+  ByocMedia registry_{gateway_, workflows_};
   fs::path dir_;
 };
 

@@ -22,7 +22,7 @@ bool feedUntil(VideoEncoder& enc, GstClockTime& pts, Pred pred) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!pred() && std::chrono::steady_clock::now() < deadline) {
     auto s = test::makeI420Sample(64, 64, static_cast<uint8_t>(pts / GST_MSECOND), 128, 128, pts);
-    enc.push(gst_buffer_ref(gst_sample_get_buffer(s.get())), info);
+    enc.push(BufferPtr(gst_buffer_ref(gst_sample_get_buffer(s.get()))), info);
     pts += GST_SECOND / 30;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // pacing, not waiting for a result
   }

@@ -25,9 +25,9 @@ struct Collector {
   std::vector<BufferPtr> frames;
 
   StreamPipeline::Output output() {
-    return [this](GstBuffer* b, const GstVideoInfo&) {
+    return [this](BufferPtr b, const GstVideoInfo&) {
       std::lock_guard lock(mu);
-      frames.emplace_back(b);
+      frames.push_back(std::move(b));
       cv.notify_all();
     };
   }

@@ -1,4 +1,4 @@
-#include "stream/ControlChannel.h"
+#include "rtc/ControlChannel.h"
 
 #include <spdlog/spdlog.h>
 
@@ -66,12 +66,8 @@ nlohmann::json describeNodes(const nlohmann::json& prompts) {
 }
 
 ControlChannel::ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl,
-                               NodeContext ctx, Preparer prepare)
-    : stream_(std::move(stream)),
-      tasks_(tasks),
-      mayControl_(mayControl),
-      ctx_(ctx),
-      prepare_(std::move(prepare)) {}
+                               WorkflowService& workflows)
+    : stream_(std::move(stream)), tasks_(tasks), mayControl_(mayControl), workflows_(workflows) {}
 
 void ControlChannel::attach(GstWebRTCDataChannel* channel) {
   std::weak_ptr<ControlChannel> weak = weak_from_this();
@@ -133,12 +129,8 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
   if (type == "update_prompts") {
     if (!msg.contains("prompts")) return fail("Missing 'prompts' in control message");
     try {
-      if (prepare_) {
-        stream->installWorkflow(prepare_(msg["prompts"], stream));
-      } else {
-        NodeContext ctx = ctx_;
-        stream->applyWorkflow(GraphWorkflow::build("update_prompts", msg["prompts"], ctx));
-      }
+      stream->applyWorkflow(workflows_, WorkflowSource::of("update_prompts", msg["prompts"]),
+                            "update_prompts");
       return ok();
     } catch (const ControlError& e) {
       return fail(e.what());  // busy, past the deadline, or a bad size: the old workflow runs on
@@ -167,8 +159,12 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
     return ok();
   }
   // stop_prompts: processing ends; frames go on unprocessed until update_prompts.
-  NodeContext ctx = ctx_;
-  stream->applyWorkflow(GraphWorkflow::build("passthrough", defaultPrompt(), ctx));
+  try {
+    stream->applyWorkflow(workflows_, WorkflowSource::of("passthrough", defaultPrompt()),
+                          "stop_prompts");
+  } catch (const ControlError& e) {
+    return fail(e.what());
+  }
   stream->pipeline().setPaused(false);
   return ok();
 }

@@ -12,7 +12,7 @@
 #include "rtc/DataChannel.h"
 #include "stream/TextSink.h"
 #include "util/TaskQueue.h"
-#include "workflow/Node.h"
+#include "workflow/WorkflowService.h"
 
 namespace cs {
 
@@ -22,13 +22,10 @@ class GraphWorkflow;
 class ControlChannel final : public TextSink, public std::enable_shared_from_this<ControlChannel> {
  public:
   // mayControl: publishers change their stream's workflow; viewers only receive text.
-  // ctx: what compiling an updated workflow needs (the model store).
-  // prepare: compiles and warms up update_prompts' workflow (with a deadline; throws
-  // ControlError or WorkflowError); without one the channel compiles and warms up itself.
-  using Preparer = std::function<std::shared_ptr<GraphWorkflow>(const nlohmann::json& prompts,
-                                                                const std::shared_ptr<Stream>&)>;
-  ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl, NodeContext ctx,
-                 Preparer prepare = {});
+  // workflows: where update_prompts' workflow is compiled and warmed up, with the same executor,
+  // queue bound and deadline as HTTP updates.
+  ControlChannel(std::weak_ptr<Stream> stream, TaskQueue& tasks, bool mayControl,
+                 WorkflowService& workflows);
 
   // A channel the client opened (webrtcbin thread): "control" or "data"; others are ignored.
   void attach(GstWebRTCDataChannel* channel);
@@ -43,8 +40,7 @@ class ControlChannel final : public TextSink, public std::enable_shared_from_thi
   std::weak_ptr<Stream> stream_;
   TaskQueue& tasks_;
   const bool mayControl_;
-  const NodeContext ctx_;
-  const Preparer prepare_;
+  WorkflowService& workflows_;
   std::mutex mu_;
   std::unique_ptr<DataChannel> control_, data_;
 };

@@ -1,34 +1,27 @@
-#include "http/ApiRouter.h"
+#include "http/BaseRoutes.h"
 
 #include <spdlog/spdlog.h>
 
 #include <memory>
 
-#include "byoc/ByocRoutes.h"
 #include "http/StaticFiles.h"
-#include "http/WhipWhepResource.h"
-#include "http/WorkflowResource.h"
 
 namespace cs {
 
-http::Router makeApiRouter(StreamRegistry& registry, IceServerProvider& ice,
-                           const http::Authorizer& auth, const std::string& webDir,
-                           ByocService* byoc) {
-  http::Router router;
+void addHealthRoute(http::Router& router) {
   // Inline: answered on the I/O thread, so it answers even when every worker is busy.
   router.get(
       "(?:/live)?/health",
       [](const http::Request&, http::Response& res) { res.setContent("OK", "text/plain"); },
       http::Dispatch::Inline);
-  addWhipWhepRoutes(router, registry, ice, auth);
-  addWorkflowRoutes(router, registry, auth);
-  if (byoc) addByocRoutes(router, *byoc, auth);
+}
+
+void addStaticFiles(http::Router& router, const std::string& webDir) {
   auto files = std::make_shared<http::StaticFiles>(webDir);
   if (!webDir.empty() && !files->enabled())
     spdlog::warn("HTTP: browser UI directory '{}' not found; / will answer 404", webDir);
   router.setFallback(
       [files](const http::Request& req, http::Response& res) { return files->serve(req, res); });
-  return router;
 }
 
 }  // namespace cs

@@ -1,0 +1,51 @@
+#pragma once
+// The WebRTC ways into a stream: WHIP (publish), WHEP (view), and the original's /offer (one
+// connection that publishes a stream of its own and views its output). Each one reserves its
+// role first (conflicts, limits: no workflow is compiled for a request that would be refused),
+// prepares the workflow, negotiates the session, and hands it to the registry.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rtc/MediaNetwork.h"
+#include "rtc/WebRtcSession.h"
+#include "stream/StreamRegistry.h"
+#include "util/TaskQueue.h"
+#include "workflow/WorkflowService.h"
+
+namespace cs {
+
+class WebRtcGateway {
+ public:
+  struct Created {
+    std::string id;      // the session's resource id (its URL's key)
+    std::string answer;  // SDP
+  };
+
+  WebRtcGateway(StreamRegistry& registry, WorkflowService& workflows, MediaNetwork network);
+
+  // Control plane; each throws ControlError or WorkflowError with the precise refusal.
+  // `clientAddress` (the HTTP peer) is held to --max-pending-per-ip; empty: not limited.
+  Created publish(const std::string& streamId, const std::string& workflowName,
+                  const std::string& offer, const std::string& clientAddress = {});
+  // Publishes with a workflow of its own, warmed up at width × height until real frames
+  // arrive (BYOC sessions carry their prompts).
+  Created publishWorkflow(const std::string& streamId, const WorkflowSource& workflow,
+                          const std::string& offer, int width, int height,
+                          const std::string& clientAddress = {});
+  Created subscribe(const std::string& streamId, const std::string& offer,
+                    const std::string& clientAddress = {});
+  // The original's POST /offer; prompts may be null (its noop mode: passthrough).
+  Created offer(const std::string& offer, const nlohmann::json& prompts, int width, int height,
+                const std::string& clientAddress = {});
+
+  StreamRegistry& registry() { return registry_; }
+
+ private:
+  StreamRegistry& registry_;
+  WorkflowService& workflows_;
+  const MediaNetwork network_;
+  TaskQueue controlTasks_{"cs:control"};
+  const WebRtcContext ctx_{network_, controlTasks_, workflows_};
+};
+
+}  // namespace cs
