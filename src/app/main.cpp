@@ -9,6 +9,7 @@
 #include "app/Config.h"
 #include "byoc/ByocService.h"
 #include "byoc/Registrar.h"
+#include "byoc/StreamRegistryMediaHost.h"
 #include "http/ApiRouter.h"
 #include "http/HttpServer.h"
 #include "rtc/GstRuntime.h"
@@ -73,7 +74,8 @@ int main(int argc, char** argv) {
     rs.limits = config.workflowLimits;
     rs.warmupTimeout = std::chrono::seconds(config.warmupTimeoutSeconds);
     cs::StreamRegistry registry(rs, loop);
-    cs::ByocService byoc(registry, ice, config.byoc);
+    cs::StreamRegistryMediaHost byocMedia(registry);
+    cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
     byoc.start();
     // The routes keep a reference to the authorizer: it outlives the server.
     std::unique_ptr<cs::http::Authorizer> auth;
