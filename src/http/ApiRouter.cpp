@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "byoc/ByocRoutes.h"
+#include "http/ByocResource.h"
 #include "http/StaticFiles.h"
 #include "http/WhipWhepResource.h"
 #include "http/WorkflowResource.h"

@@ -1,4 +1,4 @@
-#include "byoc/ByocRoutes.h"
+#include "http/ByocResource.h"
 
 #include <spdlog/spdlog.h>
 
