@@ -282,7 +282,7 @@ std::string SessionManager::viewableStream(const std::string& sessionId) const {
 }
 
 MediaHost::Answered SessionManager::publish(const std::string& sessionId,
-                                                const std::string& offer) {
+                                            const std::string& offer) {
   std::string streamId;
   nlohmann::json prompts;
   int width, height;
@@ -340,8 +340,7 @@ MediaHost::Answered SessionManager::publish(const std::string& sessionId,
   throw ControlError(ErrorKind::NotFound, "BYOC session '" + sessionId + "' ended meanwhile");
 }
 
-MediaHost::Answered SessionManager::view(const std::string& sessionId,
-                                             const std::string& offer) {
+MediaHost::Answered SessionManager::view(const std::string& sessionId, const std::string& offer) {
   std::string streamId;
   {
     std::lock_guard lock(mu_);

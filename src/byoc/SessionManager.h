@@ -107,7 +107,7 @@ class SessionManager {
     std::string publisherId;
     bool publisherConnected = false;
     std::map<std::string, bool> viewers;  // id → its peer connected (or it sent frames) once
-    uint64_t frames = 0;  // media frames seen (in + out), to tell idle from busy
+    uint64_t frames = 0;                  // media frames seen (in + out), to tell idle from busy
     Clock::time_point lastActivity{};
     Clock::time_point createdAt{};
     bool everConnected = false;  // a peer of the session connected (or media flowed) once
@@ -149,10 +149,10 @@ class SessionManager {
   std::map<std::string, Entry> sessions_;
   std::map<Capability, unsigned> reserved_;
   std::unique_ptr<SessionStore> store_;
-  std::string storeError_;                   // why the store could not be opened (last try)
-  Clock::time_point storeRetryAt_{};         // no new open attempt before this
-  bool loaded_ = true;                       // false while an existing store could not be read
-  std::set<std::string> unsaved_;            // ids whose latest record the store lacks
+  std::string storeError_;            // why the store could not be opened (last try)
+  Clock::time_point storeRetryAt_{};  // no new open attempt before this
+  bool loaded_ = true;                // false while an existing store could not be read
+  std::set<std::string> unsaved_;     // ids whose latest record the store lacks
 };
 
 }  // namespace cs

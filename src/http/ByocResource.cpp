@@ -116,10 +116,9 @@ void addByocRoutes(http::Router& router, ByocService& byoc, const http::Authoriz
   router.post(R"(/process/request/([^/]*))", [&byoc](const Request& req, Response& res) {
     handleJob(byoc, req.matches[1], req, res);
   });
-  router.post("/(comfystream-video|whip-ingest|whep-subscribe)",
-              [&byoc](const Request& req, Response& res) {
-                handleJob(byoc, req.matches[1], req, res);
-              });
+  router.post(
+      "/(comfystream-video|whip-ingest|whep-subscribe)",
+      [&byoc](const Request& req, Response& res) { handleJob(byoc, req.matches[1], req, res); });
   const auto onlyPost = [](const Request&, Response& res) {
     res.setHeader("Allow", "POST, OPTIONS");
     writeError(res, 405, "job requests are POST only");

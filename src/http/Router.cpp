@@ -4,8 +4,8 @@
 
 namespace cs::http {
 
-void Router::add(std::string method, const std::string& pattern, Handler handler,
-                 Dispatch dispatch, std::string accepts) {
+void Router::add(std::string method, const std::string& pattern, Handler handler, Dispatch dispatch,
+                 std::string accepts) {
   routes_.push_back(
       {std::move(method), std::regex(pattern), std::move(handler), dispatch, std::move(accepts)});
 }

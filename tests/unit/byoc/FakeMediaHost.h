@@ -69,9 +69,12 @@ class FakeMediaHost : public MediaHost {
   }
   void frames(const std::string& id, uint64_t n) {
     std::lock_guard lock(mu_);
-    if (auto it = publishers_.find(id); it != publishers_.end()) it->second.framesReceived += n;
-    else if (auto v = viewers_.find(id); v != viewers_.end()) v->second.framesSent += n;
-    else throw std::logic_error("no media " + id);
+    if (auto it = publishers_.find(id); it != publishers_.end())
+      it->second.framesReceived += n;
+    else if (auto v = viewers_.find(id); v != viewers_.end())
+      v->second.framesSent += n;
+    else
+      throw std::logic_error("no media " + id);
   }
   // Ended without the caller asking: a DELETE on /whip/{id}, a silent or failed peer.
   void vanish(const std::string& id) {
