@@ -9,7 +9,8 @@
 #include "app/Config.h"
 #include "byoc/ByocService.h"
 #include "byoc/Registrar.h"
-#include "byoc/ByocRoutes.h"
+#include "byoc/StreamCoreMediaHost.h"
+#include "http/ByocResource.h"
 #include "http/BaseRoutes.h"
 #include "http/WhipWhepResource.h"
 #include "http/WorkflowResource.h"
@@ -82,8 +83,8 @@ int main(int argc, char** argv) {
     cs::WebRtcGateway webrtc(
         registry, workflows,
         {config.mediaIp, config.mediaPortMin, config.mediaPortMax, config.publicIp});
-    cs::ByocMedia byocMedia{webrtc, workflows};
-    cs::ByocService byoc(byocMedia, ice, config.byoc);
+    cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
+    cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
     byoc.start();
     // The routes keep a reference to the authorizer: it outlives the server.
     std::unique_ptr<cs::http::Authorizer> auth;

@@ -1,21 +1,35 @@
 #pragma once
-// The BYOC worker as one unit for main.cpp and HttpServer: its sessions and its job handlers.
+// The BYOC worker as one unit for main.cpp and the HTTP routes: its sessions, its job handlers,
+// and the timer on the main loop that sweeps the sessions.
+#include <chrono>
+#include <memory>
+
 #include "byoc/ByocSettings.h"
 #include "byoc/JobHandlers.h"
+#include "byoc/MediaHost.h"
 #include "byoc/SessionManager.h"
+#include "util/MainLoop.h"
 
 namespace cs {
 
 class ByocService {
  public:
-  ByocService(ByocMedia& registry, IceServerProvider& ice, ByocSettings settings)
-      : settings_(std::move(settings)),
-        sessions_(registry, settings_),
-        jobs_(sessions_, registry, ice, settings_),
-        ice_(ice) {}
+  // The sweep's period. The deadlines it checks are whole seconds (--session-ttl,
+  // --session-connect-timeout, --session-retention), so each is met at most one period late;
+  // media that ends is noticed within a period (a silent peer first needs the stream core's own
+  // watchdog, about 10 s).
+  static constexpr std::chrono::milliseconds kSweepPeriod{1000};
 
-  void start() { sessions_.start(); }
-  void shutdown() { sessions_.shutdown(); }
+  ByocService(MediaHost& media, MainLoop& loop, IceServerProvider& ice, ByocSettings settings);
+  ~ByocService();
+  ByocService(const ByocService&) = delete;
+  ByocService& operator=(const ByocService&) = delete;
+
+  // Loads the sessions of an earlier run and starts sweeping them on the main loop.
+  void start();
+  // Stops the sweep (a sweep under way finishes first), then ends every live session. Call from
+  // any thread but a streaming thread; idempotent.
+  void shutdown();
 
   const ByocSettings& settings() const { return settings_; }
   SessionManager& sessions() { return sessions_; }
@@ -24,9 +38,13 @@ class ByocService {
 
  private:
   const ByocSettings settings_;
+  MainLoop& loop_;
   SessionManager sessions_;
   JobHandlers jobs_;
   IceServerProvider& ice_;
+  // Whether the timer still sweeps; read and written on the loop thread only. Shared with the
+  // timer's callback, which outlives this object until its next tick returns false.
+  std::shared_ptr<bool> sweeping_;
 };
 
 }  // namespace cs

@@ -5,7 +5,6 @@
 #include "byoc/JobRequest.h"
 #include "util/ControlError.h"
 #include "util/RandomId.h"
-#include "workflow/GraphWorkflow.h"
 
 namespace cs {
 namespace {
@@ -27,9 +26,9 @@ nlohmann::json iceServersJson(const std::vector<IceServer>& servers) {
   return out;
 }
 
-JobHandlers::JobHandlers(SessionManager& sessions, ByocMedia& registry, IceServerProvider& ice,
+JobHandlers::JobHandlers(SessionManager& sessions, MediaHost& media, IceServerProvider& ice,
                          ByocSettings settings)
-    : sessions_(sessions), registry_(registry), ice_(ice), settings_(std::move(settings)) {}
+    : sessions_(sessions), media_(media), ice_(ice), settings_(std::move(settings)) {}
 
 std::string streamIdFor(const std::string& sessionId) {
   return "byoc-" + publicIdOf(sessionId);
@@ -59,7 +58,7 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   // Compile the workflow now, so a broken one is refused by the job rather than by the first
   // WHIP offer; the session's stream compiles it again when its publisher arrives.
   // (Off the HTTP thread, with the warm-up deadline: models load here.)
-  registry_.checkWorkflow(req.prompts, req.width, req.height);
+  media_.checkWorkflow(req.prompts, req.width, req.height);
 
   ByocSession s;
   s.id = newRandomId();
@@ -90,8 +89,7 @@ nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
   s.width = req.width;
   s.height = req.height;
   s.prompts = req.prompts;
-  const auto created =
-      registry_.publishPrompts(s.streamId, s.prompts, req.sdpOffer, req.width, req.height);
+  const auto created = media_.publish(s.streamId, s.prompts, req.sdpOffer, req.width, req.height);
   s.status = SessionStatus::Connected;
   s.createdAt = s.updatedAt = unixNow();
   s.result = {{"sdp_answer", created.answer},
@@ -102,8 +100,9 @@ nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
     sessions_.add(slot, std::move(s), created.id);
   } catch (...) {
     try {
-      registry_.unpublish(created.id);
-    } catch (const ControlError&) {
+      media_.endPublisher(created.id);
+    } catch (const std::exception& e) {  // the session error is the one to answer
+      spdlog::error("BYOC: cannot end publisher {}: {}", created.id, e.what());
     }
     throw;
   }
@@ -121,7 +120,7 @@ nlohmann::json JobHandlers::whepSubscribe(const nlohmann::json& body) {
   s.capability = Capability::WhepSubscribe;
   s.streamId = streamId;
   s.prompts = nullptr;
-  const auto created = registry_.subscribe(streamId, req.sdpOffer);
+  const auto created = media_.view(streamId, req.sdpOffer);
   s.status = SessionStatus::Connected;
   s.createdAt = s.updatedAt = unixNow();
   s.result = {{"sdp_answer", created.answer},
@@ -132,8 +131,9 @@ nlohmann::json JobHandlers::whepSubscribe(const nlohmann::json& body) {
     sessions_.add(slot, std::move(s), {}, created.id);
   } catch (...) {
     try {
-      registry_.unsubscribe(created.id);
-    } catch (const ControlError&) {
+      media_.endViewer(created.id);
+    } catch (const std::exception& e) {
+      spdlog::error("BYOC: cannot end viewer {}: {}", created.id, e.what());
     }
     throw;
   }

@@ -6,9 +6,9 @@
 
 #include "byoc/ByocSettings.h"
 #include "byoc/Capability.h"
+#include "byoc/MediaHost.h"
 #include "byoc/SessionManager.h"
 #include "rtc/IceServerProvider.h"
-#include "byoc/ByocMedia.h"
 
 namespace cs {
 
@@ -21,7 +21,7 @@ std::string streamIdFor(const std::string& sessionId);
 
 class JobHandlers {
  public:
-  JobHandlers(SessionManager& sessions, ByocMedia& registry, IceServerProvider& ice,
+  JobHandlers(SessionManager& sessions, MediaHost& media, IceServerProvider& ice,
               ByocSettings settings);
 
   // Throws ControlError (bad request, capacity, negotiation) or WorkflowError (bad workflow).
@@ -34,7 +34,7 @@ class JobHandlers {
   std::string endpoint(const char* kind, const std::string& sessionId) const;
 
   SessionManager& sessions_;
-  ByocMedia& registry_;
+  MediaHost& media_;
   IceServerProvider& ice_;
   const ByocSettings settings_;
 };

@@ -11,24 +11,8 @@
 namespace cs {
 namespace {
 
-double unixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 std::string seconds(std::chrono::seconds s) {
   return std::to_string(s.count()) + " s";
-}
-
-uint64_t counter(const nlohmann::json& stats, const std::string& id, const char* field) {
-  auto it = stats.find(id);
-  if (it == stats.end()) return 0;
-  auto f = it->find(field);
-  return f != it->end() && f->is_number_integer() ? f->get<uint64_t>() : 0;
-}
-
-bool isConnected(const nlohmann::json& stats, const std::string& id) {
-  auto it = stats.find(id);
-  return it != stats.end() && it->value("connection_state", std::string()) == "connected";
 }
 
 }  // namespace
@@ -39,8 +23,8 @@ SessionManager::Slot::~Slot() {
   --owner_->reserved_[cap_];
 }
 
-SessionManager::SessionManager(ByocMedia& registry, ByocSettings settings)
-    : registry_(registry), settings_(std::move(settings)) {}
+SessionManager::SessionManager(MediaHost& media, ByocSettings settings, SessionClocks clocks)
+    : media_(media), settings_(std::move(settings)), clocks_(std::move(clocks)) {}
 
 SessionManager::~SessionManager() {
   shutdown();
@@ -48,7 +32,7 @@ SessionManager::~SessionManager() {
 
 SessionStore* SessionManager::storeLocked() {
   if (store_) return store_.get();
-  const auto now = Clock::now();
+  const auto now = clocks_.steady();
   if (now < storeRetryAt_) return nullptr;
   try {
     store_ = std::make_unique<SessionStore>(settings_.stateDir);
@@ -147,7 +131,7 @@ bool SessionManager::loadLocked() {
   }
   loaded_ = true;
   storeError_.clear();
-  const double now = unixNow();
+  const double now = clocks_.wall();
   std::vector<std::string> ended;
   size_t added = 0;
   for (auto& s : loaded) {
@@ -192,19 +176,9 @@ void SessionManager::start() {
     // server that never serves a BYOC job writes nothing.
     if (std::filesystem::exists(SessionStore::databasePath(settings_.stateDir))) loadLocked();
   }
-  std::lock_guard lock(runMu_);
-  stopping_ = false;
-  if (!sweeper_.joinable()) sweeper_ = std::thread([this] { run(); });
 }
 
 void SessionManager::shutdown() {
-  {
-    std::lock_guard lock(runMu_);
-    stopping_ = true;
-  }
-  runCv_.notify_all();
-  if (sweeper_.joinable()) sweeper_.join();
-
   std::vector<std::string> live;
   {
     std::lock_guard lock(mu_);
@@ -213,28 +187,6 @@ void SessionManager::shutdown() {
   }
   for (const auto& id : live) endSession(id, SessionStatus::Completed, "server shut down");
   if (!live.empty()) spdlog::info("BYOC: ended {} live session(s) at shutdown", live.size());
-}
-
-void SessionManager::run() {
-  // Fine enough for a short TTL (tests), cheap for the default.
-  const auto shortest = [](std::chrono::seconds s) {
-    return s.count() > 0 && s < std::chrono::seconds(4);
-  };
-  const auto period = shortest(settings_.sessionTtl) || shortest(settings_.connectTimeout)
-                          ? std::chrono::milliseconds(250)
-                          : std::chrono::milliseconds(1000);
-  std::unique_lock lock(runMu_);
-  while (!stopping_) {
-    runCv_.wait_for(lock, period, [this] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
-    try {
-      sweep();
-    } catch (const std::exception& e) {
-      spdlog::error("BYOC: sweep failed: {}", e.what());
-    }
-    lock.lock();
-  }
 }
 
 unsigned SessionManager::liveCountLocked(Capability cap) const {
@@ -270,13 +222,10 @@ void SessionManager::add(Slot& slot, ByocSession session, const std::string& pub
   }
   Entry e;
   e.record = std::move(session);
-  const auto now = Clock::now();
+  const auto now = clocks_.steady();
   e.live.createdAt = now;
-  if (!publisherId.empty()) {
-    e.live.publisherId = publisherId;
-    e.live.publisherSince = now;
-  }
-  if (!viewerId.empty()) e.live.viewers[viewerId] = now;
+  e.live.publisherId = publisherId;
+  if (!viewerId.empty()) e.live.viewers[viewerId] = false;
   e.live.lastActivity = now;
   const std::string id = e.record.id;
   spdlog::info("BYOC: session {} created ({}, status {}, stream {})", id,
@@ -332,8 +281,8 @@ std::string SessionManager::viewableStream(const std::string& sessionId) const {
   return e.record.streamId;
 }
 
-WebRtcGateway::Created SessionManager::publish(const std::string& sessionId,
-                                                const std::string& offer) {
+MediaHost::Answered SessionManager::publish(const std::string& sessionId,
+                                            const std::string& offer) {
   std::string streamId;
   nlohmann::json prompts;
   int width, height;
@@ -346,10 +295,10 @@ WebRtcGateway::Created SessionManager::publish(const std::string& sessionId,
     height = e.record.height;
     ++e.live.pending;
   }
-  WebRtcGateway::Created created;
+  MediaHost::Answered created;
   std::string failure;
   try {
-    created = registry_.publishPrompts(streamId, prompts, offer, width, height);
+    created = media_.publish(streamId, prompts, offer, width, height);
   } catch (...) {
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(sessionId); it != sessions_.end()) --it->second.live.pending;
@@ -362,7 +311,7 @@ WebRtcGateway::Created SessionManager::publish(const std::string& sessionId,
     if (it != sessions_.end() && !it->second.record.ended()) {
       Entry& e = it->second;
       const ByocSession before = e.record;
-      e.record.transition(SessionStatus::Processing, unixNow());
+      e.record.transition(SessionStatus::Processing, clocks_.wall());
       try {
         requireStoreLocked().put(e.record);
       } catch (const std::exception& x) {  // StoreError, or ControlError: no store
@@ -372,9 +321,8 @@ WebRtcGateway::Created SessionManager::publish(const std::string& sessionId,
       if (failure.empty()) {
         unsaved_.erase(sessionId);
         e.live.publisherId = created.id;
-        e.live.publisherSince = Clock::now();
         e.live.publisherConnected = false;
-        e.live.lastActivity = Clock::now();
+        e.live.lastActivity = clocks_.steady();
         spdlog::info("BYOC: session {} publishing (WHIP session {})", sessionId, created.id);
         return created;
       }
@@ -392,8 +340,7 @@ WebRtcGateway::Created SessionManager::publish(const std::string& sessionId,
   throw ControlError(ErrorKind::NotFound, "BYOC session '" + sessionId + "' ended meanwhile");
 }
 
-WebRtcGateway::Created SessionManager::view(const std::string& sessionId,
-                                             const std::string& offer) {
+MediaHost::Answered SessionManager::view(const std::string& sessionId, const std::string& offer) {
   std::string streamId;
   {
     std::lock_guard lock(mu_);
@@ -401,9 +348,9 @@ WebRtcGateway::Created SessionManager::view(const std::string& sessionId,
     streamId = e.record.streamId;
     ++e.live.pending;
   }
-  WebRtcGateway::Created created;
+  MediaHost::Answered created;
   try {
-    created = registry_.subscribe(streamId, offer);
+    created = media_.view(streamId, offer);
   } catch (...) {
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(sessionId); it != sessions_.end()) --it->second.live.pending;
@@ -414,8 +361,8 @@ WebRtcGateway::Created SessionManager::view(const std::string& sessionId,
     auto it = sessions_.find(sessionId);
     if (it != sessions_.end()) --it->second.live.pending;
     if (it != sessions_.end() && !it->second.record.ended()) {
-      it->second.live.viewers[created.id] = Clock::now();
-      it->second.live.lastActivity = Clock::now();
+      it->second.live.viewers[created.id] = false;
+      it->second.live.lastActivity = clocks_.steady();
       spdlog::info("BYOC: session {} viewer added (WHEP session {})", sessionId, created.id);
       return created;
     }
@@ -432,19 +379,15 @@ void SessionManager::unpublish(const std::string& sessionId, const std::string& 
       throw ControlError(ErrorKind::NotFound, "no WHIP session '" + publisherId +
                                                   "' in BYOC session '" + sessionId + "'");
   }
-  try {
-    registry_.unpublish(publisherId);
-  } catch (const ControlError& e) {
-    if (e.kind() != ErrorKind::NotFound) throw;  // already gone: the state below still applies
-  }
+  media_.endPublisher(publisherId);  // false: already gone; the state below still applies
   std::lock_guard lock(mu_);
   auto it = sessions_.find(sessionId);
   if (it == sessions_.end() || it->second.live.publisherId != publisherId) return;
   Entry& e = it->second;
   e.live.publisherId.clear();
-  e.live.lastActivity = Clock::now();
+  e.live.lastActivity = clocks_.steady();
   if (e.record.status == SessionStatus::Processing) {
-    e.record.transition(SessionStatus::Ready, unixNow());
+    e.record.transition(SessionStatus::Ready, clocks_.wall());
     persistLocked(e.record);
     if (unsaved_.contains(sessionId))
       throw ControlError(ErrorKind::Internal,
@@ -462,16 +405,11 @@ void SessionManager::unview(const std::string& sessionId, const std::string& vie
       throw ControlError(ErrorKind::NotFound,
                          "no WHEP session '" + viewerId + "' in BYOC session '" + sessionId + "'");
   }
-  try {
-    registry_.unsubscribe(viewerId);
-  } catch (const ControlError& e) {
-    if (e.kind() != ErrorKind::NotFound) throw;
-  }
+  media_.endViewer(viewerId);  // false: already gone
   std::lock_guard lock(mu_);
   if (auto it = sessions_.find(sessionId); it != sessions_.end()) {
     it->second.live.viewers.erase(viewerId);
-    it->second.live.viewerConnected.erase(viewerId);
-    it->second.live.lastActivity = Clock::now();
+    it->second.live.lastActivity = clocks_.steady();
   }
 }
 
@@ -481,22 +419,24 @@ SessionManager::Media SessionManager::takeMediaLocked(Entry& e) {
   e.live.publisherId.clear();
   for (const auto& [id, _] : e.live.viewers) m.viewerIds.push_back(id);
   e.live.viewers.clear();
-  e.live.viewerConnected.clear();
   return m;
 }
 
 void SessionManager::freeMedia(const Media& m) {
-  // Viewers first: the stream goes away with its last session.
+  // Viewers first: the stream goes away with its last session. Media that is already gone
+  // (DELETEd, silent, failed) answers false; a failure to end one must not keep the others.
   for (const auto& id : m.viewerIds) {
     try {
-      registry_.unsubscribe(id);
-    } catch (const ControlError&) {  // already gone (DELETEd, silent, failed)
+      media_.endViewer(id);
+    } catch (const std::exception& e) {
+      spdlog::error("BYOC: cannot end viewer {}: {}", id, e.what());
     }
   }
   if (!m.publisherId.empty()) {
     try {
-      registry_.unpublish(m.publisherId);
-    } catch (const ControlError&) {
+      media_.endPublisher(m.publisherId);
+    } catch (const std::exception& e) {
+      spdlog::error("BYOC: cannot end publisher {}: {}", m.publisherId, e.what());
     }
   }
 }
@@ -510,7 +450,7 @@ bool SessionManager::endSession(const std::string& id, SessionStatus status,
     if (it == sessions_.end() || it->second.record.ended()) return false;
     Entry& e = it->second;
     media = takeMediaLocked(e);
-    e.record.end(status, reason, unixNow());
+    e.record.end(status, reason, clocks_.wall());
     persistLocked(e.record);
   }
   spdlog::info("BYOC: session {} {}: {}", id, toString(status), reason);
@@ -543,7 +483,7 @@ bool SessionManager::cleanup(const std::string& id) {
       Entry& e2 = it->second;
       if (!e2.record.ended()) {
         e2.record.end(SessionStatus::Completed,
-                      "cleaned up (DELETE), but its deletion could not be stored", unixNow());
+                      "cleaned up (DELETE), but its deletion could not be stored", clocks_.wall());
         persistLocked(e2.record);
       }
     }
@@ -562,12 +502,8 @@ bool SessionManager::cleanup(const std::string& id) {
 }
 
 void SessionManager::sweep() {
-  // Registry ids that appear after this instant may be missing from the snapshots below.
-  const auto snapshotAt = Clock::now();
-  const nlohmann::json whip = registry_.whipStats();
-  const nlohmann::json whep = registry_.whepStats();
-  const auto now = Clock::now();
-  const double unixTime = unixNow();
+  const auto now = clocks_.steady();
+  const double wallNow = clocks_.wall();
 
   struct Ending {
     std::string id;
@@ -576,6 +512,8 @@ void SessionManager::sweep() {
   };
   std::vector<Ending> ending;
   {
+    // The MediaHost is asked under mu_: it never calls into BYOC, so no lock order can invert,
+    // and an id seen here is the session's current one (no snapshot to reconcile afterwards).
     std::lock_guard lock(mu_);
     if (!loaded_) loadLocked();
     if (!unsaved_.empty()) retryUnsavedLocked();
@@ -584,27 +522,27 @@ void SessionManager::sweep() {
       ByocSession& r = e.record;
       if (r.ended()) {
         if (settings_.retention.count() > 0 && r.endedAt &&
-            *r.endedAt < unixTime - static_cast<double>(settings_.retention.count()))
+            *r.endedAt < wallNow - static_cast<double>(settings_.retention.count()))
           forget.push_back(id);
         continue;
       }
       Live& l = e.live;
       uint64_t frames = 0;
       if (!l.publisherId.empty()) {
-        if (whip.contains(l.publisherId)) {
-          const uint64_t n = counter(whip, l.publisherId, "frames_received");
-          frames += n;
-          l.publisherConnected = l.publisherConnected || n > 0 || isConnected(whip, l.publisherId);
-        } else if (l.publisherSince < snapshotAt) {
-          // The registry removed the publisher: DELETE on /whip/{id}, silence or a failed
-          // connection.
+        if (const auto pub = media_.publisherStats(l.publisherId)) {
+          frames += pub->framesReceived;
+          l.publisherConnected = l.publisherConnected || pub->framesReceived > 0 ||
+                                 pub->state == ConnectionState::Connected;
+        } else {
+          // The publisher ended without BYOC ending it: DELETE on /whip/{id}, silence or a
+          // failed connection.
           const bool connected = l.publisherConnected;
           spdlog::info("BYOC: session {}: publisher {} ended", id, l.publisherId);
           l.publisherId.clear();
           l.lastActivity = now;
           if (r.capability == Capability::Video) {
             if (r.status == SessionStatus::Processing) {
-              r.transition(SessionStatus::Ready, unixTime);
+              r.transition(SessionStatus::Ready, wallNow);
               persistLocked(r);
             }
           } else {
@@ -616,32 +554,31 @@ void SessionManager::sweep() {
           }
         }
       }
+      bool viewerEnded = false;
       for (auto v = l.viewers.begin(); v != l.viewers.end();) {
-        if (whep.contains(v->first)) {
-          const uint64_t n = counter(whep, v->first, "frames_sent");
-          frames += n;
-          if (n > 0 || isConnected(whep, v->first)) l.viewerConnected[v->first] = true;
+        if (const auto view = media_.viewerStats(v->first)) {
+          frames += view->framesSent;
+          if (view->framesSent > 0 || view->state == ConnectionState::Connected) v->second = true;
           ++v;
-        } else if (v->second < snapshotAt) {
-          const bool connected = l.viewerConnected[v->first];
-          l.viewerConnected.erase(v->first);
-          v = l.viewers.erase(v);
-          l.lastActivity = now;
-          if (r.capability == Capability::WhepSubscribe && l.viewers.empty()) {
-            ending.push_back(
-                connected
-                    ? Ending{id, SessionStatus::Completed, "media ended: the viewer disconnected"}
-                    : Ending{id, SessionStatus::Failed, "media ended: the viewer never connected"});
-            break;
-          }
-        } else {
-          ++v;
+          continue;
+        }
+        const bool connected = v->second;
+        v = l.viewers.erase(v);
+        l.lastActivity = now;
+        if (r.capability == Capability::WhepSubscribe && l.viewers.empty()) {
+          ending.push_back(
+              connected
+                  ? Ending{id, SessionStatus::Completed, "media ended: the viewer disconnected"}
+                  : Ending{id, SessionStatus::Failed, "media ended: the viewer never connected"});
+          viewerEnded = true;
+          break;
         }
       }
-      if (!ending.empty() && ending.back().id == id) continue;
+      if (viewerEnded) continue;
       if (frames > 0 || l.publisherConnected) l.everConnected = true;
-      for (const auto& [_, connected] : l.viewerConnected)
-        if (connected && r.capability == Capability::WhepSubscribe) l.everConnected = true;
+      if (r.capability == Capability::WhepSubscribe)
+        for (const auto& [_, connected] : l.viewers)
+          if (connected) l.everConnected = true;
       if (!l.everConnected && settings_.connectTimeout.count() > 0 &&
           now - l.createdAt >= settings_.connectTimeout) {
         const char* peer = r.capability == Capability::WhepSubscribe ? "viewer" : "publisher";

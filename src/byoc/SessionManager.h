@@ -1,38 +1,50 @@
 #pragma once
 // The BYOC sessions of this worker: the records (in memory, written through to SessionStore),
-// the media each one holds in the StreamRegistry (a publisher and/or viewers), capacity per
-// capability, and a sweeper thread that notices ended media, expires idle sessions and forgets
-// old ended ones.
+// the media each one holds through the MediaHost (a publisher and/or viewers), capacity per
+// capability, and sweep(), which notices ended media, expires idle sessions and forgets old
+// ended ones. It owns no thread: ByocService runs sweep() on the main loop's timer.
 #include <chrono>
-#include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "byoc/ByocSession.h"
 #include "byoc/ByocSettings.h"
+#include "byoc/MediaHost.h"
 #include "byoc/SessionStore.h"
-#include "byoc/ByocMedia.h"
 
 namespace cs {
+
+// Where SessionManager reads the time: the steady clock for its deadlines (connect timeout, TTL,
+// store retries), the wall clock (seconds since the Unix epoch) for the records' timestamps and
+// the retention. Tests drive both by hand.
+struct SessionClocks {
+  std::function<std::chrono::steady_clock::time_point()> steady = [] {
+    return std::chrono::steady_clock::now();
+  };
+  std::function<double()> wall = [] {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+};
 
 class SessionManager {
  public:
   using Clock = std::chrono::steady_clock;
 
-  SessionManager(ByocMedia& registry, ByocSettings settings);
+  SessionManager(MediaHost& media, ByocSettings settings, SessionClocks clocks = {});
   ~SessionManager();
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
 
   // Loads the sessions of an earlier run when the store exists (sessions whose media was live
-  // are ended with the reason) and starts the sweeper.
+  // are ended with the reason).
   void start();
-  // Ends every live session ("server shut down"), frees its media, stops the sweeper.
+  // Ends every live session ("server shut down") and frees its media. Idempotent.
   void shutdown();
 
   // A capacity slot for one new session of a capability, held while the job negotiates. Given
@@ -52,7 +64,7 @@ class SessionManager {
   // Throws ControlError(Capacity) when the capability already has --capacity live sessions.
   Slot reserve(Capability cap);
 
-  // Records a new session (written to the store before this returns) with the registry ids of
+  // Records a new session (written to the store before this returns) with the MediaHost ids of
   // the media it already holds. Throws ControlError(Internal) when it cannot be stored (or the
   // store cannot be opened); the caller then frees the media.
   void add(Slot& slot, ByocSession session, const std::string& publisherId = {},
@@ -68,9 +80,9 @@ class SessionManager {
   std::string viewableStream(const std::string& sessionId) const;
 
   // The session's own WHIP / WHEP endpoints (comfystream-video; WHEP also whip-ingest).
-  // Throw ControlError / WorkflowError as StreamRegistry does, NotFound for a bad session.
-  WebRtcGateway::Created publish(const std::string& sessionId, const std::string& offer);
-  WebRtcGateway::Created view(const std::string& sessionId, const std::string& offer);
+  // Throw ControlError / WorkflowError as the MediaHost does, NotFound for a bad session.
+  MediaHost::Answered publish(const std::string& sessionId, const std::string& offer);
+  MediaHost::Answered view(const std::string& sessionId, const std::string& offer);
   void unpublish(const std::string& sessionId, const std::string& publisherId);
   void unview(const std::string& sessionId, const std::string& viewerId);
 
@@ -82,19 +94,22 @@ class SessionManager {
   // Sessions whose latest record is not in the store yet (a write failed; retried by sweep()).
   size_t unsavedCount() const;
 
-  // One pass of the sweeper (also run by its thread every second).
+  // One pass over the sessions: asks the MediaHost about each one's publisher and viewers;
+  // ends the sessions whose media ended (whip-ingest, whep-subscribe), whose peer never
+  // connected within --session-connect-timeout, or that were idle for --session-ttl; forgets
+  // ended sessions past --session-retention; retries what the store failed to take. Ending a
+  // session frees its media through the MediaHost, which waits for the teardown: run it on the
+  // main loop or a request thread, never on a streaming thread.
   void sweep();
 
  private:
   struct Live {
     std::string publisherId;
-    Clock::time_point publisherSince{};
     bool publisherConnected = false;
-    std::map<std::string, Clock::time_point> viewers;  // id → attached at
-    std::map<std::string, bool> viewerConnected;
-    uint64_t frames = 0;  // media frames seen (in + out), to tell idle from busy
-    Clock::time_point lastActivity = Clock::now();
-    Clock::time_point createdAt = Clock::now();
+    std::map<std::string, bool> viewers;  // id → its peer connected (or it sent frames) once
+    uint64_t frames = 0;                  // media frames seen (in + out), to tell idle from busy
+    Clock::time_point lastActivity{};
+    Clock::time_point createdAt{};
     bool everConnected = false;  // a peer of the session connected (or media flowed) once
     int pending = 0;             // endpoint requests negotiating right now
   };
@@ -126,23 +141,18 @@ class SessionManager {
   // Ends a live session (terminal status, reason), frees its media. False when not live.
   bool endSession(const std::string& id, SessionStatus status, const std::string& reason);
   unsigned liveCountLocked(Capability cap) const;
-  void run();
 
-  ByocMedia& registry_;
+  MediaHost& media_;
   const ByocSettings settings_;
+  const SessionClocks clocks_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> sessions_;
   std::map<Capability, unsigned> reserved_;
   std::unique_ptr<SessionStore> store_;
-  std::string storeError_;                   // why the store could not be opened (last try)
-  Clock::time_point storeRetryAt_{};         // no new open attempt before this
-  bool loaded_ = true;                       // false while an existing store could not be read
-  std::set<std::string> unsaved_;            // ids whose latest record the store lacks
-
-  std::mutex runMu_;
-  std::condition_variable runCv_;
-  bool stopping_ = false;
-  std::thread sweeper_;
+  std::string storeError_;            // why the store could not be opened (last try)
+  Clock::time_point storeRetryAt_{};  // no new open attempt before this
+  bool loaded_ = true;                // false while an existing store could not be read
+  std::set<std::string> unsaved_;     // ids whose latest record the store lacks
 };
 
 }  // namespace cs

@@ -1,7 +1,5 @@
 #include "http/Cors.h"
 
-#include <regex>
-
 namespace cs::http {
 
 void applyCors(Response& res) {
@@ -10,16 +8,13 @@ void applyCors(Response& res) {
                 "Location, ETag, Link, Accept-Post, Accept-Patch, Retry-After, WWW-Authenticate");
 }
 
-void answerPreflight(const Request& req, Response& res) {
-  static const std::regex kByocEndpoint("(?:/live)?/byoc/wh[ie]p/[^/]+");
+void answerPreflight(Response& res, const std::string& acceptPost) {
   res.status = 204;
   res.setHeader("Access-Control-Allow-Methods", "OPTIONS, GET, HEAD, POST, PATCH, DELETE");
   res.setHeader("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
   res.setHeader("Access-Control-Max-Age", "600");
   // RFC 9725 §4.2: an OPTIONS on the endpoint advertises what POST takes.
-  if (req.path.ends_with("/whip") || req.path.ends_with("/whep") ||
-      std::regex_match(req.path, kByocEndpoint))
-    res.setHeader("Accept-Post", "application/sdp");
+  if (!acceptPost.empty()) res.setHeader("Accept-Post", acceptPost);
 }
 
 }  // namespace cs::http

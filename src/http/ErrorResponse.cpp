@@ -60,10 +60,17 @@ void writeError(http::Response& res, ErrorKind kind, const std::string& message)
     res.setHeader("WWW-Authenticate", "Bearer realm=\"comfystream\", error=\"invalid_token\"");
 }
 
-void writeError(http::Response& res, const WorkflowError& e) {
+void writeError(http::Response& res, const WorkflowError& e, WorkflowErrorShape shape) {
   res.status = 400;
-  auto body = e.toJson();
-  body["status_code"] = 400;
+  auto comfy = e.toJson();
+  if (shape == WorkflowErrorShape::ComfyUI) {
+    comfy["status_code"] = 400;
+    return res.setContent(dumpJson(comfy), "application/json");
+  }
+  nlohmann::json body = {{"error", std::string("invalid workflow: ") + e.what()},
+                         {"status_code", 400}};
+  if (comfy.contains("node_errors") && !comfy["node_errors"].empty())
+    body["node_errors"] = comfy["node_errors"];
   res.setContent(dumpJson(body), "application/json");
 }
 

@@ -13,18 +13,24 @@ int statusFor(ErrorKind kind);
 // Writes {"error": message, "status_code": N} with the status and its headers.
 void writeError(http::Response& res, ErrorKind kind, const std::string& message);
 void writeError(http::Response& res, int status, const std::string& message);
-// A rejected workflow: 400 with ComfyUI's {"error": {type, message, …}, "node_errors": {…}}.
-void writeError(http::Response& res, const WorkflowError& e);
+// How a rejected workflow is written (always 400). ComfyUI: the original's {"error": {type,
+// message, …}, "node_errors": {…}} (POST /prompt, WHIP). Message: "error" is a string as in every
+// other error, "invalid workflow: <message>", with ComfyUI's "node_errors" when there are any —
+// for APIs whose clients read "error" as text.
+enum class WorkflowErrorShape { ComfyUI, Message };
+void writeError(http::Response& res, const WorkflowError& e,
+                WorkflowErrorShape shape = WorkflowErrorShape::ComfyUI);
 
 // Runs a control-plane handler body, answering ControlError and WorkflowError as JSON errors.
 template <typename Fn>
-void answerErrors(http::Response& res, Fn&& fn) {
+void answerErrors(http::Response& res, Fn&& fn,
+                  WorkflowErrorShape shape = WorkflowErrorShape::ComfyUI) {
   try {
     fn();
   } catch (const ControlError& e) {
     writeError(res, e.kind(), e.what());
   } catch (const WorkflowError& e) {
-    writeError(res, e);
+    writeError(res, e, shape);
   }
 }
 

@@ -414,7 +414,7 @@ void Server::Impl::handle(Request req, Done done) {
     return finish(res);
   }
   if (req.method == "OPTIONS") {  // CORS preflight: never rate-limited nor authenticated
-    answerPreflight(req, res);
+    answerPreflight(res, router_.acceptPost(req.path));
     return finish(res);
   }
   if (int retryAfter = 0; changesState(req.method) && !rate_.allow(req.remoteAddress, retryAfter)) {

@@ -4,9 +4,10 @@
 
 namespace cs::http {
 
-void Router::add(std::string method, const std::string& pattern, Handler handler,
-                 Dispatch dispatch) {
-  routes_.push_back({std::move(method), std::regex(pattern), std::move(handler), dispatch});
+void Router::add(std::string method, const std::string& pattern, Handler handler, Dispatch dispatch,
+                 std::string accepts) {
+  routes_.push_back(
+      {std::move(method), std::regex(pattern), std::move(handler), dispatch, std::move(accepts)});
 }
 
 void Router::setFallback(std::function<bool(const Request&, Response&)> fallback) {
@@ -48,6 +49,12 @@ Router::Match Router::find(const std::string& method, const std::string& path) c
   if (allowed.contains("GET")) allowed.insert("HEAD");
   for (const auto& a : allowed) out.allow += (out.allow.empty() ? "" : ", ") + a;
   return out;
+}
+
+std::string Router::acceptPost(const std::string& path) const {
+  for (const auto& r : routes_)
+    if (r.method == "POST" && std::regex_match(path, r.pattern)) return r.accepts;
+  return {};
 }
 
 bool Router::fallback(const Request& req, Response& res) const {

@@ -1,6 +1,7 @@
 #pragma once
 // Method + path-regex routing. HEAD falls back to the GET route (RFC 9110 §9.3.2); a path that
-// some route knows under another method is 405 with Allow, anything else 404.
+// some route knows under another method is 405 with Allow, anything else 404. A POST route may
+// name the media types it takes, which a CORS preflight on its path advertises as Accept-Post.
 #include <functional>
 #include <regex>
 #include <string>
@@ -21,9 +22,12 @@ enum class Dispatch { Worker, Inline };
 class Router {
  public:
   void add(std::string method, const std::string& pattern, Handler handler,
-           Dispatch dispatch = Dispatch::Worker);
+           Dispatch dispatch = Dispatch::Worker, std::string accepts = {});
   void get(const std::string& p, Handler h, Dispatch d = Dispatch::Worker) { add("GET", p, h, d); }
-  void post(const std::string& p, Handler h) { add("POST", p, std::move(h)); }
+  // `accepts`: the media types the POST takes ("application/sdp"), for Accept-Post.
+  void post(const std::string& p, Handler h, std::string accepts = {}) {
+    add("POST", p, std::move(h), Dispatch::Worker, std::move(accepts));
+  }
   void patch(const std::string& p, Handler h) { add("PATCH", p, std::move(h)); }
   void put(const std::string& p, Handler h) { add("PUT", p, std::move(h)); }
   void del(const std::string& p, Handler h) { add("DELETE", p, std::move(h)); }
@@ -39,6 +43,9 @@ class Router {
     std::string allow;  // for 405
   };
   Match find(const std::string& method, const std::string& path) const;
+  // What the POST route for `path` declared it takes; empty when it declared nothing or there
+  // is none. (RFC 9725 §4.2: an OPTIONS on a WHIP endpoint names it in Accept-Post.)
+  std::string acceptPost(const std::string& path) const;
   bool fallback(const Request& req, Response& res) const;
 
  private:
@@ -47,6 +54,7 @@ class Router {
     std::regex pattern;
     Handler handler;
     Dispatch dispatch;
+    std::string accepts;
   };
   std::vector<Route> routes_;
   std::function<bool(const Request&, Response&)> fallback_;

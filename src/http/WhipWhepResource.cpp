@@ -84,9 +84,12 @@ void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerPr
   for (Kind kind : {Kind::Whip, Kind::Whep}) {
     const std::string base = std::string("(?:/live)?/") + (kind == Kind::Whip ? "whip" : "whep");
     const std::string session = base + "/" + kSessionId;
-    router.post(base, [kind, &gateway, &ice, &auth](const Request& req, Response& res) {
-      handlePost(kind, req, res, gateway, ice, auth);
-    });
+    router.post(
+        base,
+        [kind, &gateway, &ice, &auth](const Request& req, Response& res) {
+          handlePost(kind, req, res, gateway, ice, auth);
+        },
+        "application/sdp");
     // RFC 9725 §4.1 / WHEP §4.1: GET on the endpoint or a session is 2xx without content.
     // WHEP §4.2: HEAD on the endpoint is 200 with the Content-Type a POST takes, so players can
     // recognise a WHEP URL.

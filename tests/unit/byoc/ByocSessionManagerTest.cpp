@@ -1,16 +1,16 @@
 // SessionManager with a store that fails (real SQLite, real files; the fault is a file size
 // limit, see StoreFaults.h): nothing it could not store is answered as done, and a restart that
-// cannot write still answers every stored session. Also the connect timeout.
+// cannot write still answers every stored session. Also the connect timeout (on a clock the test
+// moves).
 #include "byoc/SessionManager.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <thread>
 
+#include "FakeMediaHost.h"
 #include "StoreFaults.h"
 #include "util/ControlError.h"
-#include "util/MainLoop.h"
 
 namespace cs {
 namespace {
@@ -58,17 +58,14 @@ class ByocSessionManager : public testing::Test {
     return ErrorKind::BadRequest;
   }
 
-  MainLoop loop_;
-  StreamRegistry streams_{RegistrySettings{}, loop_};
-  WorkflowService workflows_{WorkflowSettings{}};
-  WebRtcGateway gateway_{streams_, workflows_, MediaNetwork{}};
-  ByocMedia registry_{gateway_, workflows_};
+  test::FakeMediaHost media_;
+  test::ManualClock clock_;
   fs::path dir_;
 };
 
 TEST_F(ByocSessionManager, ADeleteThatCannotBeStoredFailsAndTheSessionStays) {
   {
-    SessionManager m(registry_, settings());
+    SessionManager m(media_, settings(), clock_.clocks());
     m.start();
     add(m, "kept");
     {
@@ -86,20 +83,20 @@ TEST_F(ByocSessionManager, ADeleteThatCannotBeStoredFailsAndTheSessionStays) {
     m.shutdown();
   }
   {
-    SessionManager m(registry_, settings());
+    SessionManager m(media_, settings(), clock_.clocks());
     m.start();
     ASSERT_TRUE(m.get("kept")) << "the session whose deletion failed is back after a restart";
     EXPECT_TRUE(m.cleanup("kept"));  // a retried DELETE succeeds
     m.shutdown();
   }
-  SessionManager m(registry_, settings());
+  SessionManager m(media_, settings(), clock_.clocks());
   m.start();
   EXPECT_FALSE(m.get("kept"));
   m.shutdown();
 }
 
 TEST_F(ByocSessionManager, ANewSessionThatCannotBeStoredIsRefused) {
-  SessionManager m(registry_, settings());
+  SessionManager m(media_, settings(), clock_.clocks());
   m.start();
   add(m, "first");  // creates the store
   {
@@ -119,7 +116,7 @@ TEST_F(ByocSessionManager, ARestartThatCannotWriteStillAnswersEveryStoredSession
   }
   {
     test::NoFileMayGrow full;
-    SessionManager m(registry_, settings());
+    SessionManager m(media_, settings(), clock_.clocks());
     m.start();
     for (const char* id : {"a", "b", "c"}) {
       const auto s = m.get(id);
@@ -143,7 +140,7 @@ TEST_F(ByocSessionManager, AStoreThatCannotBeReadIsNotTakenForAnEmptyOne) {
     std::ofstream f(SessionStore::databasePath(dir_), std::ios::binary);
     f << std::string(8192, '\x5a');  // not a database
   }
-  SessionManager m(registry_, settings());
+  SessionManager m(media_, settings(), clock_.clocks());
   m.start();
   EXPECT_EQ(kindOf([&] { m.get("anything"); }), ErrorKind::Internal);
   EXPECT_EQ(kindOf([&] { m.cleanup("anything"); }), ErrorKind::Internal);
@@ -152,12 +149,12 @@ TEST_F(ByocSessionManager, AStoreThatCannotBeReadIsNotTakenForAnEmptyOne) {
 }
 
 TEST_F(ByocSessionManager, ASessionNobodyConnectsToEndsAfterTheConnectTimeout) {
-  SessionManager m(registry_, settings(1s));
+  SessionManager m(media_, settings(1s), clock_.clocks());
   m.start();
   add(m, "one");
   add(m, "two");
   EXPECT_EQ(kindOf([&] { m.reserve(Capability::Video); }), ErrorKind::Capacity);
-  std::this_thread::sleep_for(1200ms);
+  clock_.advance(1200ms);
   m.sweep();
   for (const char* id : {"one", "two"}) {
     const auto s = m.get(id);
@@ -171,10 +168,10 @@ TEST_F(ByocSessionManager, ASessionNobodyConnectsToEndsAfterTheConnectTimeout) {
 }
 
 TEST_F(ByocSessionManager, ConnectTimeoutZeroLeavesOnlyTheTtl) {
-  SessionManager m(registry_, settings(0s));
+  SessionManager m(media_, settings(0s), clock_.clocks());
   m.start();
   add(m, "one");
-  std::this_thread::sleep_for(300ms);
+  clock_.advance(300ms);
   m.sweep();
   EXPECT_EQ(m.get("one")->status, SessionStatus::Ready);
   m.shutdown();

@@ -4,7 +4,7 @@
 
 #include <stdexcept>
 
-#include "byoc/ByocRoutes.h"
+#include "http/ByocResource.h"
 #include "byoc/Capability.h"
 
 namespace cs {

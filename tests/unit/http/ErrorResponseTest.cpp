@@ -49,6 +49,31 @@ TEST(ErrorResponse, InvalidUtf8InAMessageNeverThrows) {
   EXPECT_EQ(j["status_code"], 400);
 }
 
+TEST(ErrorResponse, AWorkflowErrorInEitherShape) {
+  const WorkflowError e("prompt_outputs_failed_validation", "node 3: bad input", "",
+                        {{"3", {"Invert", {{"value_bigger_than_max", "too big", "", "x"}}}}});
+  http::Response comfy;
+  writeError(comfy, e);
+  auto j = nlohmann::json::parse(comfy.body);
+  EXPECT_EQ(comfy.status, 400);
+  EXPECT_EQ(j["error"]["type"], "prompt_outputs_failed_validation");
+  EXPECT_EQ(j["status_code"], 400);
+  EXPECT_TRUE(j["node_errors"].contains("3"));
+
+  http::Response message;
+  writeError(message, e, WorkflowErrorShape::Message);
+  j = nlohmann::json::parse(message.body);
+  EXPECT_EQ(message.status, 400);
+  EXPECT_EQ(j["error"], "invalid workflow: node 3: bad input");
+  EXPECT_EQ(j["status_code"], 400);
+  EXPECT_EQ(j["node_errors"], nlohmann::json::parse(comfy.body)["node_errors"]);
+
+  http::Response bare;  // no node named: no node_errors
+  writeError(bare, WorkflowError("invalid_prompt", "empty"), WorkflowErrorShape::Message);
+  EXPECT_EQ(nlohmann::json::parse(bare.body),
+            (nlohmann::json{{"error", "invalid workflow: empty"}, {"status_code", 400}}));
+}
+
 TEST(ErrorResponse, MediaTypeIgnoresParametersAndCase) {
   EXPECT_EQ(mediaTypeOf("Application/SDP; charset=utf-8"), "application/sdp");
   EXPECT_EQ(mediaTypeOf(""), "");

@@ -33,6 +33,19 @@ TEST(Router, KnownPathOtherMethodIs405WithAllow) {
   EXPECT_EQ(m.allow, "GET, HEAD, OPTIONS, POST");
 }
 
+TEST(Router, APostRouteNamesWhatItTakesForAcceptPost) {
+  Router r;
+  const Handler ok = [](const Request&, Response&) {};
+  r.post("(?:/live)?/in", ok, "application/sdp");
+  r.post("/json", ok);
+  r.get("/in/([a-z]+)", ok);
+  EXPECT_EQ(r.acceptPost("/in"), "application/sdp");
+  EXPECT_EQ(r.acceptPost("/live/in"), "application/sdp");
+  EXPECT_EQ(r.acceptPost("/json"), "");    // declared nothing
+  EXPECT_EQ(r.acceptPost("/in/abc"), "");  // no POST there
+  EXPECT_EQ(r.acceptPost("/other/in"), "");
+}
+
 TEST(Router, UnknownPathIs404) {
   const Router r = sample();
   EXPECT_EQ(r.find("GET", "/b").status, 404);
