@@ -56,9 +56,9 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   const VideoJobRequest req = parseVideoJob(body);
   auto slot = sessions_.reserve(Capability::Video);
   // Compile the workflow now, so a broken one is refused by the job rather than by the first
-  // WHIP offer; the session's stream compiles it again when its publisher arrives.
+  // WHIP offer; the session's first publisher runs this compiled workflow.
   // (Off the HTTP thread, with the warm-up deadline: models load here.)
-  media_.checkWorkflow(req.prompts, req.width, req.height);
+  auto compiled = media_.compileWorkflow(req.prompts, req.width, req.height);
 
   ByocSession s;
   s.id = newRandomId();
@@ -75,7 +75,7 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
               {"whip_endpoint", endpoint("whip", s.id)},
               {"whep_endpoint", endpoint("whep", s.id)}};
   const nlohmann::json response = s.jobResponse();
-  sessions_.add(slot, std::move(s));
+  sessions_.add(slot, std::move(s), {}, {}, std::move(compiled));
   return response;
 }
 
@@ -89,7 +89,7 @@ nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
   s.width = req.width;
   s.height = req.height;
   s.prompts = req.prompts;
-  const auto created = media_.publish(s.streamId, s.prompts, req.sdpOffer, req.width, req.height);
+  const auto created = media_.publish(s.streamId, s.prompts, req.sdpOffer, req.width, req.height, nullptr);
   s.status = SessionStatus::Connected;
   s.createdAt = s.updatedAt = unixNow();
   s.result = {{"sdp_answer", created.answer},

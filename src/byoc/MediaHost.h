@@ -14,6 +14,7 @@
 #include <string>
 
 #include "stream/SessionStats.h"
+#include "workflow/GraphWorkflow.h"
 
 namespace cs {
 
@@ -30,9 +31,11 @@ class MediaHost {
 
   // Publishes to `streamId` (created when needed) from a WHIP-style SDP offer, running `prompts`
   // (one ComfyUI API-format workflow or a list), warmed up at width × height until real frames
-  // arrive. Throws ControlError (conflict, capacity, bad offer, …) or WorkflowError.
+  // arrive. `compiled`, when given, is `prompts` already compiled (compileWorkflow) and is only
+  // warmed up. Throws ControlError (conflict, capacity, bad offer, …) or WorkflowError.
   virtual Answered publish(const std::string& streamId, const nlohmann::json& prompts,
-                           const std::string& offer, int width, int height) = 0;
+                           const std::string& offer, int width, int height,
+                           std::shared_ptr<GraphWorkflow> compiled) = 0;
   // Views the processed output of `streamId` from a WHEP-style SDP offer. Throws ControlError
   // (NoPublisher while the stream has none, capacity, bad offer, …).
   virtual Answered view(const std::string& streamId, const std::string& offer) = 0;
@@ -48,9 +51,10 @@ class MediaHost {
   virtual std::optional<ViewerStats> viewerStats(const std::string& id) const = 0;
 
   // Compiles `prompts` at width × height (models load) under the warm-up deadline, without
-  // warm-up, and discards the result: a job refuses a broken workflow before its session exists.
-  // Throws WorkflowError or ControlError.
-  virtual void checkWorkflow(const nlohmann::json& prompts, int width, int height) = 0;
+  // warm-up: a job refuses a broken workflow before its session exists, and its first publisher
+  // runs what was compiled here. Throws WorkflowError or ControlError.
+  virtual std::shared_ptr<GraphWorkflow> compileWorkflow(const nlohmann::json& prompts, int width,
+                                                         int height) = 0;
 };
 
 }  // namespace cs

@@ -209,7 +209,7 @@ SessionManager::Slot SessionManager::reserve(Capability cap) {
 }
 
 void SessionManager::add(Slot& slot, ByocSession session, const std::string& publisherId,
-                         const std::string& viewerId) {
+                         const std::string& viewerId, std::shared_ptr<GraphWorkflow> compiled) {
   std::lock_guard lock(mu_);
   if (slot.owner_) {
     --reserved_[slot.cap_];
@@ -227,6 +227,7 @@ void SessionManager::add(Slot& slot, ByocSession session, const std::string& pub
   e.live.publisherId = publisherId;
   if (!viewerId.empty()) e.live.viewers[viewerId] = false;
   e.live.lastActivity = now;
+  e.live.compiled = std::move(compiled);
   const std::string id = e.record.id;
   spdlog::info("BYOC: session {} created ({}, status {}, stream {})", id,
                capabilityName(e.record.capability), toString(e.record.status), logSafe(e.record.streamId));
@@ -286,9 +287,11 @@ MediaHost::Answered SessionManager::publish(const std::string& sessionId,
   std::string streamId;
   nlohmann::json prompts;
   int width, height;
+  std::shared_ptr<GraphWorkflow> compiled;
   {
     std::lock_guard lock(mu_);
     Entry& e = liveEntryLocked(sessionId, "WHIP");
+    compiled = std::move(e.live.compiled);
     streamId = e.record.streamId;
     prompts = e.record.prompts;
     width = e.record.width;
@@ -298,7 +301,7 @@ MediaHost::Answered SessionManager::publish(const std::string& sessionId,
   MediaHost::Answered created;
   std::string failure;
   try {
-    created = media_.publish(streamId, prompts, offer, width, height);
+    created = media_.publish(streamId, prompts, offer, width, height, std::move(compiled));
   } catch (...) {
     std::lock_guard lock(mu_);
     if (auto it = sessions_.find(sessionId); it != sessions_.end()) --it->second.live.pending;

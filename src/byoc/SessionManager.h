@@ -67,8 +67,9 @@ class SessionManager {
   // Records a new session (written to the store before this returns) with the MediaHost ids of
   // the media it already holds. Throws ControlError(Internal) when it cannot be stored (or the
   // store cannot be opened); the caller then frees the media.
+  // `compiled`: the session's workflow as the job compiled it, for its first publisher.
   void add(Slot& slot, ByocSession session, const std::string& publisherId = {},
-           const std::string& viewerId = {});
+           const std::string& viewerId = {}, std::shared_ptr<GraphWorkflow> compiled = nullptr);
 
   // Throws ControlError(Internal) for an id it does not know while the sessions of an earlier
   // run could not be read (the session may exist in the store: a 404 would be a lie).
@@ -112,6 +113,9 @@ class SessionManager {
     Clock::time_point createdAt{};
     bool everConnected = false;  // a peer of the session connected (or media flowed) once
     int pending = 0;             // endpoint requests negotiating right now
+    // Compiled when the job came (models loaded then); the first publisher runs it, later ones
+    // compile afresh. Not stored: after a restart the first publisher compiles too.
+    std::shared_ptr<GraphWorkflow> compiled;
   };
   struct Entry {
     ByocSession record;

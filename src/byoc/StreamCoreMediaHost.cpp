@@ -24,9 +24,10 @@ bool endIfPresent(Fn&& end) {
 MediaHost::Answered StreamCoreMediaHost::publish(const std::string& streamId,
                                                  const nlohmann::json& prompts,
                                                  const std::string& offer, int width,
-                                                 int height) {
+                                                 int height,
+                                                 std::shared_ptr<GraphWorkflow> compiled) {
   auto created = gateway_.publishWorkflow(streamId, WorkflowSource::of("prompts", prompts), offer,
-                                          width, height);
+                                          width, height, {}, std::move(compiled));
   return {std::move(created.id), std::move(created.answer)};
 }
 
@@ -52,8 +53,9 @@ std::optional<ViewerStats> StreamCoreMediaHost::viewerStats(const std::string& i
   return gateway_.registry().viewerStats(id);
 }
 
-void StreamCoreMediaHost::checkWorkflow(const nlohmann::json& prompts, int width, int height) {
-  workflows_.compile(WorkflowSource::of("check", prompts), width, height);
+std::shared_ptr<GraphWorkflow> StreamCoreMediaHost::compileWorkflow(const nlohmann::json& prompts,
+                                                                    int width, int height) {
+  return workflows_.compile(WorkflowSource::of("prompts", prompts), width, height);
 }
 
 }  // namespace cs

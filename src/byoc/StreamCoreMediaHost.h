@@ -14,13 +14,15 @@ class StreamCoreMediaHost final : public MediaHost {
       : gateway_(gateway), workflows_(workflows) {}
 
   Answered publish(const std::string& streamId, const nlohmann::json& prompts,
-                   const std::string& offer, int width, int height) override;
+                   const std::string& offer, int width, int height,
+                   std::shared_ptr<GraphWorkflow> compiled) override;
   Answered view(const std::string& streamId, const std::string& offer) override;
   bool endPublisher(const std::string& id) override;
   bool endViewer(const std::string& id) override;
   std::optional<PublisherStats> publisherStats(const std::string& id) const override;
   std::optional<ViewerStats> viewerStats(const std::string& id) const override;
-  void checkWorkflow(const nlohmann::json& prompts, int width, int height) override;
+  std::shared_ptr<GraphWorkflow> compileWorkflow(const nlohmann::json& prompts, int width,
+                                                 int height) override;
 
  private:
   WebRtcGateway& gateway_;

@@ -40,7 +40,8 @@ WebRtcGateway::Created WebRtcGateway::publishWorkflow(const std::string& streamI
                                                       const WorkflowSource& workflow,
                                                       const std::string& offerText, int width,
                                                       int height,
-                                                      const std::string& clientAddress) {
+                                                      const std::string& clientAddress,
+                                                      std::shared_ptr<GraphWorkflow> compiled) {
   validateStreamId(streamId);
   registry_.checkPending(clientAddress);
   spdlog::debug("WHIP: offer for stream {}:\n{}", logSafe(streamId), logSafe(offerText, 16384));
@@ -48,7 +49,11 @@ WebRtcGateway::Created WebRtcGateway::publishWorkflow(const std::string& streamI
   auto role = registry_.reservePublisher(streamId);
   const auto& stream = role.stream();
   stream->setTargetSize(width, height);
-  stream->applyWorkflow(workflows_, workflow, "workflow '" + logSafe(workflow.name) + "'");
+  const std::string what = "workflow '" + logSafe(workflow.name) + "'";
+  if (compiled)
+    stream->applyWorkflow(workflows_, std::move(compiled), what);
+  else
+    stream->applyWorkflow(workflows_, workflow, what);
   std::string answer;
   auto pub = WhipPublisher::negotiate(newSession(streamId, clientAddress), workflow.name, stream,
                                       offer, ctx_, answer);

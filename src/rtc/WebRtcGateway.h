@@ -28,10 +28,12 @@ class WebRtcGateway {
   Created publish(const std::string& streamId, const std::string& workflowName,
                   const std::string& offer, const std::string& clientAddress = {});
   // Publishes with a workflow of its own, warmed up at width × height until real frames
-  // arrive (BYOC sessions carry their prompts).
+  // arrive (BYOC sessions carry their prompts). `compiled`, when given, is `workflow` compiled
+  // already: it is only warmed up.
   Created publishWorkflow(const std::string& streamId, const WorkflowSource& workflow,
                           const std::string& offer, int width, int height,
-                          const std::string& clientAddress = {});
+                          const std::string& clientAddress = {},
+                          std::shared_ptr<GraphWorkflow> compiled = nullptr);
   Created subscribe(const std::string& streamId, const std::string& offer,
                     const std::string& clientAddress = {});
   // The original's POST /offer; prompts may be null (its noop mode: passthrough).

@@ -123,6 +123,15 @@ void Stream::applyWorkflow(WorkflowService& workflows, const WorkflowSource& sou
       what));
 }
 
+void Stream::applyWorkflow(WorkflowService& workflows, std::shared_ptr<GraphWorkflow> compiled,
+                           const std::string& what) {
+  auto self = shared_from_this();
+  installWorkflow(workflows.warmUp(
+      std::move(compiled),
+      [self](GraphWorkflow& wf, const std::atomic<bool>* cancel) { self->warmUpWorkflow(wf, cancel); },
+      what));
+}
+
 void Stream::installWorkflow(std::shared_ptr<GraphWorkflow> wf) {
   std::lock_guard lock(workflowMu_);
   const bool audio = wf->processesAudio();

@@ -67,6 +67,9 @@ class Stream final : public Publisher::Listener,
   // workflow goes on when it throws.
   void applyWorkflow(WorkflowService& workflows, const WorkflowSource& source,
                      const std::string& what);
+  // The same for a workflow compiled already: warm-up and swap.
+  void applyWorkflow(WorkflowService& workflows, std::shared_ptr<GraphWorkflow> compiled,
+                     const std::string& what);
   std::shared_ptr<GraphWorkflow> workflow() const;
   // The size the original's update_resolution sets: what warm-up uses before any frame arrived.
   void setTargetSize(int width, int height);

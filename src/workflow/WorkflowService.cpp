@@ -35,6 +35,17 @@ std::shared_ptr<GraphWorkflow> WorkflowService::prepare(const WorkflowSource& so
       settings_.timeout, "compiling and warming up " + what);
 }
 
+std::shared_ptr<GraphWorkflow> WorkflowService::warmUp(std::shared_ptr<GraphWorkflow> compiled,
+                                                       const WarmUp& warmUp,
+                                                       const std::string& what) {
+  return executor_.run<std::shared_ptr<GraphWorkflow>>(
+      [compiled, warmUp](const CancelFlag& cancel) {
+        if (warmUp && !cancel->load()) warmUp(*compiled, cancel.get());
+        return compiled;
+      },
+      settings_.timeout, "warming up " + what);
+}
+
 std::shared_ptr<GraphWorkflow> WorkflowService::compile(const WorkflowSource& source, int width,
                                                         int height) {
   return prepare(source, width, height, nullptr, "workflow '" + source.name + "'");

@@ -60,6 +60,9 @@ class WorkflowService {
   // passes (a late workflow is then discarded, never returned).
   std::shared_ptr<GraphWorkflow> prepare(const WorkflowSource& source, int width, int height,
                                          const WarmUp& warmUp, const std::string& what);
+  // Warms up a workflow compiled earlier (compile()), on the executor, under the deadline.
+  std::shared_ptr<GraphWorkflow> warmUp(std::shared_ptr<GraphWorkflow> compiled,
+                                        const WarmUp& warmUp, const std::string& what);
   // Compiles without warming up, for callers that install the workflow later.
   std::shared_ptr<GraphWorkflow> compile(const WorkflowSource& source, int width, int height);
 

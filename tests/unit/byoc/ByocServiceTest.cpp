@@ -69,7 +69,7 @@ TEST(ByocService, SweepsOnTheMainLoopAndStopsSweepingAtShutdown) {
     auto& sessions = byoc.sessions();
     {
       auto slot = sessions.reserve(Capability::WhipIngest);
-      const auto pub = media.publish("byoc-a", nullptr, "offer", 512, 512);
+      const auto pub = media.publish("byoc-a", nullptr, "offer", 512, 512, nullptr);
       sessions.add(slot, whipIngest("a"), pub.id);
     }
     // Nobody connects: a sweep on the loop ends the session and its publisher.
@@ -82,7 +82,7 @@ TEST(ByocService, SweepsOnTheMainLoopAndStopsSweepingAtShutdown) {
     // A session whose publisher ended after the shutdown stays as it is: nothing sweeps.
     {
       auto slot = sessions.reserve(Capability::WhipIngest);
-      const auto pub = media.publish("byoc-b", nullptr, "offer", 512, 512);
+      const auto pub = media.publish("byoc-b", nullptr, "offer", 512, 512, nullptr);
       sessions.add(slot, whipIngest("b"), pub.id);
       media.vanish(pub.id);
     }

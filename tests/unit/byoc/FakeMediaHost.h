@@ -18,8 +18,9 @@ namespace cs::test {
 class FakeMediaHost : public MediaHost {
  public:
   Answered publish(const std::string& streamId, const nlohmann::json&, const std::string& offer,
-                   int, int) override {
+                   int, int, std::shared_ptr<GraphWorkflow> compiled) override {
     std::lock_guard lock(mu_);
+    publishedCompiled.push_back(compiled != nullptr);
     if (offer == "refuse") throw ControlError(ErrorKind::Conflict, "already publishing");
     const std::string id = "pub-" + std::to_string(++next_);
     PublisherStats st;
@@ -60,7 +61,12 @@ class FakeMediaHost : public MediaHost {
     auto it = viewers_.find(id);
     return it == viewers_.end() ? std::nullopt : std::optional(it->second);
   }
-  void checkWorkflow(const nlohmann::json&, int, int) override {}
+  std::shared_ptr<GraphWorkflow> compileWorkflow(const nlohmann::json&, int, int) override {
+    ++compiles;
+    return nullptr;  // what publish() receives back; the fake never runs it
+  }
+  int compiles = 0;
+  std::vector<bool> publishedCompiled;  // per publish(): whether a compiled workflow came along
 
   // What the media does on its own (the stream core's side of the story).
   void connect(const std::string& id) {

@@ -9,6 +9,7 @@
 #include "StoreFaults.h"
 #include "byoc/SessionManager.h"
 #include "util/ControlError.h"
+#include "workflow/GraphWorkflow.h"
 
 namespace cs {
 namespace {
@@ -59,7 +60,7 @@ class SessionManagerSweep : public testing::Test {
   // A whip-ingest session with its publisher; returns the publisher's id.
   std::string addWhipIngest(const std::string& id) {
     auto slot = manager().reserve(Capability::WhipIngest);
-    const auto pub = media_.publish("byoc-" + id, nlohmann::json::array(), "offer", 512, 512);
+    const auto pub = media_.publish("byoc-" + id, nlohmann::json::array(), "offer", 512, 512, nullptr);
     manager().add(slot, record(id, Capability::WhipIngest), pub.id);
     return pub.id;
   }
@@ -151,6 +152,19 @@ TEST_F(SessionManagerSweep, AVideoSessionOutlivesItsPublishers) {
   EXPECT_EQ(status("v").status, SessionStatus::Ready);
   EXPECT_TRUE(media_.endedByCaller.empty());
   EXPECT_EQ(manager().unsavedCount(), 0u);  // what the sweep changed is stored
+}
+
+// A comfystream-video job compiles its workflow when it comes; its first publisher runs that
+// compiled workflow instead of compiling it again, later ones compile afresh.
+TEST_F(SessionManagerSweep, TheFirstPublisherRunsTheWorkflowTheJobCompiled) {
+  NodeContext ctx;
+  auto compiled = GraphWorkflow::build("job", nlohmann::json::array(), ctx);
+  auto slot = manager().reserve(Capability::Video);
+  manager().add(slot, record("v", Capability::Video), {}, {}, compiled);
+  const auto first = manager().publish("v", "offer");
+  manager().unpublish("v", first.id);
+  manager().publish("v", "offer");
+  EXPECT_EQ(media_.publishedCompiled, (std::vector<bool>{true, false}));
 }
 
 TEST_F(SessionManagerSweep, AWhepSubscribeSessionEndsWithItsViewer) {
