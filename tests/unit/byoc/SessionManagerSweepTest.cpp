@@ -10,6 +10,7 @@
 #include "byoc/SessionManager.h"
 #include "util/ControlError.h"
 #include "workflow/GraphWorkflow.h"
+#include "workflow/Prompt.h"
 
 namespace cs {
 namespace {
@@ -158,7 +159,7 @@ TEST_F(SessionManagerSweep, AVideoSessionOutlivesItsPublishers) {
 // compiled workflow instead of compiling it again, later ones compile afresh.
 TEST_F(SessionManagerSweep, TheFirstPublisherRunsTheWorkflowTheJobCompiled) {
   NodeContext ctx;
-  auto compiled = GraphWorkflow::build("job", nlohmann::json::array(), ctx);
+  auto compiled = GraphWorkflow::build("job", defaultPrompt(), ctx);
   auto slot = manager().reserve(Capability::Video);
   manager().add(slot, record("v", Capability::Video), {}, {}, compiled);
   const auto first = manager().publish("v", "offer");
