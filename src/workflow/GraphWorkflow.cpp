@@ -131,7 +131,8 @@ nlohmann::json GraphWorkflow::nodeTimings() const {
   nlohmann::json out = nlohmann::json::object();
   for (size_t i = 0; i < graphs_.size(); ++i)
     for (const auto& t : graphs_[i]->timings())
-      out[std::to_string(i)][t.id] = {{"class_type", t.classType}, {"last_ms", t.lastMs}};
+      out[std::to_string(i)][t.id] = {
+          {"class_type", t.classType}, {"last_ms", t.lastMs}, {"failures", t.failures}};
   return out;
 }
 

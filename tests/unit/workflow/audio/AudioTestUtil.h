@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "workflow/NodeRegistry.h"
+#include "workflow/NodeRunner.h"
 
 namespace cs::test {
 
@@ -51,7 +52,7 @@ class AudioNodeHarness {
     FrameContext frame;
     frame.inputAudio = in;
     frame.outputAudio = sink;
-    node_->run(NodeArgs(ptrs), outputs_, frame);
+    runner_.run(*node_, NodeArgs(ptrs), outputs_, frame);  // as the graph runs it
     static const Audio kNone{};
     return outputs_.empty() || !std::holds_alternative<Audio>(outputs_[0]) ? kNone
                                                                            : std::get<Audio>(outputs_[0]);
@@ -60,6 +61,7 @@ class AudioNodeHarness {
  private:
   const NodeRegistry::Entry* entry_ = nullptr;
   std::unique_ptr<Node> node_;
+  NodeRunner runner_{"test", "node"};
   std::vector<Value> values_;
   std::vector<Value> outputs_;
 };

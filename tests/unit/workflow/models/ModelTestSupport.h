@@ -21,6 +21,7 @@
 
 #include "workflow/ModelStore.h"
 #include "workflow/NodeRegistry.h"
+#include "workflow/NodeRunner.h"
 
 namespace cs::modeltest {
 
@@ -237,7 +238,7 @@ class NodeHarness {
     std::vector<const Value*> all;
     for (const auto& v : values_) all.push_back(&v);
     FrameContext frame;
-    node_->run(NodeArgs(std::move(all)), outputs_, frame);
+    runner_.run(*node_, NodeArgs(std::move(all)), outputs_, frame);  // as the graph runs it
     return outputs_;
   }
   cv::Mat runImage() {
@@ -249,6 +250,7 @@ class NodeHarness {
  private:
   const NodeRegistry::Entry* entry_ = nullptr;
   std::unique_ptr<Node> node_;
+  NodeRunner runner_{"test", "node"};
   std::vector<Value> values_, outputs_;
 };
 

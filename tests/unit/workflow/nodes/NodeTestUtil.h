@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "workflow/NodeRegistry.h"
+#include "workflow/NodeRunner.h"
 
 namespace cs::test {
 
@@ -51,7 +52,7 @@ class NodeHarness {
     std::vector<const Value*> ptrs;
     for (auto& v : values_) ptrs.push_back(&v);
     FrameContext frame;
-    node_->run(NodeArgs(ptrs), outputs_, frame);
+    runner_.run(*node_, NodeArgs(ptrs), outputs_, frame);  // as the graph runs it
     return *this;
   }
 
@@ -61,6 +62,7 @@ class NodeHarness {
  private:
   const NodeRegistry::Entry* entry_ = nullptr;
   std::unique_ptr<Node> node_;
+  NodeRunner runner_{"test", "node"};
   std::vector<Value> values_;
   std::vector<Value> outputs_;
 };
