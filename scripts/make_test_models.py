@@ -101,7 +101,7 @@ def torch_modules():
 
 class TwoBranch:
     """Two 1x1 convs with equal biases: torch 1.13's exporter de-duplicates the equal initializers
-    and leaves an Identity node, which OpenCV 4.6 cannot import (inference-findings section 2)."""
+    and leaves an Identity node, which OpenCV 4.6 cannot import (docs/INFERENCE-NOTES.md §I6)."""
 
     @staticmethod
     def make():
@@ -134,7 +134,8 @@ def build_torch(ws):
     os.makedirs(os.path.join(d, "upscale_models"), exist_ok=True)
     os.makedirs(os.path.join(d, "tensorrt/depth-anything"), exist_ok=True)
     os.makedirs(os.path.join(d, "onnx"), exist_ok=True)
-    # Plain traces: Python-side optimize_for_inference() output does not serialise (findings s1).
+    # Plain traces: Python-side optimize_for_inference() output does not serialise
+    # (docs/INFERENCE-NOTES.md §I5).
     with torch.no_grad():
         torch.jit.trace(conv, example).save(os.path.join(d, "upscale_models/conv3x3.pt"))
         torch.jit.trace(depth, example).save(os.path.join(d, "tensorrt/depth-anything/tiny_depth.pt"))
