@@ -18,7 +18,8 @@ namespace cs::test {
 
 class AudioNodeHarness {
  public:
-  AudioNodeHarness(const std::string& type, std::map<std::string, Value> inputs) {
+  AudioNodeHarness(const std::string& type, std::map<std::string, Value> inputs)
+      : runner_("harness", type) {
     entry_ = NodeRegistry::builtin().find(type);
     if (!entry_) throw std::runtime_error("no node " + type);
     const NodeSpec& spec = entry_->spec;
@@ -61,7 +62,7 @@ class AudioNodeHarness {
  private:
   const NodeRegistry::Entry* entry_ = nullptr;
   std::unique_ptr<Node> node_;
-  NodeRunner runner_{"test", "node"};
+  NodeRunner runner_;  // runs the node as CompiledGraph does
   std::vector<Value> values_;
   std::vector<Value> outputs_;
 };

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "ModelTestSupport.h"
+#include "../ModelTestSupport.h"
 #include "workflow/CompiledGraph.h"
 
 namespace cs {
