@@ -2,7 +2,7 @@
 // (scripts/make_test_models.py): LoadTensor → model node → SaveTensor through CompiledGraph, on
 // RGB frames. The models are one 3x3 conv each, so this is mostly the nodes' own pre/post-
 // processing plus the backend's per-call overhead; real models add their own cost on top
-// (inference-findings §6).
+// (docs/INFERENCE-NOTES.md §I1).
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 

@@ -35,7 +35,8 @@ test_pkgs=(
   clang libclang-rt-14-dev llvm
 )
 # libopenblas0: only a Recommends of libtorch, but without it matrix multiplies use netlib BLAS,
-# 16x slower (a ViT frame: 23.7 s instead of 2 s). python3-torch exports the TorchScript test models.
+# 16x slower (a ViT frame: 23.7 s instead of 2 s; docs/INFERENCE-NOTES.md §I3). python3-torch
+# exports the TorchScript test models.
 torch_pkgs=(libtorch-dev libopenblas0 python3-torch)
 
 with_test=0 with_torch=0

@@ -2,7 +2,7 @@
 """Tiny models with fixed, known weights for the model-node tests and benchmarks.
 
 Writes them into a ComfyUI workspace layout (WS/models/<category>/...), so a test can compute the
-exact expected output from the same constants (tests/unit/workflow/models/ModelTestSupport.h).
+exact expected output from the same constants (tests/unit/workflow/ModelTestSupport.h).
 
   make_test_models.py WS            ONNX models, built with python3-onnx's onnx.helper (no torch)
   make_test_models.py WS --torch    also TorchScript twins (python3-torch, for -DCOMFYSTREAM_WITH_TORCH=ON)
@@ -22,7 +22,7 @@ Models (input "input": float32 1x3xHxW RGB in [0, 1]; output "output"):
 import os
 import sys
 
-# Keep in step with tests/unit/workflow/models/ModelTestSupport.h.
+# Keep in step with tests/unit/workflow/ModelTestSupport.h.
 K = [[1, 2, 1], [2, 4, 2], [1, 2, 1]]  # /16
 MIX = [[1.5, 0.0, 0.0], [0.25, 0.5, 0.25], [0.0, 0.0, 1.0]]
 BIAS = [-0.25, 0.0, 0.1]
@@ -101,7 +101,7 @@ def torch_modules():
 
 class TwoBranch:
     """Two 1x1 convs with equal biases: torch 1.13's exporter de-duplicates the equal initializers
-    and leaves an Identity node, which OpenCV 4.6 cannot import (inference-findings section 2)."""
+    and leaves an Identity node, which OpenCV 4.6 cannot import (docs/INFERENCE-NOTES.md §I6)."""
 
     @staticmethod
     def make():
@@ -134,7 +134,8 @@ def build_torch(ws):
     os.makedirs(os.path.join(d, "upscale_models"), exist_ok=True)
     os.makedirs(os.path.join(d, "tensorrt/depth-anything"), exist_ok=True)
     os.makedirs(os.path.join(d, "onnx"), exist_ok=True)
-    # Plain traces: Python-side optimize_for_inference() output does not serialise (findings s1).
+    # Plain traces: Python-side optimize_for_inference() output does not serialise
+    # (docs/INFERENCE-NOTES.md §I5).
     with torch.no_grad():
         torch.jit.trace(conv, example).save(os.path.join(d, "upscale_models/conv3x3.pt"))
         torch.jit.trace(depth, example).save(os.path.join(d, "tensorrt/depth-anything/tiny_depth.pt"))

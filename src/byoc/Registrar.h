@@ -5,7 +5,7 @@
 //         "currency", "token"?}                       → 200, body "ok"; 400 = bad secret or JSON
 //   POST {orch}/capability/unregister  Authorization: <secret>, body = the name as plain text
 // The orchestrator keeps registrations in memory only and drops a capability when forwarding to
-// it fails or it answers 401 (../shared/reference/livepeer-byoc-protocol.md §2), so registration
+// it fails or it answers 401 (docs/BYOC.md, "Running behind an orchestrator"), so registration
 // is repeated every interval, and after a failure with exponential backoff.
 #include <chrono>
 #include <condition_variable>

@@ -36,7 +36,8 @@ nlohmann::json streamStatsJson(const StreamStats& s) {
     nlohmann::json nodes = nlohmann::json::object();
     for (size_t i = 0; i < s.nodes.size(); ++i)
       for (const auto& t : s.nodes[i])
-        nodes[std::to_string(i)][t.id] = {{"class_type", t.classType}, {"last_ms", t.lastMs}};
+        nodes[std::to_string(i)][t.id] = {
+            {"class_type", t.classType}, {"last_ms", t.lastMs}, {"failures", t.failures}};
     j["nodes"] = std::move(nodes);
   }
   return j;

@@ -22,7 +22,7 @@ std::string encoderDescription(VideoCodec codec, unsigned bitrate) {
            " ! video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! "
            "video/x-h264,stream-format=byte-stream,alignment=au";
   // Realtime VP8 with CBR buffer limits: unconstrained vp8enc overshoots badly on noisy
-  // content (findings P18). One thread: with two, libvpx spin-waits when the cores are busy
+  // content (docs/GSTREAMER-NOTES.md §G16). One thread: with two, libvpx spin-waits when the cores are busy
   // (300 frames at 320x240 took 20 s instead of 1.4 s with two other busy processes).
   return "vp8enc deadline=1 cpu-used=8 end-usage=cbr lag-in-frames=0 threads=1 "
          "keyframe-max-dist=60 error-resilient=default undershoot=95 buffer-size=1000 "

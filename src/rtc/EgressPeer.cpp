@@ -42,7 +42,7 @@ void EgressPeer::addBranches(const SdpOffer& offer) {
       videoCodec_ = m.videoCodec;
       const bool h264 = m.videoCodec == VideoCodec::H264;
       // profile-level-id stays out of these caps: 1.22 matches it as a string against the
-      // encoder's and fails negotiation; fixAnswer() writes the offer's value instead (P6).
+      // encoder's and fails negotiation; fixAnswer() writes the offer's value instead (docs/GSTREAMER-NOTES.md §G6).
       CapsPtr caps(gst_caps_new_simple(
           "application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING,
           h264 ? "H264" : "VP8", "payload", G_TYPE_INT, m.payloadType, "clock-rate", G_TYPE_INT,
@@ -81,7 +81,7 @@ GstElement* EgressPeer::addBranch(const MediaChoice& m, const char* payloaderNam
                m.kind == MediaChoice::Kind::Video ? kMaxQueuedVideo : kMaxQueuedAudio, nullptr);
   gst_app_src_set_leaky_type(GST_APP_SRC(src), GST_APP_LEAKY_TYPE_DOWNSTREAM);
 
-  // A known SSRC in the caps makes webrtcbin write a=ssrc into the answer; werift needs it (P8).
+  // A known SSRC in the caps makes webrtcbin write a=ssrc into the answer; werift needs it (docs/GSTREAMER-NOTES.md §G8).
   const guint ssrc = randomSsrc();
   g_object_set(pay, "pt", guint(m.payloadType), "ssrc", ssrc, nullptr);
   if (m.kind == MediaChoice::Kind::Video) {
@@ -101,7 +101,7 @@ GstElement* EgressPeer::addBranch(const MediaChoice& m, const char* payloaderNam
   if (!gst_element_link_many(src, pay, filter, nullptr))
     throw ControlError(ErrorKind::Internal, "cannot link the viewer branch");
 
-  // Findings P2: request the sink pad with caps (this creates the transceiver), then make it
+  // docs/GSTREAMER-NOTES.md §G2: request the sink pad with caps (this creates the transceiver), then make it
   // sendonly with codec preferences; create-answer then matches it to the offer's m-line.
   GstPadTemplate* templ =
       gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(pc_->webrtcbin()), "sink_%u");

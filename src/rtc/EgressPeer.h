@@ -2,7 +2,7 @@
 // A WHEP viewer: encoded frames in, RTP out (the transport side of "encoded frames in, per-peer
 // RTP out"). Each viewer has its own small pipeline, fed with the stream's shared encoded
 // buffers, so its caps queries, flow errors and DTLS wait never reach the shared encoder
-// (findings P7, §7.2).
+// (docs/GSTREAMER-NOTES.md §G7).
 #include <gst/app/gstappsrc.h>
 
 #include <atomic>
@@ -31,7 +31,7 @@ class EgressPeer {
 
   std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
 
-  // Starts forwarding once the peer is connected: before that webrtcbin blocks its sinks (P17).
+  // Starts forwarding once the peer is connected: before that webrtcbin blocks its sinks (docs/GSTREAMER-NOTES.md §G15).
   void activate();
   // Hot path, called from the encoder's / publisher's streaming thread with a borrowed sample.
   // Never blocks: when the viewer's queue is full the frame is dropped and counted.

@@ -18,7 +18,8 @@ std::vector<std::string> initGstreamer(int* argc, char*** argv) {
   }
   if (missing.empty()) {
     // The DTLS certificate is generated once per process on first use (300-650 ms of RSA key
-    // generation, findings P13): pay it at start-up, not inside the first WHIP request.
+    // generation, docs/GSTREAMER-NOTES.md §G12): pay it at start-up, not inside the first WHIP
+    // request.
     ElementPtr dtls = adoptElement(gst_element_factory_make("dtlsdec", nullptr));
   }
   return missing;

@@ -44,7 +44,7 @@ IngestPeer::IngestPeer(const std::string& name, const MediaNetwork& net, GstCloc
                        const SdpOffer& offer, Publisher::Listener& listener)
     : pc_(std::make_shared<PeerConnection>(name, net, baseTime)), listener_(listener) {
   // Without our own recvonly transceivers, webrtcbin copies the offer's sendonly and the answer
-  // intersects to inactive (findings P1). One per m-line, in m-line order.
+  // intersects to inactive (docs/GSTREAMER-NOTES.md §G1). One per m-line, in m-line order.
   for (const auto& m : offer.media()) {
     GstWebRTCRTPTransceiver* t = nullptr;
     g_signal_emit_by_name(pc_->webrtcbin(), "add-transceiver",

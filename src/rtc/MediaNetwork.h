@@ -15,8 +15,8 @@ struct MediaNetwork {
 };
 
 // Applies MediaNetwork to a webrtcbin's ICE agent before negotiation: UPnP off (it delays every
-// answer by 200 ms and sends SSDP multicast, findings P3), ICE-TCP off, port range, and the
-// local address (libnice never gathers loopback by itself, P4).
+// answer by 200 ms and sends SSDP multicast, docs/GSTREAMER-NOTES.md §G3), ICE-TCP off, port
+// range, and the local address (libnice never gathers loopback by itself, §G4).
 void configureIceAgent(GstElement* webrtcbin, const MediaNetwork& net);
 
 }  // namespace cs

@@ -42,13 +42,13 @@ class PeerConnection {
   // gathering to complete (the answer must hold every server candidate: RFC 9725 §4.3.2).
   // Returns the answer SDP. Throws ControlError on failure or timeout. HTTP threads only.
   std::string answer(SdpMessagePtr offer, std::chrono::milliseconds timeout);
-  // Stops the pipeline; idempotent. Main loop only (findings P16).
+  // Stops the pipeline; idempotent. Main loop only (docs/GSTREAMER-NOTES.md §G14).
   void stop();
 
   GstWebRTCPeerConnectionState state() const {
     return static_cast<GstWebRTCPeerConnectionState>(state_.load(std::memory_order_relaxed));
   }
-  // Last datagram from the peer: ICE consent freshness is missing in webrtcbin 1.22 (P12), so
+  // Last datagram from the peer: ICE consent freshness is missing in webrtcbin 1.22 (docs/GSTREAMER-NOTES.md §G11), so
   // a peer killed without DELETE is only noticed by silence.
   std::chrono::steady_clock::time_point lastReceived() const;
 

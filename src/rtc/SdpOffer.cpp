@@ -129,7 +129,8 @@ CapsPtr capsFromOffer(const GstSDPMedia* m, int pt) {
   GstStructure* s = gst_caps_get_structure(caps.get(), 0);
   gst_structure_set_name(s, "application/x-rtp");
   // Transport-wide congestion control feedback: without it in the codec preferences webrtcbin
-  // answers no header extensions, and Chromium's upload stalls at ~300 kbps (findings P11).
+  // answers no header extensions, and Chromium's upload stalls at ~300 kbps
+  // (docs/GSTREAMER-NOTES.md §G10).
   for (guint i = 0;; ++i) {
     const gchar* v = gst_sdp_media_get_attribute_val_n(m, "extmap", i);
     if (!v) break;

@@ -41,9 +41,9 @@ class SdpOffer {
   const std::vector<MediaChoice>& media() const { return media_; }
   const MediaChoice* video() const;
   const MediaChoice* audio() const;
-  // A copy for webrtcbin, with bundle credentials unified (findings P5).
+  // A copy for webrtcbin, with bundle credentials unified (docs/GSTREAMER-NOTES.md §G5).
   SdpMessagePtr messageForWebrtc() const;
-  // payload type -> profile-level-id the answer must carry (findings P6).
+  // payload type -> profile-level-id the answer must carry (docs/GSTREAMER-NOTES.md §G6).
   std::map<int, std::string> profileLevelIds() const;
 
  private:
@@ -59,8 +59,8 @@ struct AnswerFixups {
   std::map<int, std::string> profileLevelIds;
   std::string publicIp;  // when set, replaces the address of host candidates
 };
-// webrtcbin 1.22 drops profile-level-id from answers (findings P6); behind NAT the host
-// candidates must carry the public address (libnice has no 1:1 NAT option, P4).
+// webrtcbin 1.22 drops profile-level-id from answers (docs/GSTREAMER-NOTES.md §G6); behind NAT
+// the host candidates must carry the public address (libnice has no 1:1 NAT option, §G4).
 std::string fixAnswer(std::string_view answer, const AnswerFixups& fixups);
 
 }  // namespace cs

@@ -107,7 +107,7 @@ void StreamPipeline::processOne(GstSample* sample) noexcept {
     gst_caps_replace(&inCaps_, caps);
   }
   // Carry the ingest running time through processing: every pipeline of the stream shares the
-  // clock and base time, so this keeps video aligned with the passed-through audio (P15).
+  // clock and base time, so this keeps video aligned with the passed-through audio (docs/GSTREAMER-NOTES.md §G13).
   const GstClockTime rt = runningTimeOf(sample);
 
   const std::shared_ptr<FrameWorkflow> wf = workflow_.load();

@@ -1,7 +1,7 @@
 #pragma once
 // The one GLib main loop of the process. Bus watches, timers and every pipeline teardown run on
 // it: GStreamer forbids setting a pipeline to NULL from its own streaming threads, and webrtcbin
-// deadlocks when its signal handlers block (findings P16).
+// deadlocks when its signal handlers block (docs/GSTREAMER-NOTES.md §G14).
 #include <glib.h>
 
 #include <chrono>

@@ -300,10 +300,7 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
   for (const auto& id : order) {
     const std::string t = prompt[id]["class_type"];
     const auto* entry = registry.find(t);
-    auto step = std::make_unique<Step>();
-    step->id = id;
-    step->classType = t;
-    step->node = entry->make();
+    auto step = std::make_unique<Step>(id, t);
     step->outputs.resize(entry->spec.outputs.size());
     const auto inputs = prompt[id].value("inputs", nlohmann::json::object());
     step->literals.resize(entry->spec.inputs.size());
@@ -321,7 +318,11 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
         bound[i] = &step->literals[i];
       }
     }
+    // The one place a node's compile-time exception is caught: whatever building or configuring
+    // it throws (a NodeInputError naming an input, an OpenCV or model error, anything else) is
+    // reported on this node, as ComfyUI reports an exception during validation.
     try {
+      step->node = entry->make();
       // configure() sees the literals only; linked inputs have no value before the first frame.
       static const Value kUnset{};
       std::vector<const Value*> literalView(bound.size(), &kUnset);
@@ -330,8 +331,11 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
       step->node->configure(NodeArgs(std::move(literalView)), ctx);
     } catch (const NodeInputError& e) {
       fail(id, t, {"invalid_input", e.what(), e.input(), e.input()});
-    } catch (const std::exception& e) {
+    } catch (const std::exception& e) {  // cv::Exception included
       fail(id, t, {"exception_during_validation", e.what(), "", ""});
+    } catch (...) {
+      fail(id, t, {"exception_during_validation",
+                   "setting the node up threw an exception that is not a std::exception", "", ""});
     }
     step->args = std::make_unique<NodeArgs>(std::move(bound));
     if (t == "LoadTensor") g->takesVideo_ = true;
@@ -347,22 +351,23 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
     throw WorkflowError("prompt_outputs_failed_validation", "Prompt outputs failed validation: " + s, s,
                         errors);
   }
-  g->passthrough_ = g->steps_.size() == 2 && g->steps_[0]->classType == "LoadTensor" &&
-                    g->steps_[1]->classType == "SaveTensor";
+  g->passthrough_ = g->steps_.size() == 2 && g->steps_[0]->classType() == "LoadTensor" &&
+                    g->steps_[1]->classType() == "SaveTensor";
   return g;
 }
 
 void CompiledGraph::run(FrameContext& frame) noexcept {
   for (auto& s : steps_) {
     const auto t0 = std::chrono::steady_clock::now();
-    s->node->run(*s->args, s->outputs, frame);
+    s->runner.run(*s->node, *s->args, s->outputs, frame);
     s->lastMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 
 std::vector<CompiledGraph::NodeTiming> CompiledGraph::timings() const {
   std::vector<NodeTiming> out;
-  for (const auto& s : steps_) out.push_back({s->id, s->classType, s->lastMs});
+  for (const auto& s : steps_)
+    out.push_back({s->id(), s->classType(), s->lastMs, s->runner.failures()});
   return out;
 }
 

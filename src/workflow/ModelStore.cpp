@@ -20,7 +20,7 @@ bool always() { return true; }
 
 // Every model extension a ComfyStream workflow may name, with what runs it. Loadable ones come
 // first, in sibling-preference order: TorchScript was 1.25-1.7x faster than OpenCV DNN on the
-// same conv nets and the only one to run ViT depth models (inference-findings §0, §6).
+// same conv nets and the only one to run ViT depth models (docs/INFERENCE-NOTES.md §I1).
 struct Format {
   const char* ext;
   const char* what;

@@ -2,7 +2,7 @@
 // Model files in a ComfyUI workspace: `{workspace}/models/<category folder>/<name>`, resolved with
 // ComfyUI's folder semantics (folder_paths.py) and loaded once per file.
 //
-// Name resolution (inference-findings §5):
+// Name resolution (docs/INFERENCE-NOTES.md §I7):
 //  * names are relative and may contain sub-folders ('/' or '\'); absolute names and '..'
 //    components are refused (ComfyUI maps them back inside; refusing is clearer);
 //  * each folder of the category is searched in ComfyUI's order;

@@ -20,7 +20,7 @@ class ModelError : public std::runtime_error {
 struct BackendOptions {
   // Intra-op threads for inference. Process-wide in both libtorch and OpenCV, so the first model
   // loaded sets it. 2 was the measured sweet spot on the 2-core reference machine
-  // (inference-findings §1, §6); on bigger machines several streams share the cores anyway.
+  // (docs/INFERENCE-NOTES.md §I4); on bigger machines several streams share the cores anyway.
   int threads = 2;
 };
 

@@ -1,6 +1,6 @@
 // ONNX models through OpenCV DNN, CPU target (Debian's OpenCV 4.6 has no other usable backend).
 // Conv nets (Conv, Resize, Concat, Sigmoid, InstanceNorm, …) import and match PyTorch to 1e-5;
-// ViT/DPT exports do not import in 4.6 (inference-findings §2), hence TorchScript for those.
+// ViT/DPT exports do not import in 4.6 (docs/INFERENCE-NOTES.md §I6), hence TorchScript for those.
 #include <opencv2/core/utility.hpp>
 #include <opencv2/dnn.hpp>
 

@@ -1,6 +1,6 @@
 // TorchScript models through libtorch (CPU). The only translation unit that includes libtorch:
 // compiling it takes ~18 s and ~1 GB, so the rest of the project never sees torch headers
-// (inference-findings §1). Built with HAVE_TORCH=1 only when COMFYSTREAM_WITH_TORCH=ON;
+// (docs/INFERENCE-NOTES.md §I2). Built with HAVE_TORCH=1 only when COMFYSTREAM_WITH_TORCH=ON;
 // otherwise it compiles to the "not compiled in" stubs at the bottom.
 #include "workflow/backends/ModelBackend.h"
 
@@ -34,7 +34,8 @@ class TorchBackend final : public ModelBackend {
   TorchBackend(const std::filesystem::path& file, const BackendOptions& options) {
     static std::once_flag threadsSet;
     std::call_once(threadsSet, [&] {
-      // libtorch's default here was 1 thread; 2 threads gave 1.5-1.9x (inference-findings §1).
+      // libtorch's default here was 1 thread; 2 threads gave 1.5-1.9x
+      // (docs/INFERENCE-NOTES.md §I4).
       // The count is stored globally and applied lazily on each thread that runs a model.
       if (options.threads > 0) at::set_num_threads(options.threads);
       try {
@@ -47,7 +48,7 @@ class TorchBackend final : public ModelBackend {
       module_.eval();
     } catch (const std::exception& e) {
       // Not only c10::Error: a module saved after optimize_for_inference() throws
-      // torch::jit::IRAttributeError (inference-findings §1, pitfall 2).
+      // torch::jit::IRAttributeError (docs/INFERENCE-NOTES.md §I5).
       throw ModelError("cannot load TorchScript model " + file.string() + ": " +
                        message(e));
     }

@@ -32,31 +32,27 @@ class LoadAudioTensor final : public Node {
     if (in.present(0)) buffer_.reserve(blockSamples(48000, in.number(0)) + 8192);
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext& f) noexcept override {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext& f) override {
     Audio& block = audioSlot(out[0]);
     block.samples.clear();
-    try {
-      if (const Audio* chunk = f.inputAudio; chunk && chunk->sampleRate > 0 && !chunk->samples.empty()) {
-        // The original raises on a rate change; a live stream is better served by starting over.
-        if (chunk->sampleRate != sampleRate_) {
-          buffer_.clear();
-          sampleRate_ = chunk->sampleRate;
-        }
-        buffer_.insert(buffer_.end(), chunk->samples.begin(), chunk->samples.end());
+    if (const Audio* chunk = f.inputAudio; chunk && chunk->sampleRate > 0 && !chunk->samples.empty()) {
+      // The original raises on a rate change; a live stream is better served by starting over.
+      if (chunk->sampleRate != sampleRate_) {
+        buffer_.clear();
+        sampleRate_ = chunk->sampleRate;
       }
-      block.sampleRate = sampleRate_;
-      const size_t need = blockSamples(sampleRate_, in.number(0));
-      if (buffer_.size() < need) return;
-      // One block per run; all complete blocks when a chunk is longer than a block, so a
-      // buffer_size shorter than the chunk cannot make the backlog (and latency) grow forever.
-      size_t take = need;
-      if (buffer_.size() - need >= need) take = buffer_.size() / need * need;
-      const auto end = buffer_.begin() + static_cast<std::ptrdiff_t>(take);
-      block.samples.assign(buffer_.begin(), end);
-      buffer_.erase(buffer_.begin(), end);
-    } catch (...) {  // only allocation can fail: drop this run's block
-      block.samples.clear();
+      buffer_.insert(buffer_.end(), chunk->samples.begin(), chunk->samples.end());
     }
+    block.sampleRate = sampleRate_;
+    const size_t need = blockSamples(sampleRate_, in.number(0));
+    if (buffer_.size() < need) return;
+    // One block per run; all complete blocks when a chunk is longer than a block, so a
+    // buffer_size shorter than the chunk cannot make the backlog (and latency) grow forever.
+    size_t take = need;
+    if (buffer_.size() - need >= need) take = buffer_.size() / need * need;
+    const auto end = buffer_.begin() + static_cast<std::ptrdiff_t>(take);
+    block.samples.assign(buffer_.begin(), end);
+    buffer_.erase(buffer_.begin(), end);
   }
 
  private:
@@ -66,20 +62,17 @@ class LoadAudioTensor final : public Node {
 
 class SaveAudioTensor final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>&, FrameContext& f) noexcept override {
+  void run(const NodeArgs& in, std::vector<Value>&, FrameContext& f) override {
     const Audio& a = in.audio(0);
     if (!f.outputAudio || a.samples.empty()) return;
-    try {
-      Audio& dst = *f.outputAudio;
-      if (dst.samples.empty()) dst.sampleRate = a.sampleRate;
-      const size_t at = dst.samples.size();
-      dst.samples.resize(at + a.samples.size());
-      // The stream wants [-1, 1] (the original converts to int16 here); NaN becomes silence.
-      std::transform(a.samples.begin(), a.samples.end(),
-                     dst.samples.begin() + static_cast<std::ptrdiff_t>(at),
-                     [](float v) { return v == v ? std::clamp(v, -1.f, 1.f) : 0.f; });
-    } catch (...) {
-    }
+    Audio& dst = *f.outputAudio;
+    if (dst.samples.empty()) dst.sampleRate = a.sampleRate;
+    const size_t at = dst.samples.size();
+    dst.samples.resize(at + a.samples.size());
+    // The stream wants [-1, 1] (the original converts to int16 here); NaN becomes silence.
+    std::transform(a.samples.begin(), a.samples.end(),
+                   dst.samples.begin() + static_cast<std::ptrdiff_t>(at),
+                   [](float v) { return v == v ? std::clamp(v, -1.f, 1.f) : 0.f; });
   }
 };
 
@@ -109,22 +102,18 @@ class PitchShifter final : public Node {
     if (in.present(1) && in.number(1) != 0) prepareResampler(std::pow(2.0, -in.number(1) / 12.0));
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
     const Audio& src = in.audio(0);
     Audio& dst = audioSlot(out[0]);
     dst.sampleRate = src.sampleRate;
-    try {
-      const double steps = in.number(1);
-      if (src.samples.empty()) {
-        dst.samples.clear();
-      } else if (steps == 0 || !std::isfinite(steps)) {
-        // librosa's pipeline at rate 1 reproduces its input up to rounding.
-        dst.samples.assign(src.samples.begin(), src.samples.end());
-      } else {
-        shift(src.samples, std::pow(2.0, -steps / 12.0), dst.samples);
-      }
-    } catch (...) {  // allocation or OpenCV failure: no output this block
+    const double steps = in.number(1);
+    if (src.samples.empty()) {
       dst.samples.clear();
+    } else if (steps == 0 || !std::isfinite(steps)) {
+      // librosa's pipeline at rate 1 reproduces its input up to rounding.
+      dst.samples.assign(src.samples.begin(), src.samples.end());
+    } else {
+      shift(src.samples, std::pow(2.0, -steps / 12.0), dst.samples);
     }
   }
 

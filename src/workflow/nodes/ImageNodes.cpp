@@ -24,17 +24,13 @@ T clampTo(T v, T lo, T hi) {
 // ComfyUI ImageInvert: 1 - x.
 class ImageInvert final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      if (!isImage(in.image(0))) {
-        out[0] = Image{};
-        return;
-      }
-      cv::bitwise_not(in.image(0), buf_);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    if (!isImage(in.image(0))) {
       out[0] = Image{};
+      return;
     }
+    cv::bitwise_not(in.image(0), buf_);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -45,28 +41,24 @@ class ImageInvert final : public Node {
 // units of the radius (the kernel spans linspace(-1, 1)), reflect padding. Separable, float.
 class ImageBlur final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      if (!isImage(src)) {
-        out[0] = Image{};
-        return;
-      }
-      const int r = static_cast<int>(clampTo<int64_t>(in.integer(1), 1, 31));
-      const double sigma = clampTo(in.number(2), 0.1, 10.0);
-      if (r != radius_ || sigma != sigma_) {
-        kernel_ = imageops::comfyGaussianKernel1d(r, sigma);
-        radius_ = r;
-        sigma_ = sigma;
-      }
-      // Float intermediate: OpenCV's 8-bit smoothing path quantises the kernel to 1/256.
-      cv::sepFilter2D(src, blurred_, CV_32F, kernel_, kernel_, cv::Point(-1, -1), 0,
-                      cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED);
-      blurred_.convertTo(buf_, CV_8U);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    if (!isImage(src)) {
       out[0] = Image{};
+      return;
     }
+    const int r = static_cast<int>(clampTo<int64_t>(in.integer(1), 1, 31));
+    const double sigma = clampTo(in.number(2), 0.1, 10.0);
+    if (r != radius_ || sigma != sigma_) {
+      kernel_ = imageops::comfyGaussianKernel1d(r, sigma);
+      radius_ = r;
+      sigma_ = sigma;
+    }
+    // Float intermediate: OpenCV's 8-bit smoothing path quantises the kernel to 1/256.
+    cv::sepFilter2D(src, blurred_, CV_32F, kernel_, kernel_, cv::Point(-1, -1), 0,
+                    cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED);
+    blurred_.convertTo(buf_, CV_8U);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -79,29 +71,25 @@ class ImageBlur final : public Node {
 // with ImageBlur's gaussian, clamped.
 class ImageSharpen final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      if (!isImage(src)) {
-        out[0] = Image{};
-        return;
-      }
-      const int r = static_cast<int>(clampTo<int64_t>(in.integer(1), 1, 31));
-      const double sigma = clampTo(in.number(2), 0.1, 10.0);
-      const double alpha = clampTo(in.number(3), 0.0, 5.0);
-      if (r != radius_ || sigma != sigma_) {
-        kernel_ = imageops::comfyGaussianKernel1d(r, sigma);
-        radius_ = r;
-        sigma_ = sigma;
-      }
-      cv::sepFilter2D(src, blurred_, CV_32F, kernel_, kernel_, cv::Point(-1, -1), 0,
-                      cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED);
-      src.convertTo(srcF_, CV_32F);
-      cv::addWeighted(srcF_, 1.0 + 10.0 * alpha, blurred_, -10.0 * alpha, 0.0, buf_, CV_8U);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    if (!isImage(src)) {
       out[0] = Image{};
+      return;
     }
+    const int r = static_cast<int>(clampTo<int64_t>(in.integer(1), 1, 31));
+    const double sigma = clampTo(in.number(2), 0.1, 10.0);
+    const double alpha = clampTo(in.number(3), 0.0, 5.0);
+    if (r != radius_ || sigma != sigma_) {
+      kernel_ = imageops::comfyGaussianKernel1d(r, sigma);
+      radius_ = r;
+      sigma_ = sigma;
+    }
+    cv::sepFilter2D(src, blurred_, CV_32F, kernel_, kernel_, cv::Point(-1, -1), 0,
+                    cv::BORDER_REFLECT_101 | cv::BORDER_ISOLATED);
+    src.convertTo(srcF_, CV_32F);
+    cv::addWeighted(srcF_, 1.0 + 10.0 * alpha, blurred_, -10.0 * alpha, 0.0, buf_, CV_8U);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -120,40 +108,36 @@ class ImageBlend final : public Node {
     return m;
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& a = in.image(0);
-      const cv::Mat& b0 = in.image(1);
-      if (!isImage(a) || !isImage(b0)) {
-        out[0] = Image{};
-        return;
-      }
-      const float factor = static_cast<float>(clampTo(in.number(2), 0.0, 1.0));
-      const auto it = std::find(modes().begin(), modes().end(), in.text(3));
-      if (it == modes().end()) {
-        out[0] = Image{};
-        return;
-      }
-      const int mode = static_cast<int>(it - modes().begin());
-      if (mode != mode_ || factor != factor_) buildTable(mode, factor);
-      const cv::Mat* b = &b0;
-      if (b0.size() != a.size()) {
-        resampler_.resize(b0, a.size(), imageops::Upscale::Bicubic, true, resized_);
-        b = &resized_;
-      }
-      buf_.create(a.size(), CV_8UC3);
-      const int n = a.cols * 3;
-      const uint8_t* t = table_.data();
-      for (int y = 0; y < a.rows; ++y) {
-        const uint8_t* p = a.ptr<uint8_t>(y);
-        const uint8_t* q = b->ptr<uint8_t>(y);
-        uint8_t* d = buf_.ptr<uint8_t>(y);
-        for (int i = 0; i < n; ++i) d[i] = t[(p[i] << 8) | q[i]];
-      }
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& a = in.image(0);
+    const cv::Mat& b0 = in.image(1);
+    if (!isImage(a) || !isImage(b0)) {
       out[0] = Image{};
+      return;
     }
+    const float factor = static_cast<float>(clampTo(in.number(2), 0.0, 1.0));
+    const auto it = std::find(modes().begin(), modes().end(), in.text(3));
+    if (it == modes().end()) {
+      out[0] = Image{};
+      return;
+    }
+    const int mode = static_cast<int>(it - modes().begin());
+    if (mode != mode_ || factor != factor_) buildTable(mode, factor);
+    const cv::Mat* b = &b0;
+    if (b0.size() != a.size()) {
+      resampler_.resize(b0, a.size(), imageops::Upscale::Bicubic, true, resized_);
+      b = &resized_;
+    }
+    buf_.create(a.size(), CV_8UC3);
+    const int n = a.cols * 3;
+    const uint8_t* t = table_.data();
+    for (int y = 0; y < a.rows; ++y) {
+      const uint8_t* p = a.ptr<uint8_t>(y);
+      const uint8_t* q = b->ptr<uint8_t>(y);
+      uint8_t* d = buf_.ptr<uint8_t>(y);
+      for (int i = 0; i < n; ++i) d[i] = t[(p[i] << 8) | q[i]];
+    }
+    out[0] = Image{buf_};
   }
 
  private:
@@ -202,29 +186,25 @@ class Canny final : public Node {
       throw NodeInputError("low_threshold", "low_threshold must not be greater than high_threshold");
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      const double lo = in.number(1), hi = in.number(2);
-      if (!isImage(src) || lo > hi) {
-        out[0] = Image{};
-        return;
-      }
-      src.convertTo(rgbF_, CV_32F);
-      cv::cvtColor(rgbF_, grayF_, cv::COLOR_RGB2GRAY);
-      cv::GaussianBlur(grayF_, blurF_, cv::Size(5, 5), 1.0, 1.0, cv::BORDER_REFLECT_101);
-      // 16x fixed point: cv::Canny takes 16-bit gradients; |Sobel| <= 4·255 on 0..255 grey.
-      constexpr double kScale = 16.0;
-      cv::Sobel(blurF_, gradF_, CV_32F, 1, 0, 3, kScale, 0, cv::BORDER_REPLICATE);
-      gradF_.convertTo(dx_, CV_16S);
-      cv::Sobel(blurF_, gradF_, CV_32F, 0, 1, 3, kScale, 0, cv::BORDER_REPLICATE);
-      gradF_.convertTo(dy_, CV_16S);
-      cv::Canny(dx_, dy_, edges_, lo * 255.0 * kScale, hi * 255.0 * kScale, true);
-      cv::cvtColor(edges_, buf_, cv::COLOR_GRAY2RGB);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    const double lo = in.number(1), hi = in.number(2);
+    if (!isImage(src) || lo > hi) {
       out[0] = Image{};
+      return;
     }
+    src.convertTo(rgbF_, CV_32F);
+    cv::cvtColor(rgbF_, grayF_, cv::COLOR_RGB2GRAY);
+    cv::GaussianBlur(grayF_, blurF_, cv::Size(5, 5), 1.0, 1.0, cv::BORDER_REFLECT_101);
+    // 16x fixed point: cv::Canny takes 16-bit gradients; |Sobel| <= 4·255 on 0..255 grey.
+    constexpr double kScale = 16.0;
+    cv::Sobel(blurF_, gradF_, CV_32F, 1, 0, 3, kScale, 0, cv::BORDER_REPLICATE);
+    gradF_.convertTo(dx_, CV_16S);
+    cv::Sobel(blurF_, gradF_, CV_32F, 0, 1, 3, kScale, 0, cv::BORDER_REPLICATE);
+    gradF_.convertTo(dy_, CV_16S);
+    cv::Canny(dx_, dy_, edges_, lo * 255.0 * kScale, hi * 255.0 * kScale, true);
+    cv::cvtColor(edges_, buf_, cv::COLOR_GRAY2RGB);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -240,26 +220,22 @@ class EmptyImage final : public Node {
       throw NodeInputError("batch_size", "comfystream processes one frame at a time; batch_size must be 1");
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const int w = static_cast<int>(clampTo<int64_t>(in.integer(0), 1, kMaxResolution));
-      const int h = static_cast<int>(clampTo<int64_t>(in.integer(1), 1, kMaxResolution));
-      const int64_t color = in.integer(3);
-      if (!imageops::admitImage(limits_, w, h, "EmptyImage")) {
-        out[0] = Image{};
-        return;
-      }
-      if (w != w_ || h != h_ || color != color_) {
-        buf_.create(h, w, CV_8UC3);
-        buf_.setTo(cv::Scalar((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF));
-        w_ = w;
-        h_ = h;
-        color_ = color;
-      }
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const int w = static_cast<int>(clampTo<int64_t>(in.integer(0), 1, kMaxResolution));
+    const int h = static_cast<int>(clampTo<int64_t>(in.integer(1), 1, kMaxResolution));
+    const int64_t color = in.integer(3);
+    if (!imageops::admitImage(limits_, w, h, "EmptyImage")) {
       out[0] = Image{};
+      return;
     }
+    if (w != w_ || h != h_ || color != color_) {
+      buf_.create(h, w, CV_8UC3);
+      buf_.setTo(cv::Scalar((color >> 16) & 0xFF, (color >> 8) & 0xFF, color & 0xFF));
+      w_ = w;
+      h_ = h;
+      color_ = color;
+    }
+    out[0] = Image{buf_};
   }
 
  private:
@@ -272,31 +248,27 @@ class EmptyImage final : public Node {
 // comfystream-native: brightness, contrast and saturation as one 3x4 colour matrix (cv::transform).
 class ImageColorAdjust final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      if (!isImage(src)) {
-        out[0] = Image{};
-        return;
-      }
-      const std::array<double, 3> p{clampTo(in.number(1), 0.0, 5.0), clampTo(in.number(2), 0.0, 5.0),
-                                     clampTo(in.number(3), 0.0, 5.0)};
-      if (p != params_) {
-        // y = c·(b·x - 127.5) + 127.5, then luma + s·(y - luma); the luma weights sum to 1, so
-        // the saturation matrix keeps the contrast offset.
-        const double b = p[0], c = p[1], s = p[2];
-        const double w[3] = {0.299, 0.587, 0.114};
-        for (int r = 0; r < 3; ++r) {
-          for (int k = 0; k < 3; ++k) m_(r, k) = static_cast<float>(c * b * ((r == k ? s : 0.0) + (1 - s) * w[k]));
-          m_(r, 3) = static_cast<float>(127.5 * (1 - c));
-        }
-        params_ = p;
-      }
-      cv::transform(src, buf_, m_);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    if (!isImage(src)) {
       out[0] = Image{};
+      return;
     }
+    const std::array<double, 3> p{clampTo(in.number(1), 0.0, 5.0), clampTo(in.number(2), 0.0, 5.0),
+                                   clampTo(in.number(3), 0.0, 5.0)};
+    if (p != params_) {
+      // y = c·(b·x - 127.5) + 127.5, then luma + s·(y - luma); the luma weights sum to 1, so
+      // the saturation matrix keeps the contrast offset.
+      const double b = p[0], c = p[1], s = p[2];
+      const double w[3] = {0.299, 0.587, 0.114};
+      for (int r = 0; r < 3; ++r) {
+        for (int k = 0; k < 3; ++k) m_(r, k) = static_cast<float>(c * b * ((r == k ? s : 0.0) + (1 - s) * w[k]));
+        m_(r, 3) = static_cast<float>(127.5 * (1 - c));
+      }
+      params_ = p;
+    }
+    cv::transform(src, buf_, m_);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -313,33 +285,29 @@ class DepthColorMap final : public Node {
     return m;
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      const auto it = std::find(maps().begin(), maps().end(), in.text(1));
-      if (!isImage(src) || it == maps().end()) {
-        out[0] = Image{};
-        return;
-      }
-      const int map = static_cast<int>(it - maps().begin());
-      if (map != map_) buildTable(map);
-      cv::cvtColor(src, gray_, cv::COLOR_RGB2GRAY);
-      buf_.create(src.size(), CV_8UC3);
-      const uint8_t* t = table_.data();
-      for (int y = 0; y < src.rows; ++y) {
-        const uint8_t* g = gray_.ptr<uint8_t>(y);
-        uint8_t* d = buf_.ptr<uint8_t>(y);
-        for (int x = 0; x < src.cols; ++x) {
-          const uint8_t* c = t + 3 * g[x];
-          d[3 * x] = c[0];
-          d[3 * x + 1] = c[1];
-          d[3 * x + 2] = c[2];
-        }
-      }
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    const auto it = std::find(maps().begin(), maps().end(), in.text(1));
+    if (!isImage(src) || it == maps().end()) {
       out[0] = Image{};
+      return;
     }
+    const int map = static_cast<int>(it - maps().begin());
+    if (map != map_) buildTable(map);
+    cv::cvtColor(src, gray_, cv::COLOR_RGB2GRAY);
+    buf_.create(src.size(), CV_8UC3);
+    const uint8_t* t = table_.data();
+    for (int y = 0; y < src.rows; ++y) {
+      const uint8_t* g = gray_.ptr<uint8_t>(y);
+      uint8_t* d = buf_.ptr<uint8_t>(y);
+      for (int x = 0; x < src.cols; ++x) {
+        const uint8_t* c = t + 3 * g[x];
+        d[3 * x] = c[0];
+        d[3 * x + 1] = c[1];
+        d[3 * x + 2] = c[2];
+      }
+    }
+    out[0] = Image{buf_};
   }
 
  private:

@@ -254,12 +254,9 @@ cv::Mat comfyGaussianKernel1d(int radius, double sigma) {
   return k;
 }
 
-bool admitImage(const WorkflowLimits& limits, int64_t w, int64_t h, const char* node) noexcept {
+bool admitImage(const WorkflowLimits& limits, int64_t w, int64_t h, const char* node) {
   if (limits.allowsImage(w, h)) return true;
-  try {
-    CS_LOG_LIMITED(spdlog::level::warn, "{}: output {}; frame dropped", node, limits.describeImage(w, h));
-  } catch (...) {
-  }
+  CS_LOG_LIMITED(spdlog::level::warn, "{}: output {}; frame dropped", node, limits.describeImage(w, h));
   return false;
 }
 

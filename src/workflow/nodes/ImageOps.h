@@ -12,10 +12,10 @@
 
 namespace cs::imageops {
 
-// The media-path half of the workflow limits: a node calls this before it allocates a w × h
-// output. false (the frame is dropped, counted; one log line per 5 s) when the size is over the
-// limits. Never throws.
-bool admitImage(const WorkflowLimits& limits, int64_t w, int64_t h, const char* node) noexcept;
+// The media-path half of the workflow limits: a node calls this from run() before it allocates a
+// w × h output. false (the frame is dropped, counted; one log line per 5 s) when the size is over
+// the limits.
+bool admitImage(const WorkflowLimits& limits, int64_t w, int64_t h, const char* node);
 
 // ComfyUI's nodes.MAX_RESOLUTION.
 constexpr int kMaxResolution = 16384;

@@ -9,7 +9,7 @@ namespace {
 
 class LoadTensor final : public Node {
  public:
-  void run(const NodeArgs&, std::vector<Value>& out, FrameContext& f) noexcept override {
+  void run(const NodeArgs&, std::vector<Value>& out, FrameContext& f) override {
     // A header over the converted input frame: no copy.
     out[0] = Image{f.inputImage ? *f.inputImage : cv::Mat()};
   }
@@ -17,14 +17,14 @@ class LoadTensor final : public Node {
 
 class SaveTensor final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>&, FrameContext& f) noexcept override {
+  void run(const NodeArgs& in, std::vector<Value>&, FrameContext& f) override {
     if (f.outputImage && f.outputImage->empty()) *f.outputImage = in.image(0);
   }
 };
 
 class SaveTextTensor final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>&, FrameContext& f) noexcept override {
+  void run(const NodeArgs& in, std::vector<Value>&, FrameContext& f) override {
     if (!f.textOutputs || in.text(0).empty()) return;
     std::string s = in.text(0);
     if (in.boolean(1)) std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');

@@ -36,30 +36,26 @@ class ImageToMask final : public Node {
     return c;
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      const auto it = std::find(channels().begin(), channels().end(), in.text(1));
-      if (!isImage(src) || it == channels().end()) {
-        out[0] = Mask{};
-        return;
-      }
-      const int c = static_cast<int>(it - channels().begin());
-      buf_.create(src.size(), CV_32FC1);
-      if (c == 3) {
-        buf_.setTo(1.0);  // frames carry no alpha: every pixel is opaque
-      } else {
-        const float* t = unitTable().data();
-        for (int y = 0; y < src.rows; ++y) {
-          const uint8_t* s = src.ptr<uint8_t>(y) + c;
-          float* d = buf_.ptr<float>(y);
-          for (int x = 0; x < src.cols; ++x) d[x] = t[s[3 * x]];
-        }
-      }
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    const auto it = std::find(channels().begin(), channels().end(), in.text(1));
+    if (!isImage(src) || it == channels().end()) {
       out[0] = Mask{};
+      return;
     }
+    const int c = static_cast<int>(it - channels().begin());
+    buf_.create(src.size(), CV_32FC1);
+    if (c == 3) {
+      buf_.setTo(1.0);  // frames carry no alpha: every pixel is opaque
+    } else {
+      const float* t = unitTable().data();
+      for (int y = 0; y < src.rows; ++y) {
+        const uint8_t* s = src.ptr<uint8_t>(y) + c;
+        float* d = buf_.ptr<float>(y);
+        for (int x = 0; x < src.cols; ++x) d[x] = t[s[3 * x]];
+      }
+    }
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -69,19 +65,15 @@ class ImageToMask final : public Node {
 // ComfyUI MaskToImage: the mask in all three channels.
 class MaskToImage final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& m = in.mask(0);
-      if (!isMask(m)) {
-        out[0] = Image{};
-        return;
-      }
-      m.convertTo(grey_, CV_8U, 255.0);  // rounded, saturated
-      cv::cvtColor(grey_, buf_, cv::COLOR_GRAY2RGB);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& m = in.mask(0);
+    if (!isMask(m)) {
       out[0] = Image{};
+      return;
     }
+    m.convertTo(grey_, CV_8U, 255.0);  // rounded, saturated
+    cv::cvtColor(grey_, buf_, cv::COLOR_GRAY2RGB);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -91,18 +83,14 @@ class MaskToImage final : public Node {
 // ComfyUI InvertMask: 1 - mask.
 class InvertMask final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& m = in.mask(0);
-      if (!isMask(m)) {
-        out[0] = Mask{};
-        return;
-      }
-      cv::subtract(cv::Scalar(1.0), m, buf_);
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& m = in.mask(0);
+    if (!isMask(m)) {
       out[0] = Mask{};
+      return;
     }
+    cv::subtract(cv::Scalar(1.0), m, buf_);
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -112,19 +100,15 @@ class InvertMask final : public Node {
 // ComfyUI ThresholdMask: 1 where mask > value (compared in float32), else 0.
 class ThresholdMask final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& m = in.mask(0);
-      if (!isMask(m)) {
-        out[0] = Mask{};
-        return;
-      }
-      const double v = static_cast<float>(in.number(1));  // torch compares in the mask's float32
-      cv::threshold(m, buf_, v, 1.0, cv::THRESH_BINARY);
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& m = in.mask(0);
+    if (!isMask(m)) {
       out[0] = Mask{};
+      return;
     }
+    const double v = static_cast<float>(in.number(1));  // torch compares in the mask's float32
+    cv::threshold(m, buf_, v, 1.0, cv::THRESH_BINARY);
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -135,23 +119,19 @@ class ThresholdMask final : public Node {
 class SolidMask final : public Node {
  public:
   void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const float v = static_cast<float>(in.number(0));
-      const int w = clampInt(in.integer(1), 1, kMaxResolution), h = clampInt(in.integer(2), 1, kMaxResolution);
-      if (!imageops::admitImage(limits_, w, h, "SolidMask")) {
-        out[0] = Mask{};
-        return;
-      }
-      if (w != buf_.cols || h != buf_.rows || v != value_) {
-        buf_.create(h, w, CV_32FC1);
-        buf_.setTo(v);
-        value_ = v;
-      }
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const float v = static_cast<float>(in.number(0));
+    const int w = clampInt(in.integer(1), 1, kMaxResolution), h = clampInt(in.integer(2), 1, kMaxResolution);
+    if (!imageops::admitImage(limits_, w, h, "SolidMask")) {
       out[0] = Mask{};
+      return;
     }
+    if (w != buf_.cols || h != buf_.rows || v != value_) {
+      buf_.create(h, w, CV_32FC1);
+      buf_.setTo(v);
+      value_ = v;
+    }
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -164,29 +144,25 @@ class SolidMask final : public Node {
 // (tapered_corners) or square, as scipy.ndimage's grey_dilation / grey_erosion.
 class GrowMask final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& m = in.mask(0);
-      if (!isMask(m)) {
-        out[0] = Mask{};
-        return;
-      }
-      const int64_t expand = in.integer(1);
-      if (expand == 0) {
-        out[0] = Mask{m};
-        return;
-      }
-      // After rows + cols steps every pixel has seen every other: more steps change nothing.
-      const int steps = static_cast<int>(std::min<int64_t>(std::llabs(expand), m.rows + m.cols));
-      const cv::Mat& kernel = in.boolean(2) ? cross_ : square_;
-      if (expand > 0)
-        cv::dilate(m, buf_, kernel, cv::Point(-1, -1), steps, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
-      else
-        cv::erode(m, buf_, kernel, cv::Point(-1, -1), steps, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& m = in.mask(0);
+    if (!isMask(m)) {
       out[0] = Mask{};
+      return;
     }
+    const int64_t expand = in.integer(1);
+    if (expand == 0) {
+      out[0] = Mask{m};
+      return;
+    }
+    // After rows + cols steps every pixel has seen every other: more steps change nothing.
+    const int steps = static_cast<int>(std::min<int64_t>(std::llabs(expand), m.rows + m.cols));
+    const cv::Mat& kernel = in.boolean(2) ? cross_ : square_;
+    if (expand > 0)
+      cv::dilate(m, buf_, kernel, cv::Point(-1, -1), steps, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
+    else
+      cv::erode(m, buf_, kernel, cv::Point(-1, -1), steps, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -199,20 +175,16 @@ class GrowMask final : public Node {
 // starting past the edge is empty, and an empty mask drops the frame).
 class CropMask final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& m = in.mask(0);
-      const int x = clampInt(in.integer(1), 0, kMaxResolution), y = clampInt(in.integer(2), 0, kMaxResolution);
-      const int w = clampInt(in.integer(3), 1, kMaxResolution), h = clampInt(in.integer(4), 1, kMaxResolution);
-      if (!isMask(m) || x >= m.cols || y >= m.rows) {
-        out[0] = Mask{};
-        return;
-      }
-      m(cv::Rect(x, y, std::min(w, m.cols - x), std::min(h, m.rows - y))).copyTo(buf_);
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& m = in.mask(0);
+    const int x = clampInt(in.integer(1), 0, kMaxResolution), y = clampInt(in.integer(2), 0, kMaxResolution);
+    const int w = clampInt(in.integer(3), 1, kMaxResolution), h = clampInt(in.integer(4), 1, kMaxResolution);
+    if (!isMask(m) || x >= m.cols || y >= m.rows) {
       out[0] = Mask{};
+      return;
     }
+    m(cv::Rect(x, y, std::min(w, m.cols - x), std::min(h, m.rows - y))).copyTo(buf_);
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -222,38 +194,34 @@ class CropMask final : public Node {
 // ComfyUI FeatherMask: linear ramps on each edge, with ComfyUI's indexing reproduced exactly.
 class FeatherMask final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& m = in.mask(0);
-      if (!isMask(m)) {
-        out[0] = Mask{};
-        return;
-      }
-      m.copyTo(buf_);
-      const int W = buf_.cols, H = buf_.rows;
-      const int left = std::min(clampInt(in.integer(1), 0, kMaxResolution), W);
-      const int top = std::min(clampInt(in.integer(2), 0, kMaxResolution), H);
-      const int right = std::min(clampInt(in.integer(3), 0, kMaxResolution), W);
-      const int bottom = std::min(clampInt(in.integer(4), 0, kMaxResolution), H);
-      auto scaleCol = [&](int c, double rate) {
-        const float f = static_cast<float>(rate);
-        for (int r = 0; r < H; ++r) buf_.ptr<float>(r)[c] *= f;
-      };
-      auto scaleRow = [&](int r, double rate) {
-        const float f = static_cast<float>(rate);
-        float* p = buf_.ptr<float>(r);
-        for (int c = 0; c < W; ++c) p[c] *= f;
-      };
-      // Python's output[:, -x] with x = 0 is column 0, so the right ramp starts by scaling the
-      // first column by 1/right and ends one column short of the right edge: kept as in ComfyUI.
-      for (int x = 0; x < left; ++x) scaleCol(x, (x + 1.0) / left);
-      for (int x = 0; x < right; ++x) scaleCol(x == 0 ? 0 : W - x, (x + 1.0) / right);
-      for (int y = 0; y < top; ++y) scaleRow(y, (y + 1.0) / top);
-      for (int y = 0; y < bottom; ++y) scaleRow(y == 0 ? 0 : H - y, (y + 1.0) / bottom);
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& m = in.mask(0);
+    if (!isMask(m)) {
       out[0] = Mask{};
+      return;
     }
+    m.copyTo(buf_);
+    const int W = buf_.cols, H = buf_.rows;
+    const int left = std::min(clampInt(in.integer(1), 0, kMaxResolution), W);
+    const int top = std::min(clampInt(in.integer(2), 0, kMaxResolution), H);
+    const int right = std::min(clampInt(in.integer(3), 0, kMaxResolution), W);
+    const int bottom = std::min(clampInt(in.integer(4), 0, kMaxResolution), H);
+    auto scaleCol = [&](int c, double rate) {
+      const float f = static_cast<float>(rate);
+      for (int r = 0; r < H; ++r) buf_.ptr<float>(r)[c] *= f;
+    };
+    auto scaleRow = [&](int r, double rate) {
+      const float f = static_cast<float>(rate);
+      float* p = buf_.ptr<float>(r);
+      for (int c = 0; c < W; ++c) p[c] *= f;
+    };
+    // Python's output[:, -x] with x = 0 is column 0, so the right ramp starts by scaling the
+    // first column by 1/right and ends one column short of the right edge: kept as in ComfyUI.
+    for (int x = 0; x < left; ++x) scaleCol(x, (x + 1.0) / left);
+    for (int x = 0; x < right; ++x) scaleCol(x == 0 ? 0 : W - x, (x + 1.0) / right);
+    for (int y = 0; y < top; ++y) scaleRow(y, (y + 1.0) / top);
+    for (int y = 0; y < bottom; ++y) scaleRow(y == 0 ? 0 : H - y, (y + 1.0) / bottom);
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -268,41 +236,37 @@ class MaskComposite final : public Node {
     return o;
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& dst = in.mask(0);
-      const cv::Mat& src = in.mask(1);
-      const auto it = std::find(operations().begin(), operations().end(), in.text(4));
-      if (!isMask(dst) || !isMask(src) || it == operations().end()) {
-        out[0] = Mask{};
-        return;
-      }
-      const int op = static_cast<int>(it - operations().begin());
-      const int x = clampInt(in.integer(2), 0, kMaxResolution), y = clampInt(in.integer(3), 0, kMaxResolution);
-      dst.copyTo(buf_);
-      const int vw = std::min(x + src.cols, dst.cols) - x, vh = std::min(y + src.rows, dst.rows) - y;
-      // and/or/xor test round(v) != 0, with torch's half-to-even rounding: |v| > 0.5.
-      auto on = [](float v) { return std::fabs(v) > 0.5f; };
-      for (int r = 0; r < vh; ++r) {
-        const float* s = src.ptr<float>(r);
-        float* d = buf_.ptr<float>(y + r) + x;
-        for (int c = 0; c < vw; ++c) {
-          switch (op) {
-            case 0: d[c] = d[c] * s[c]; break;
-            case 1: d[c] = d[c] + s[c]; break;
-            case 2: d[c] = d[c] - s[c]; break;
-            case 3: d[c] = (on(d[c]) && on(s[c])) ? 1.f : 0.f; break;
-            case 4: d[c] = (on(d[c]) || on(s[c])) ? 1.f : 0.f; break;
-            case 5: d[c] = (on(d[c]) != on(s[c])) ? 1.f : 0.f; break;
-          }
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& dst = in.mask(0);
+    const cv::Mat& src = in.mask(1);
+    const auto it = std::find(operations().begin(), operations().end(), in.text(4));
+    if (!isMask(dst) || !isMask(src) || it == operations().end()) {
+      out[0] = Mask{};
+      return;
+    }
+    const int op = static_cast<int>(it - operations().begin());
+    const int x = clampInt(in.integer(2), 0, kMaxResolution), y = clampInt(in.integer(3), 0, kMaxResolution);
+    dst.copyTo(buf_);
+    const int vw = std::min(x + src.cols, dst.cols) - x, vh = std::min(y + src.rows, dst.rows) - y;
+    // and/or/xor test round(v) != 0, with torch's half-to-even rounding: |v| > 0.5.
+    auto on = [](float v) { return std::fabs(v) > 0.5f; };
+    for (int r = 0; r < vh; ++r) {
+      const float* s = src.ptr<float>(r);
+      float* d = buf_.ptr<float>(y + r) + x;
+      for (int c = 0; c < vw; ++c) {
+        switch (op) {
+          case 0: d[c] = d[c] * s[c]; break;
+          case 1: d[c] = d[c] + s[c]; break;
+          case 2: d[c] = d[c] - s[c]; break;
+          case 3: d[c] = (on(d[c]) && on(s[c])) ? 1.f : 0.f; break;
+          case 4: d[c] = (on(d[c]) || on(s[c])) ? 1.f : 0.f; break;
+          case 5: d[c] = (on(d[c]) != on(s[c])) ? 1.f : 0.f; break;
         }
       }
-      cv::min(buf_, 1.0, buf_);
-      cv::max(buf_, 0.0, buf_);
-      out[0] = Mask{buf_};
-    } catch (...) {
-      out[0] = Mask{};
     }
+    cv::min(buf_, 1.0, buf_);
+    cv::max(buf_, 0.0, buf_);
+    out[0] = Mask{buf_};
   }
 
  private:
@@ -312,27 +276,23 @@ class MaskComposite final : public Node {
 // ComfyUI ImageColorToMask: 1 where the pixel is exactly 0xRRGGBB.
 class ImageColorToMask final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      if (!isImage(src)) {
-        out[0] = Mask{};
-        return;
-      }
-      const int64_t color = in.integer(1);
-      const uint8_t R = (color >> 16) & 0xFF, G = (color >> 8) & 0xFF, B = color & 0xFF;
-      const bool inRange = color >= 0 && color <= 0xFFFFFF;
-      buf_.create(src.size(), CV_32FC1);
-      for (int y = 0; y < src.rows; ++y) {
-        const uint8_t* s = src.ptr<uint8_t>(y);
-        float* d = buf_.ptr<float>(y);
-        for (int x = 0; x < src.cols; ++x)
-          d[x] = (inRange && s[3 * x] == R && s[3 * x + 1] == G && s[3 * x + 2] == B) ? 1.f : 0.f;
-      }
-      out[0] = Mask{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    if (!isImage(src)) {
       out[0] = Mask{};
+      return;
     }
+    const int64_t color = in.integer(1);
+    const uint8_t R = (color >> 16) & 0xFF, G = (color >> 8) & 0xFF, B = color & 0xFF;
+    const bool inRange = color >= 0 && color <= 0xFFFFFF;
+    buf_.create(src.size(), CV_32FC1);
+    for (int y = 0; y < src.rows; ++y) {
+      const uint8_t* s = src.ptr<uint8_t>(y);
+      float* d = buf_.ptr<float>(y);
+      for (int x = 0; x < src.cols; ++x)
+        d[x] = (inRange && s[3 * x] == R && s[3 * x + 1] == G && s[3 * x + 2] == B) ? 1.f : 0.f;
+    }
+    out[0] = Mask{buf_};
   }
 
  private:

@@ -2,8 +2,6 @@
 // pair and ComfyUI-Depth-Anything-Tensorrt's DepthAnythingTensorrt. Models load in configure()
 // (control plane) and run in run() (stream worker); TorchScript or ONNX stand in for TensorRT
 // engines, which this CPU build cannot run.
-#include <spdlog/spdlog.h>
-
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -64,20 +62,6 @@ bool imageShape(const cv::Mat& t, int& n, int& c, int& h, int& w) {
   return true;
 }
 
-// Logs a node's first failure as a warning, later ones at debug level (run() must not throw).
-class FailureLog {
- public:
-  void operator()(const char* node, const std::exception& e) {
-    if (warned_++ == 0)
-      spdlog::warn("{}: {} (frames are dropped while this persists)", node, e.what());
-    else
-      spdlog::debug("{}: {}", node, e.what());
-  }
-
- private:
-  unsigned warned_ = 0;
-};
-
 // ---- UpscaleModelLoader / ImageUpscaleWithModel ------------------------------------------------
 
 // Runs an image→image model: RGB float NCHW [0, 1] in, the same layout out (any scale factor;
@@ -124,7 +108,7 @@ class UpscaleModelLoader final : public Node {
                                              e.what());
     }
   }
-  void run(const NodeArgs&, std::vector<Value>& out, FrameContext&) noexcept override {
+  void run(const NodeArgs&, std::vector<Value>& out, FrameContext&) override {
     out[0] = std::static_pointer_cast<ModelHandle>(model_);
   }
 
@@ -136,30 +120,26 @@ class ImageUpscaleWithModel final : public Node {
  public:
   void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
+  // A frame the model cannot take throws (ModelError, cv::Exception): NodeRunner drops it.
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
     out[0] = std::monostate{};
     const auto model = in.model<Model>(0);
     const cv::Mat& rgb = in.image(1);
     if (!model || rgb.empty()) return;
-    try {
-      // The model decides the output size: the input is checked before, the output after (the
-      // backend allocates it), and an output over the limits is neither passed on nor kept.
-      if (!imageops::admitImage(limits_, rgb.cols, rgb.rows, "ImageUpscaleWithModel")) return;
-      upscale(*model, rgb, blob_, buf_);
-      if (!imageops::admitImage(limits_, buf_.cols, buf_.rows, "ImageUpscaleWithModel")) {
-        buf_.release();
-        blob_.release();
-        return;
-      }
-      out[0] = Image{buf_};
-    } catch (const std::exception& e) {
-      failures_("ImageUpscaleWithModel", e);
+    // The model decides the output size: the input is checked before, the output after (the
+    // backend allocates it), and an output over the limits is neither passed on nor kept.
+    if (!imageops::admitImage(limits_, rgb.cols, rgb.rows, "ImageUpscaleWithModel")) return;
+    upscale(*model, rgb, blob_, buf_);
+    if (!imageops::admitImage(limits_, buf_.cols, buf_.rows, "ImageUpscaleWithModel")) {
+      buf_.release();
+      blob_.release();
+      return;
     }
+    out[0] = Image{buf_};
   }
 
  private:
   cv::Mat blob_, buf_;
-  FailureLog failures_;
   WorkflowLimits limits_;
 };
 
@@ -216,27 +196,23 @@ class DepthAnythingTensorrt final : public Node {
     }
   }
 
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
     out[0] = std::monostate{};
     const cv::Mat& rgb = in.image(0);
     if (rgb.empty()) return;
-    try {
-      // ComfyUI's IMAGE is float: resize the float image, as F.interpolate does.
-      rgb.convertTo(f32_, CV_32F, 1.0 / 255.0);
-      cv::resize(f32_, resized_, cv::Size(kDepthSize, kDepthSize), 0, 0, cv::INTER_LINEAR);
-      toBlob(resized_, blob_, 1.0);
-      const cv::Mat depth = checkedPlane(model_->forward(blob_));
-      if (da3_)
-        postprocessDa3(depth, depth8_);
-      else
-        postprocessDa2(depth, depth8_);
-      cv::resize(depth8_, full8_, rgb.size(), 0, 0, cv::INTER_LINEAR);
-      if (metric_) cv::subtract(cv::Scalar::all(255), full8_, full8_);
-      cv::cvtColor(full8_, buf_, cv::COLOR_GRAY2RGB);
-      out[0] = Image{buf_};
-    } catch (const std::exception& e) {
-      failures_("DepthAnythingTensorrt", e);
-    }
+    // ComfyUI's IMAGE is float: resize the float image, as F.interpolate does.
+    rgb.convertTo(f32_, CV_32F, 1.0 / 255.0);
+    cv::resize(f32_, resized_, cv::Size(kDepthSize, kDepthSize), 0, 0, cv::INTER_LINEAR);
+    toBlob(resized_, blob_, 1.0);
+    const cv::Mat depth = checkedPlane(model_->forward(blob_));
+    if (da3_)
+      postprocessDa3(depth, depth8_);
+    else
+      postprocessDa2(depth, depth8_);
+    cv::resize(depth8_, full8_, rgb.size(), 0, 0, cv::INTER_LINEAR);
+    if (metric_) cv::subtract(cv::Scalar::all(255), full8_, full8_);
+    cv::cvtColor(full8_, buf_, cv::COLOR_GRAY2RGB);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -307,7 +283,6 @@ class DepthAnythingTensorrt final : public Node {
   bool da3_ = false, metric_ = false;
   cv::Mat f32_, resized_, blob_, depth8_, full8_, buf_, inv_;
   std::vector<float> valid_;
-  FailureLog failures_;
 };
 
 }  // namespace

@@ -23,33 +23,29 @@ int clampInt(int64_t v, int lo, int hi) { return static_cast<int>(std::min<int64
 class ImageScale final : public Node {
  public:
   void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      if (!isImage(src)) {
-        out[0] = Image{};
-        return;
-      }
-      const auto method = imageops::parseUpscale(in.text(1));
-      int w = clampInt(in.integer(2), 0, kMaxResolution), h = clampInt(in.integer(3), 0, kMaxResolution);
-      const bool center = in.text(4) == "center";
-      if (w == 0 && h == 0) {
-        out[0] = Image{src};
-        return;
-      }
-      if (w == 0)
-        w = std::max(1, pyRound(static_cast<double>(src.cols) * h / src.rows));
-      else if (h == 0)
-        h = std::max(1, pyRound(static_cast<double>(src.rows) * w / src.cols));
-      if (!imageops::admitImage(limits_, w, h, "ImageScale")) {
-        out[0] = Image{};
-        return;
-      }
-      resampler_.resize(src, {w, h}, method, center, buf_);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    if (!isImage(src)) {
       out[0] = Image{};
+      return;
     }
+    const auto method = imageops::parseUpscale(in.text(1));
+    int w = clampInt(in.integer(2), 0, kMaxResolution), h = clampInt(in.integer(3), 0, kMaxResolution);
+    const bool center = in.text(4) == "center";
+    if (w == 0 && h == 0) {
+      out[0] = Image{src};
+      return;
+    }
+    if (w == 0)
+      w = std::max(1, pyRound(static_cast<double>(src.cols) * h / src.rows));
+    else if (h == 0)
+      h = std::max(1, pyRound(static_cast<double>(src.rows) * w / src.cols));
+    if (!imageops::admitImage(limits_, w, h, "ImageScale")) {
+      out[0] = Image{};
+      return;
+    }
+    resampler_.resize(src, {w, h}, method, center, buf_);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -62,25 +58,21 @@ class ImageScale final : public Node {
 class ImageScaleBy final : public Node {
  public:
   void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      const double s = in.number(2);
-      if (!isImage(src)) {
-        out[0] = Image{};
-        return;
-      }
-      const int w = pyRound(src.cols * s), h = pyRound(src.rows * s);
-      if (w < 1 || h < 1 || !imageops::admitImage(limits_, w, h, "ImageScaleBy")) {
-        // (torch fails on an empty size)
-        out[0] = Image{};
-        return;
-      }
-      resampler_.resize(src, {w, h}, imageops::parseUpscale(in.text(1)), false, buf_);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    const double s = in.number(2);
+    if (!isImage(src)) {
       out[0] = Image{};
+      return;
     }
+    const int w = pyRound(src.cols * s), h = pyRound(src.rows * s);
+    if (w < 1 || h < 1 || !imageops::admitImage(limits_, w, h, "ImageScaleBy")) {
+      // (torch fails on an empty size)
+      out[0] = Image{};
+      return;
+    }
+    resampler_.resize(src, {w, h}, imageops::parseUpscale(in.text(1)), false, buf_);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -92,22 +84,18 @@ class ImageScaleBy final : public Node {
 // ComfyUI ImageCrop: x, y clamped to the last column/row, the window clipped to the image.
 class ImageCrop final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      if (!isImage(src)) {
-        out[0] = Image{};
-        return;
-      }
-      const int w = clampInt(in.integer(1), 1, kMaxResolution), h = clampInt(in.integer(2), 1, kMaxResolution);
-      const int x = std::min(clampInt(in.integer(3), 0, kMaxResolution), src.cols - 1);
-      const int y = std::min(clampInt(in.integer(4), 0, kMaxResolution), src.rows - 1);
-      const cv::Rect r(x, y, std::min(w, src.cols - x), std::min(h, src.rows - y));
-      src(r).copyTo(buf_);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    if (!isImage(src)) {
       out[0] = Image{};
+      return;
     }
+    const int w = clampInt(in.integer(1), 1, kMaxResolution), h = clampInt(in.integer(2), 1, kMaxResolution);
+    const int x = std::min(clampInt(in.integer(3), 0, kMaxResolution), src.cols - 1);
+    const int y = std::min(clampInt(in.integer(4), 0, kMaxResolution), src.rows - 1);
+    const cv::Rect r(x, y, std::min(w, src.cols - x), std::min(h, src.rows - y));
+    src(r).copyTo(buf_);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -117,19 +105,15 @@ class ImageCrop final : public Node {
 // ComfyUI ImageFlip (nodes_images): "x-axis" flips rows (upside down), "y-axis" flips columns.
 class ImageFlip final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      const std::string& m = in.text(1);
-      if (!isImage(src) || m.empty() || (m[0] != 'x' && m[0] != 'y')) {
-        out[0] = Image{};
-        return;
-      }
-      cv::flip(src, buf_, m[0] == 'x' ? 0 : 1);
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    const std::string& m = in.text(1);
+    if (!isImage(src) || m.empty() || (m[0] != 'x' && m[0] != 'y')) {
       out[0] = Image{};
+      return;
     }
+    cv::flip(src, buf_, m[0] == 'x' ? 0 : 1);
+    out[0] = Image{buf_};
   }
 
  private:
@@ -139,28 +123,24 @@ class ImageFlip final : public Node {
 // ComfyUI ImageRotate: torch.rot90 over dims (W, H), i.e. clockwise.
 class ImageRotate final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& src = in.image(0);
-      const std::string& rot = in.text(1);
-      if (!isImage(src)) {
-        out[0] = Image{};
-        return;
-      }
-      if (rot.starts_with("90"))
-        cv::rotate(src, buf_, cv::ROTATE_90_CLOCKWISE);
-      else if (rot.starts_with("180"))
-        cv::rotate(src, buf_, cv::ROTATE_180);
-      else if (rot.starts_with("270"))
-        cv::rotate(src, buf_, cv::ROTATE_90_COUNTERCLOCKWISE);
-      else {
-        out[0] = Image{src};
-        return;
-      }
-      out[0] = Image{buf_};
-    } catch (...) {
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& src = in.image(0);
+    const std::string& rot = in.text(1);
+    if (!isImage(src)) {
       out[0] = Image{};
+      return;
     }
+    if (rot.starts_with("90"))
+      cv::rotate(src, buf_, cv::ROTATE_90_CLOCKWISE);
+    else if (rot.starts_with("180"))
+      cv::rotate(src, buf_, cv::ROTATE_180);
+    else if (rot.starts_with("270"))
+      cv::rotate(src, buf_, cv::ROTATE_90_COUNTERCLOCKWISE);
+    else {
+      out[0] = Image{src};
+      return;
+    }
+    out[0] = Image{buf_};
   }
 
  private:
@@ -172,50 +152,46 @@ class ImageRotate final : public Node {
 // mask·source + (1 − mask)·destination.
 class ImageCompositeMasked final : public Node {
  public:
-  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) noexcept override {
-    try {
-      const cv::Mat& dst = in.image(0);
-      const cv::Mat& src0 = in.image(1);
-      const bool hasMask = in.present(5);
-      if (!isImage(dst) || !isImage(src0) || (hasMask && !isMask(in.mask(5)))) {
-        out[0] = Image{};
-        return;
-      }
-      dst.copyTo(buf_);
-      const cv::Mat* src = &src0;
-      if (in.boolean(4) && src0.size() != dst.size()) {
-        cv::resize(src0, resized_, dst.size(), 0, 0, cv::INTER_LINEAR);
-        src = &resized_;
-      }
-      const int x = std::min(clampInt(in.integer(2), 0, kMaxResolution), dst.cols);
-      const int y = std::min(clampInt(in.integer(3), 0, kMaxResolution), dst.rows);
-      const int vw = std::min(src->cols, dst.cols - x), vh = std::min(src->rows, dst.rows - y);
-      if (vw > 0 && vh > 0) {
-        if (!hasMask) {
-          (*src)(cv::Rect(0, 0, vw, vh)).copyTo(buf_(cv::Rect(x, y, vw, vh)));
-        } else {
-          const cv::Mat* m = &in.mask(5);
-          if (m->size() != src->size()) {
-            cv::resize(*m, mask_, src->size(), 0, 0, cv::INTER_LINEAR);
-            m = &mask_;
-          }
-          // The mask row spread over the three channels, then one vectorisable pass per row.
-          // Clamping it to ±1e5 changes nothing real and keeps the sums far inside int range.
-          k3_.resize(static_cast<size_t>(vw) * 3);
-          for (int r = 0; r < vh; ++r) {
-            const float* a = m->ptr<float>(r);
-            for (int c = 0; c < vw; ++c) k3_[3 * c] = k3_[3 * c + 1] = k3_[3 * c + 2] = std::clamp(a[c], -1e5f, 1e5f);
-            const uint8_t* s = src->ptr<uint8_t>(r);
-            uint8_t* d = buf_.ptr<uint8_t>(y + r) + 3 * x;
-            const float* k = k3_.data();
-            for (int i = 0; i < 3 * vw; ++i) d[i] = toU8Bounded(k[i] * s[i] + (1.f - k[i]) * d[i]);
-          }
+  void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
+    const cv::Mat& dst = in.image(0);
+    const cv::Mat& src0 = in.image(1);
+    const bool hasMask = in.present(5);
+    if (!isImage(dst) || !isImage(src0) || (hasMask && !isMask(in.mask(5)))) {
+      out[0] = Image{};
+      return;
+    }
+    dst.copyTo(buf_);
+    const cv::Mat* src = &src0;
+    if (in.boolean(4) && src0.size() != dst.size()) {
+      cv::resize(src0, resized_, dst.size(), 0, 0, cv::INTER_LINEAR);
+      src = &resized_;
+    }
+    const int x = std::min(clampInt(in.integer(2), 0, kMaxResolution), dst.cols);
+    const int y = std::min(clampInt(in.integer(3), 0, kMaxResolution), dst.rows);
+    const int vw = std::min(src->cols, dst.cols - x), vh = std::min(src->rows, dst.rows - y);
+    if (vw > 0 && vh > 0) {
+      if (!hasMask) {
+        (*src)(cv::Rect(0, 0, vw, vh)).copyTo(buf_(cv::Rect(x, y, vw, vh)));
+      } else {
+        const cv::Mat* m = &in.mask(5);
+        if (m->size() != src->size()) {
+          cv::resize(*m, mask_, src->size(), 0, 0, cv::INTER_LINEAR);
+          m = &mask_;
+        }
+        // The mask row spread over the three channels, then one vectorisable pass per row.
+        // Clamping it to ±1e5 changes nothing real and keeps the sums far inside int range.
+        k3_.resize(static_cast<size_t>(vw) * 3);
+        for (int r = 0; r < vh; ++r) {
+          const float* a = m->ptr<float>(r);
+          for (int c = 0; c < vw; ++c) k3_[3 * c] = k3_[3 * c + 1] = k3_[3 * c + 2] = std::clamp(a[c], -1e5f, 1e5f);
+          const uint8_t* s = src->ptr<uint8_t>(r);
+          uint8_t* d = buf_.ptr<uint8_t>(y + r) + 3 * x;
+          const float* k = k3_.data();
+          for (int i = 0; i < 3 * vw; ++i) d[i] = toU8Bounded(k[i] * s[i] + (1.f - k[i]) * d[i]);
         }
       }
-      out[0] = Image{buf_};
-    } catch (...) {
-      out[0] = Image{};
     }
+    out[0] = Image{buf_};
   }
 
  private:

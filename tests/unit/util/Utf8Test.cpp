@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "util/LogEscape.h"
-
 namespace cs {
 
 TEST(Utf8, AcceptsWellFormedText) {
@@ -31,22 +29,6 @@ TEST(Utf8, SafeIdentifiersHaveNoControlCharacters) {
   EXPECT_FALSE(isSafeIdentifier("a\xC2\x85", 256));  // NEL, a C1 control
   EXPECT_FALSE(isSafeIdentifier("\xFF", 256));
   EXPECT_FALSE(isSafeIdentifier(std::string(257, 'a'), 256));
-}
-
-TEST(LogSafe, EscapesControlsAndInvalidBytes) {
-  EXPECT_EQ(logSafe("ok"), "ok");
-  EXPECT_EQ(logSafe("evil\r\n[info] forged"), "evil\\r\\n[info] forged");
-  EXPECT_EQ(logSafe("a\\b"), "a\\\\b");
-  EXPECT_EQ(logSafe("\xFF\x01"), "\\xFF\\x01");
-  EXPECT_EQ(logSafe("\xE2\x80\xAE"), "\\u{202E}");  // right-to-left override
-  EXPECT_EQ(logSafe("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_TRUE(isValidUtf8(logSafe("\xC3\x28\xA0\xA1\xE2\x28\xA1")));
-}
-
-TEST(LogSafe, CapsTheLength) {
-  const std::string out = logSafe(std::string(1000, 'x'), 50);
-  EXPECT_LE(out.size(), 50u + 20u);
-  EXPECT_NE(out.find("(+950 bytes)"), std::string::npos);
 }
 
 }  // namespace cs

@@ -10,12 +10,14 @@
 #include <vector>
 
 #include "workflow/NodeRegistry.h"
+#include "workflow/NodeRunner.h"
 
 namespace cs::test {
 
 class NodeHarness {
  public:
-  NodeHarness(const std::string& type, std::map<std::string, Value> inputs) {
+  NodeHarness(const std::string& type, std::map<std::string, Value> inputs)
+      : runner_("harness", type) {
     entry_ = NodeRegistry::builtin().find(type);
     if (!entry_) throw std::runtime_error("no node " + type);
     const NodeSpec& spec = entry_->spec;
@@ -51,7 +53,7 @@ class NodeHarness {
     std::vector<const Value*> ptrs;
     for (auto& v : values_) ptrs.push_back(&v);
     FrameContext frame;
-    node_->run(NodeArgs(ptrs), outputs_, frame);
+    runner_.run(*node_, NodeArgs(ptrs), outputs_, frame);  // as the graph runs it
     return *this;
   }
 
@@ -61,6 +63,7 @@ class NodeHarness {
  private:
   const NodeRegistry::Entry* entry_ = nullptr;
   std::unique_ptr<Node> node_;
+  NodeRunner runner_;  // runs the node as CompiledGraph does
   std::vector<Value> values_;
   std::vector<Value> outputs_;
 };

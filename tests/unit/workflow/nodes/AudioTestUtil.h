@@ -12,12 +12,14 @@
 #include <vector>
 
 #include "workflow/NodeRegistry.h"
+#include "workflow/NodeRunner.h"
 
 namespace cs::test {
 
 class AudioNodeHarness {
  public:
-  AudioNodeHarness(const std::string& type, std::map<std::string, Value> inputs) {
+  AudioNodeHarness(const std::string& type, std::map<std::string, Value> inputs)
+      : runner_("harness", type) {
     entry_ = NodeRegistry::builtin().find(type);
     if (!entry_) throw std::runtime_error("no node " + type);
     const NodeSpec& spec = entry_->spec;
@@ -51,7 +53,7 @@ class AudioNodeHarness {
     FrameContext frame;
     frame.inputAudio = in;
     frame.outputAudio = sink;
-    node_->run(NodeArgs(ptrs), outputs_, frame);
+    runner_.run(*node_, NodeArgs(ptrs), outputs_, frame);  // as the graph runs it
     static const Audio kNone{};
     return outputs_.empty() || !std::holds_alternative<Audio>(outputs_[0]) ? kNone
                                                                            : std::get<Audio>(outputs_[0]);
@@ -60,6 +62,7 @@ class AudioNodeHarness {
  private:
   const NodeRegistry::Entry* entry_ = nullptr;
   std::unique_ptr<Node> node_;
+  NodeRunner runner_;  // runs the node as CompiledGraph does
   std::vector<Value> values_;
   std::vector<Value> outputs_;
 };

@@ -106,7 +106,7 @@ TEST_F(ModelStoreTest, TorchScriptNameUsesOnnxSiblingOnlyWithoutLibtorch) {
 #if HAVE_TORCH
   EXPECT_EQ(store_.resolve("upscale_models", "net.pt"), pt);
   EXPECT_EQ(store_.resolve("upscale_models", "net.onnx"), onnx);
-  // Siblings prefer TorchScript: 1.25-1.7x faster than OpenCV DNN (inference-findings s6).
+  // Siblings prefer TorchScript: 1.25-1.7x faster than OpenCV DNN (docs/INFERENCE-NOTES.md §I1).
   EXPECT_EQ(store_.resolve("upscale_models", "net.engine"), pt);
   EXPECT_EQ(ModelStore::loadableExtensions(), (std::vector<std::string>{".pt", ".ts", ".onnx"}));
 #else

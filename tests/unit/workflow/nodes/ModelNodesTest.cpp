@@ -5,7 +5,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "ModelTestSupport.h"
+#include "../ModelTestSupport.h"
 #include "workflow/CompiledGraph.h"
 #include "workflow/WorkflowError.h"
 

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "ModelTestSupport.h"
+#include "../ModelTestSupport.h"
 #include "workflow/CompiledGraph.h"
 
 namespace cs {
@@ -90,7 +90,7 @@ TEST_F(TorchModels, NonTorchScriptPtFileIsAClearError) {
 }
 
 // torch.onnx.export leaves Identity(initializer) nodes that OpenCV 4.6 rejects
-// (inference-findings s2); scripts/make_test_models.py --fix-onnx repairs them.
+// (docs/INFERENCE-NOTES.md §I6); scripts/make_test_models.py --fix-onnx repairs them.
 TEST_F(TorchModels, TorchOnnxExportNeedsTheIdentityFix) {
   try {
     store_.load("onnx", "torch_export_raw.onnx");

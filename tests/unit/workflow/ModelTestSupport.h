@@ -21,6 +21,7 @@
 
 #include "workflow/ModelStore.h"
 #include "workflow/NodeRegistry.h"
+#include "workflow/NodeRunner.h"
 
 namespace cs::modeltest {
 
@@ -52,9 +53,9 @@ class TempDir {
   fs::path path_;
 };
 
-inline fs::path repoRoot() {
-  return fs::weakly_canonical(fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "..");
-}
+// From the build (tests/CMakeLists.txt), not __FILE__: a ccache build with CCACHE_BASEDIR sees
+// relative paths, and this header's depth in the tree is no business of the tests using it.
+inline fs::path repoRoot() { return fs::path(COMFYSTREAM_SOURCE_DIR); }
 
 // Runs scripts/make_test_models.py into a fresh workspace, once per process and kind. Throws
 // (failing the test) when python3-onnx (or python3-torch for `torch`) is missing.
@@ -209,7 +210,7 @@ inline Diff diff(const cv::Mat& a, const cv::Mat& b) {
 // One node, configured and run as CompiledGraph does: configure() sees literal inputs only.
 class NodeHarness {
  public:
-  explicit NodeHarness(const std::string& classType) {
+  explicit NodeHarness(const std::string& classType) : runner_("harness", classType) {
     entry_ = NodeRegistry::builtin().find(classType);
     if (!entry_) throw std::runtime_error("no node " + classType);
     node_ = entry_->make();
@@ -237,7 +238,7 @@ class NodeHarness {
     std::vector<const Value*> all;
     for (const auto& v : values_) all.push_back(&v);
     FrameContext frame;
-    node_->run(NodeArgs(std::move(all)), outputs_, frame);
+    runner_.run(*node_, NodeArgs(std::move(all)), outputs_, frame);  // as the graph runs it
     return outputs_;
   }
   cv::Mat runImage() {
@@ -249,6 +250,7 @@ class NodeHarness {
  private:
   const NodeRegistry::Entry* entry_ = nullptr;
   std::unique_ptr<Node> node_;
+  NodeRunner runner_;  // runs the node as CompiledGraph does
   std::vector<Value> values_, outputs_;
 };
 

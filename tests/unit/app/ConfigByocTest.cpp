@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "app/Config.h"
-#include "../app/ParseArgs.h"
+#include "ParseArgs.h"
 
 namespace cs {
 namespace {
