@@ -10,6 +10,7 @@
 
 #include "media/RunningTime.h"
 #include "util/ControlError.h"
+#include "util/LogEscape.h"
 #include "util/RateLimitedLog.h"
 
 namespace cs {
@@ -71,10 +72,15 @@ void storeMax(std::atomic<uint64_t>& a, uint64_t v) {
 
 }  // namespace
 
-Recorder::Recorder(Options opts, MainLoop& loop) : Recorder(std::move(opts), UniqueFd(), loop) {}
+Recorder::Recorder(SessionInfo info, Options opts, MainLoop& loop)
+    : Recorder(std::move(info), std::move(opts), UniqueFd(), loop) {}
 
-Recorder::Recorder(Options opts, UniqueFd file, MainLoop& loop)
-    : opts_(std::move(opts)), loop_(loop), startedAt_(unixNow()), file_(std::move(file)) {
+Recorder::Recorder(SessionInfo info, Options opts, UniqueFd file, MainLoop& loop)
+    : Viewer(std::move(info)),
+      opts_(std::move(opts)),
+      loop_(loop),
+      startedAt_(this->info().createdAt > 0 ? this->info().createdAt : unixNow()),
+      file_(std::move(file)) {
   if (!file_) file_ = createFile(opts_.path);
   try {
     build();
@@ -163,7 +169,7 @@ void Recorder::start() {
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
     throw ControlError(ErrorKind::Internal, "cannot start the recorder of " + opts_.path.string());
   accepting_.store(true, std::memory_order_release);
-  spdlog::info("recording {} of stream '{}' to {}", opts_.id, opts_.streamId, opts_.path.string());
+  spdlog::info("recording {} of stream '{}' to {}", id(), logSafe(streamId()), opts_.path.string());
   if (opts_.requestKeyframe) opts_.requestKeyframe();
 }
 
@@ -219,7 +225,7 @@ void Recorder::onVideo(GstSample* sample) noexcept {
     }
   }
   if (askKeyframe) {
-    CS_LOG_LIMITED(spdlog::level::warn, "recording {}: writer behind, dropping video", opts_.id);
+    CS_LOG_LIMITED(spdlog::level::warn, "recording {}: writer behind, dropping video", id());
     if (opts_.requestKeyframe) opts_.requestKeyframe();
   }
 }
@@ -287,8 +293,10 @@ void Recorder::fail(const std::string& reason) noexcept {
     failed_.store(true);
   }
   accepting_.store(false, std::memory_order_release);
-  spdlog::error("recording {} of stream '{}' failed: {}", opts_.id, opts_.streamId, reason);
+  spdlog::error("recording {} of stream '{}' failed: {}", id(), logSafe(streamId()), reason);
   postFinalize();
+  // The registry removes it from the stream; its status stays readable.
+  ended("recording failed: " + reason);
 }
 
 void Recorder::postFinalize() noexcept {
@@ -327,7 +335,7 @@ void Recorder::stop() {
                 auto self = weak.lock();
                 if (!self || self->finished()) return;
                 spdlog::warn("recording {}: the muxer did not finish in time; closing the file",
-                             self->opts_.id);
+                             self->id());
                 self->finalize();
               });
 }
@@ -351,10 +359,10 @@ void Recorder::finalize() {
   finishedCv_.notify_all();
   st = status();
   spdlog::info("recording {} {}: {} bytes, {:.1f} s, {} frames ({} dropped), {} audio packets",
-               opts_.id, toString(st.state), st.bytes, st.durationNs / 1e9, st.framesWritten,
+               id(), toString(st.state), st.bytes, st.durationNs / 1e9, st.framesWritten,
                st.framesDropped, st.audioPacketsWritten);
   if (silencePackets_.load() > 0)
-    spdlog::info("recording {}: {} ms of missing audio filled with silence", opts_.id,
+    spdlog::info("recording {}: {} ms of missing audio filled with silence", id(),
                  silencePackets_.load() * (kOpusFrame / GST_MSECOND));
   if (opts_.onFinished) opts_.onFinished(st);
 }
@@ -369,10 +377,34 @@ bool Recorder::waitFinished(std::chrono::milliseconds timeout) const {
   return finishedCv_.wait_for(lock, timeout, [&] { return finished_; });
 }
 
+ConnectionState Recorder::state() const {
+  switch (status().state) {
+    case RecordingState::Recording:
+      return ConnectionState::Connected;
+    case RecordingState::Stopped:
+      return ConnectionState::Closed;
+    case RecordingState::Failed:
+      return ConnectionState::Failed;
+  }
+  return ConnectionState::Closed;
+}
+
+ViewerStats Recorder::stats() const {
+  const RecordingStatus st = status();
+  ViewerStats v;
+  v.info = info();
+  v.state = state();
+  v.videoCodec = VideoCodec::H264;
+  v.hasAudio = opts_.withAudio;
+  v.framesSent = st.framesWritten;
+  v.framesDropped = st.framesDropped;
+  return v;
+}
+
 RecordingStatus Recorder::status() const {
   RecordingStatus s;
-  s.id = opts_.id;
-  s.streamId = opts_.streamId;
+  s.id = id();
+  s.streamId = streamId();
   s.path = opts_.path.string();
   s.startedAt = startedAt_;
   {
@@ -400,8 +432,8 @@ GstBusSyncReply Recorder::onBusMessage(GstBus*, GstMessage* msg, gpointer data) 
       gst_message_parse_error(msg, &err, &dbg);
       GErrorPtr e(err);
       GCharPtr d(dbg);
-      spdlog::debug("recording {}: error from {}: {} ({})", self->opts_.id,
-                    GST_OBJECT_NAME(msg->src), e ? e->message : "?", d ? d.get() : "");
+      spdlog::debug("recording {}: error from {}: {} ({})", self->id(), GST_OBJECT_NAME(msg->src),
+                    e ? e->message : "?", d ? d.get() : "");
       std::string reason = e ? e->message : "unknown error";
       if (e && e->domain == GST_RESOURCE_ERROR) reason = "writing the file failed: " + reason;
       self->fail(reason);
@@ -451,7 +483,7 @@ GstPadProbeReturn Recorder::onMuxVideoInput(GstPad*, GstPadProbeInfo* info, gpoi
     gst_structure_get_int(b, "width", &w1);
     gst_structure_get_int(b, "height", &h1);
     spdlog::info("recording {}: video changes from {}x{} to {}x{}; the file keeps one track",
-                 self->opts_.id, w0, h0, w1, h1);
+                 self->id(), w0, h0, w1, h1);
   }
   gst_event_unref(ev);
   GST_PAD_PROBE_INFO_DATA(info) = gst_event_new_caps(self->videoCaps_.get());

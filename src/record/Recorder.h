@@ -16,19 +16,18 @@
 #include <string>
 
 #include "record/RecordingStatus.h"
+#include "stream/Viewer.h"
 #include "util/GstPtr.h"
 #include "util/MainLoop.h"
 #include "util/UniqueFd.h"
 
 namespace cs {
 
-class Recorder : public std::enable_shared_from_this<Recorder> {
+class Recorder final : public Viewer, public std::enable_shared_from_this<Recorder> {
  public:
   static constexpr const char* kExtension = "mkv";
 
   struct Options {
-    std::string id;
-    std::string streamId;
     std::filesystem::path path;
     bool withAudio = false;  // a track for the stream's Opus packets
     // Asks the stream's H.264 encoder for a keyframe: called at start and after a drop. Any
@@ -40,31 +39,39 @@ class Recorder : public std::enable_shared_from_this<Recorder> {
 
   // Creates opts.path (never overwrites a file) and builds the pipeline. Control plane; throws
   // ControlError(Internal) naming the path and the reason.
-  Recorder(Options opts, MainLoop& loop);
+  Recorder(SessionInfo info, Options opts, MainLoop& loop);
   // Writes into a file the caller opened (tests write into /dev/full this way).
-  Recorder(Options opts, UniqueFd file, MainLoop& loop);
-  ~Recorder();
-  Recorder(const Recorder&) = delete;
-  Recorder& operator=(const Recorder&) = delete;
+  Recorder(SessionInfo info, Options opts, UniqueFd file, MainLoop& loop);
+  ~Recorder() override;
 
   // Starts the pipeline and asks for a keyframe. Control plane; throws ControlError(Internal).
   void start();
   // Main loop only, never blocks: stops taking media, sends EOS so the muxer finalizes the file
   // (duration, cues), then sets the pipeline to NULL and closes the file. A muxer that has not
   // finished within a few seconds is stopped anyway; the file is still playable.
-  void stop();
+  void stop() override;
   // Waits (not on the main loop) until the file is closed; false when the timeout passed first.
   bool waitFinished(std::chrono::milliseconds timeout) const;
   bool finished() const;
 
   // Media entry points: the stream's streaming threads, borrowed samples carrying running-time
   // timestamps on the stream's clock. Never block, never throw.
-  void onVideo(GstSample* encoded) noexcept;
-  void onAudio(GstSample* opus) noexcept;
+  void onVideo(GstSample* encoded) noexcept override;
+  void onAudio(GstSample* opus) noexcept override;
 
-  const std::string& id() const { return opts_.id; }
-  const std::string& streamId() const { return opts_.streamId; }
-  bool withAudio() const { return opts_.withAudio; }
+  // Viewer: the stream's H.264 encoder feeds it, and its audio when the recording has a track.
+  std::optional<VideoCodec> videoCodec() const override { return VideoCodec::H264; }
+  bool takesAudio() const override { return opts_.withAudio; }
+  // Connected while recording, Closed once stopped, Failed after a write error (which also ends
+  // the session: Session::ended()).
+  ConnectionState state() const override;
+  // A recorder has no peer to fall silent: the registry's watchdog leaves it alone.
+  std::chrono::steady_clock::time_point lastActivity() const override {
+    return std::chrono::steady_clock::now();
+  }
+  ViewerStats stats() const override;
+
+  const std::filesystem::path& path() const { return opts_.path; }
   RecordingStatus status() const;
 
  private:

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "RecordingMedia.h"
@@ -52,13 +53,12 @@ class RecorderTest : public testing::Test {
 
   std::shared_ptr<Recorder> makeRecorder(bool withAudio, UniqueFd fd = UniqueFd()) {
     Recorder::Options o;
-    o.id = "rec1";
-    o.streamId = "cam";
     o.path = dir_ / "cam.mkv";
     o.withAudio = withAudio;
     o.requestKeyframe = [this] { keyframeRequests_++; };
-    return fd ? std::make_shared<Recorder>(o, std::move(fd), loop_)
-              : std::make_shared<Recorder>(o, loop_);
+    SessionInfo info{"rec1", "cam", 0, {}, {}};
+    return fd ? std::make_shared<Recorder>(info, o, std::move(fd), loop_)
+              : std::make_shared<Recorder>(info, o, loop_);
   }
 
   // Feeds video and audio in running-time order, as a stream would. Never lets the writer fall
@@ -110,6 +110,7 @@ TEST_F(RecorderTest, RecordsH264AndOpusFromTheFirstKeyframeRebasedToZero) {
 
   const auto st = rec->status();
   EXPECT_EQ(st.state, RecordingState::Stopped);
+  EXPECT_EQ(rec->state(), ConnectionState::Closed);
   EXPECT_EQ(st.error, "");
   EXPECT_EQ(st.framesWritten, 90u);  // frames 60..149
   EXPECT_EQ(st.framesDropped, 0u);
@@ -164,14 +165,27 @@ TEST_F(RecorderTest, AWriteErrorFailsThisRecordingAndItKeepsDroppingWithoutBlock
   ASSERT_TRUE(full);
   std::vector<RecordingStatus> finished;
   auto rec = makeRecorder(false, std::move(full));
+  std::mutex mu;
+  std::string endedWith;
+  rec->onEnded([&](const std::string& why) {
+    std::lock_guard lock(mu);
+    endedWith = why;
+  });
   auto video = test::encodeH264(loop_, 160, 120, 60, 0);
   rec->start();
+  EXPECT_EQ(rec->state(), ConnectionState::Connected);
   for (const auto& v : video) rec->onVideo(v.get());
   ASSERT_TRUE(waitFor([&] { return rec->status().state == RecordingState::Failed; }));
   ASSERT_TRUE(rec->waitFinished(std::chrono::seconds(10)));
   auto st = rec->status();
   EXPECT_NE(st.error.find("No space left"), std::string::npos) << st.error;
   EXPECT_NE(st.error.find("writing the file failed"), std::string::npos) << st.error;
+  // As a viewer it has ended: the registry takes it off the stream, its status stays.
+  EXPECT_EQ(rec->state(), ConnectionState::Failed);
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(endedWith, "recording failed: " + st.error);
+  }
 
   // The stream goes on: frames still arrive, and are dropped and counted at once.
   const uint64_t droppedBefore = st.framesDropped;
