@@ -81,13 +81,16 @@ Recorder::Recorder(SessionInfo info, Options opts, UniqueFd file, MainLoop& loop
       loop_(loop),
       startedAt_(this->info().createdAt > 0 ? this->info().createdAt : unixNow()),
       file_(std::move(file)) {
-  if (!file_) file_ = createFile(opts_.path);
+  if (!file_) {
+    file_ = createFile(opts_.path);
+    createdFile_ = true;
+  }
   try {
     build();
   } catch (...) {
     // Nothing was written: do not leave an empty file behind.
     file_.reset();
-    ::unlink(opts_.path.c_str());
+    if (createdFile_) ::unlink(opts_.path.c_str());
     throw;
   }
 }
@@ -98,6 +101,11 @@ Recorder::~Recorder() {
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
     GstPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
     gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+  }
+  // Never started (its stream refused it): nothing was written, leave no empty file behind.
+  if (createdFile_ && !started_) {
+    file_.reset();
+    ::unlink(opts_.path.c_str());
   }
 }
 
@@ -407,6 +415,7 @@ RecordingStatus Recorder::status() const {
   s.streamId = streamId();
   s.path = opts_.path.string();
   s.startedAt = startedAt_;
+  s.hasAudio = opts_.withAudio;
   {
     std::lock_guard lock(stateMu_);
     s.error = error_;

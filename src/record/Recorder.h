@@ -90,6 +90,7 @@ class Recorder final : public Viewer, public std::enable_shared_from_this<Record
   MainLoop& loop_;
   const double startedAt_;
   UniqueFd file_;
+  bool createdFile_ = false;  // opts_.path was created here (not a caller's descriptor)
   ElementPtr pipeline_;
   GstAppSrc* videoSrc_ = nullptr;  // owned by the pipeline
   GstAppSrc* audioSrc_ = nullptr;

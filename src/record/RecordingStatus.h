@@ -33,6 +33,7 @@ struct RecordingStatus {
   uint64_t bytes = 0;       // the file's size so far
   uint64_t durationNs = 0;  // end of the last media handed to the muxer, from the file's start
   double startedAt = 0;     // seconds since the Unix epoch
+  bool hasAudio = false;    // the file has an Opus track (the stream had audio when it started)
   uint64_t framesWritten = 0;
   uint64_t framesDropped = 0;  // video frames lost (writer behind, after a failure, …)
   uint64_t audioPacketsWritten = 0;
