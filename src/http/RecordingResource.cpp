@@ -12,7 +12,9 @@ namespace {
 using http::Request;
 using http::Response;
 
-constexpr const char* kBase = R"((?:/live)?/streams/([^/]{1,256})/recordings)";
+// A stream id is any UTF-8 without control characters, '/' included (sent as %2F, decoded
+// before routing): the id is everything between /streams/ and the last /recordings.
+constexpr const char* kBase = R"((?:/live)?/streams/(.{1,256})/recordings)";
 constexpr const char* kRecordingId = "([0-9a-f]{32})";
 
 void requireAccess(const http::Authorizer& auth, const Request& req, const std::string& streamId) {

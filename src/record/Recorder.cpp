@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -358,6 +359,11 @@ void Recorder::finalize() {
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   GstPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+  // What is really in the file: the count from the sink's input includes a buffer whose write
+  // failed.
+  struct stat fileStat {};
+  if (::fstat(file_.get(), &fileStat) == 0 && S_ISREG(fileStat.st_mode))
+    bytes_.store(static_cast<uint64_t>(fileStat.st_size), std::memory_order_relaxed);
   file_.reset();
   RecordingStatus st;
   {

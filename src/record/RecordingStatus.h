@@ -30,7 +30,7 @@ struct RecordingStatus {
   std::string path;
   RecordingState state = RecordingState::Recording;
   std::string error;        // why it failed; empty otherwise
-  uint64_t bytes = 0;       // the file's size so far
+  uint64_t bytes = 0;       // the file's size (so far; exact once it is closed)
   uint64_t durationNs = 0;  // end of the last media handed to the muxer, from the file's start
   double startedAt = 0;     // seconds since the Unix epoch
   bool hasAudio = false;    // the file has an Opus track (the stream had audio when it started)
