@@ -281,10 +281,10 @@ int parseConfig(int argc, char** argv, Config& c) {
       c.byoc.stateDir =
           (std::filesystem::path(c.workspace.empty() ? "." : c.workspace) / ".comfystream-state")
               .string();
-    c.recording.dir = recordDir.empty()
-                          ? std::filesystem::path(c.workspace.empty() ? "." : c.workspace) /
-                                "recordings"
-                          : std::filesystem::path(recordDir);
+    c.recording.dir =
+        recordDir.empty()
+            ? std::filesystem::path(c.workspace.empty() ? "." : c.workspace) / "recordings"
+            : std::filesystem::path(recordDir);
     // Checked (and created) at start-up when recordings are wanted; otherwise the first POST of
     // a recording reports the reason (500), and an unused server leaves no directory behind.
     if (c.recording.recordEveryStream || !recordDir.empty())

@@ -15,8 +15,7 @@ namespace cs {
 // listing must never hand out the keys to other people's sessions.
 // With `recordings`, a WHIP POST with ?record=1 (or every one under --record) starts a recording
 // of its stream with the publisher.
-void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway,
-                       IceServerProvider& iceServers, const http::Authorizer& auth,
-                       RecordingService* recordings = nullptr);
+void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerProvider& iceServers,
+                       const http::Authorizer& auth, RecordingService* recordings = nullptr);
 
 }  // namespace cs

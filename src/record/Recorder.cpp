@@ -321,17 +321,14 @@ void Recorder::postFinalize() noexcept {
 }
 
 void Recorder::stop() {
+  bool started;
   {
     std::lock_guard lock(stateMu_);
     if (stopping_ || finished_) return;
     stopping_ = true;
-  }
-  accepting_.store(false, std::memory_order_release);
-  bool started;
-  {
-    std::lock_guard lock(stateMu_);
     started = started_;
   }
+  accepting_.store(false, std::memory_order_release);
   if (!started || failed_.load()) {
     finalize();
     return;
