@@ -15,6 +15,7 @@ import pytest
 
 import comfystream_client as cc
 from byoc_support import stop_server
+from conftest import _binary
 
 FPS = 30
 
@@ -287,3 +288,29 @@ async def wait_status_token(server, base: str, rec_id: str, token: str, pred,
             return st
         assert asyncio.get_running_loop().time() < deadline, st
         await asyncio.sleep(0.1)
+
+
+@pytest.mark.timeout_s(60)
+async def test_record_flag_records_every_publisher(start_server, tmp_path):
+    rec_dir = tmp_path / "all"
+    server = start_server("--record", "--record-dir", str(rec_dir))
+    assert rec_dir.is_dir()  # created and checked at start-up
+    async with cc.Sessions() as s:
+        for stream in ("a", "b"):
+            s.add(await cc.whip_publish(server.url, stream, codec="H264", audio=False))
+        for stream in ("a", "b"):
+            recs = await list_recordings(server, stream)
+            assert len(recs) == 1 and recs[0]["state"] == "recording", recs
+            assert Path(recs[0]["path"]).parent == rec_dir
+            await wait_status(server, stream, recs[0]["id"], lambda st: st["frames_written"] > 0,
+                              20, "first frame written")
+
+
+async def test_an_unwritable_record_dir_stops_start_up_with_the_reason(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    cmd = [str(_binary()), "--record", "--record-dir", str(blocker / "rec")]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert "--record-dir: cannot create the recording directory" in r.stderr, r.stderr
+    assert "Not a directory" in r.stderr, r.stderr
