@@ -31,3 +31,7 @@ echo "== control plane (HTTP): wrk on /health and WHEP POST, /health under slowl
 # docs/BENCHMARKS.md ("Control plane (HTTP)").
 /usr/bin/python3 bench/control_plane.py --binary "current=$build/comfystream" \
   --out "$out/control-plane.json" --log "$out/control-plane-server.log" ${CONTROL_PLANE_ARGS:-}
+echo "== one recording: CPU and bytes written (pattern, then frames that use the whole bitrate)"
+/usr/bin/python3 bench/recording.py --bin "$build/comfystream" > "$out/recording.json"
+/usr/bin/python3 bench/recording.py --bin "$build/comfystream" --noise > "$out/recording-noise.json"
+cat "$out/recording.json" "$out/recording-noise.json"

@@ -813,19 +813,22 @@ async def whip_publish(
     loopback: bool = True,
     path: str = "/whip",
     token: Optional[str] = None,
+    params: Optional[Dict[str, str]] = None,
 ) -> Publisher:
     """Publish over WHIP. Returns a connected-or-connecting :class:`Publisher`.
 
     ``codec`` forces the video codec through setCodecPreferences ("H264": packetization-mode=1
     only; "VP8"; None: aiortc's default list). ``track``/``audio_track`` default to a
-    :class:`PatternTrack` / :class:`ToneTrack`. Raises :class:`HttpError` unless 201.
+    :class:`PatternTrack` / :class:`ToneTrack`. ``params`` adds query parameters (e.g.
+    ``{"record": "1"}``). Raises :class:`HttpError` unless 201.
     """
     pc = make_peer_connection(loopback)
     vtrack = (track or PatternTrack()) if video else None
     atrack = (audio_track or ToneTrack()) if audio else None
     try:
         sdp = await make_offer(pc, "sendonly", vtrack or False, atrack or False, codec, None)
-        url = _endpoint(base_url, path, {"streamId": stream_id, "workflow": workflow})
+        url = _endpoint(base_url, path,
+                        {"streamId": stream_id, "workflow": workflow, **(params or {})})
         resp = await post_sdp(url, sdp, extra_headers=bearer(token))
         if resp.status != 201:
             raise HttpError(resp)

@@ -193,6 +193,13 @@ int parseConfig(int argc, char** argv, Config& c) {
       ->capture_default_str()
       ->check(CLI::Range(1, 600));
 
+  // Server-side recording (docs/RECORDING.md).
+  app.add_flag("--record", c.recording.recordEveryStream,
+               "Record every stream from the moment its publisher starts");
+  std::string recordDir;
+  app.add_option("--record-dir", recordDir,
+                 "Directory of recordings (default: {workspace or .}/recordings)");
+
   // BYOC worker (docs/BYOC.md).
   unsigned ttl = 300, connectTimeout = 30, retention = 86400, registerInterval = 30;
   auto& reg = c.registration;
@@ -274,6 +281,15 @@ int parseConfig(int argc, char** argv, Config& c) {
       c.byoc.stateDir =
           (std::filesystem::path(c.workspace.empty() ? "." : c.workspace) / ".comfystream-state")
               .string();
+    c.recording.dir =
+        recordDir.empty()
+            ? std::filesystem::path(c.workspace.empty() ? "." : c.workspace) / "recordings"
+            : std::filesystem::path(recordDir);
+    // Checked (and created) at start-up when recordings are wanted; otherwise the first POST of
+    // a recording reports the reason (500), and an unused server leaves no directory behind.
+    if (c.recording.recordEveryStream || !recordDir.empty())
+      if (const std::string why = c.recording.checkWritable(); !why.empty())
+        throw std::invalid_argument("--record-dir: " + why);
     c.byoc.sessionTtl = std::chrono::seconds(ttl);
     c.byoc.connectTimeout = std::chrono::seconds(connectTimeout);
     c.byoc.retention = std::chrono::seconds(retention);

@@ -6,6 +6,7 @@
 #include "byoc/ByocSettings.h"
 #include "http/Authorizer.h"
 #include "http/HttpServer.h"
+#include "record/RecordingSettings.h"
 #include "rtc/IceServer.h"
 #include "workflow/Limits.h"
 
@@ -36,6 +37,8 @@ struct Config {
   // Resource limits of a workflow (docs/security/LIMITS.md).
   WorkflowLimits workflowLimits;
   unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request
+  // Server-side recording (docs/RECORDING.md): --record, --record-dir.
+  RecordingSettings recording;
 
   // `comfystream register` registers the BYOC capabilities with --orch-url and exits.
   enum class Command { Serve, Register };

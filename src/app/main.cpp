@@ -17,6 +17,8 @@
 #include "rtc/WebRtcGateway.h"
 #include "workflow/WorkflowService.h"
 #include "http/HttpServer.h"
+#include "http/RecordingResource.h"
+#include "record/RecordingService.h"
 #include "rtc/GstRuntime.h"
 #include "rtc/IceServerProvider.h"
 #include "stream/StreamRegistry.h"
@@ -83,6 +85,7 @@ int main(int argc, char** argv) {
     cs::WebRtcGateway webrtc(
         registry, workflows,
         {config.mediaIp, config.mediaPortMin, config.mediaPortMax, config.publicIp});
+    cs::RecordingService recordings(config.recording, registry, loop);
     cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
     cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
     byoc.start();
@@ -95,7 +98,8 @@ int main(int argc, char** argv) {
       // outlive the server.
       cs::http::Router router;
       cs::addHealthRoute(router);
-      cs::addWhipWhepRoutes(router, webrtc, ice, *auth);
+      cs::addWhipWhepRoutes(router, webrtc, ice, *auth, &recordings);
+      cs::addRecordingRoutes(router, recordings, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);
       cs::addStaticFiles(router, config.webDir);
@@ -134,6 +138,7 @@ int main(int argc, char** argv) {
     if (registrar) registrar->stop(/*unregister=*/true);
     http->stop();
     byoc.shutdown();
+    recordings.shutdown();  // EOS first, so every file gets its duration and cues
     registry.shutdown();
   }
   return exitCode;

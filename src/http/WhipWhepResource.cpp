@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/ErrorResponse.h"
+#include "http/RecordingResource.h"
 #include "http/StatsJson.h"
 #include "util/LogEscape.h"
 #include "util/RandomId.h"
@@ -24,7 +25,8 @@ std::string streamIdOf(const Request& req) {
 }
 
 void handlePost(Kind kind, const Request& req, Response& res, WebRtcGateway& gateway,
-                IceServerProvider& ice, const http::Authorizer& auth) {
+                IceServerProvider& ice, const http::Authorizer& auth,
+                RecordingService* recordings) {
   const std::string streamId = streamIdOf(req);
   try {
     if (streamId.size() > 128)
@@ -33,10 +35,19 @@ void handlePost(Kind kind, const Request& req, Response& res, WebRtcGateway& gat
     // RFC 9725 §4.2: the offer is application/sdp; anything else is the wrong media type.
     if (mediaTypeOf(req.header("Content-Type")) != "application/sdp")
       throw ControlError(ErrorKind::UnsupportedMedia, "Content-Type required: application/sdp");
+    if (kind == Kind::Whip) checkRecordingBeforePublish(recordings, req);
     const auto created =
         kind == Kind::Whip
             ? gateway.publish(streamId, req.param("workflow"), req.body, req.remoteAddress)
             : gateway.subscribe(streamId, req.body, req.remoteAddress);
+    if (kind == Kind::Whip) {
+      try {
+        startRecordingWithPublisher(recordings, req, streamId);
+      } catch (const ControlError&) {
+        gateway.registry().endPublisher(created.id);  // ?record=1 that cannot record: no session
+        throw;
+      }
+    }
     res.status = 201;
     res.setHeader("Location", std::string(kind == Kind::Whip ? "/whip/" : "/whep/") + created.id);
     // RFC 9725 §4.6: one Link header per ICE server.
@@ -78,7 +89,7 @@ void handleDelete(Kind kind, const Request& req, Response& res, StreamRegistry& 
 }  // namespace
 
 void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerProvider& ice,
-                       const http::Authorizer& auth) {
+                       const http::Authorizer& auth, RecordingService* recordings) {
   // Owned by main; outlives the router.
   StreamRegistry* const registry = &gateway.registry();
   for (Kind kind : {Kind::Whip, Kind::Whep}) {
@@ -86,8 +97,8 @@ void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerPr
     const std::string session = base + "/" + kSessionId;
     router.post(
         base,
-        [kind, &gateway, &ice, &auth](const Request& req, Response& res) {
-          handlePost(kind, req, res, gateway, ice, auth);
+        [kind, &gateway, &ice, &auth, recordings](const Request& req, Response& res) {
+          handlePost(kind, req, res, gateway, ice, auth, recordings);
         },
         "application/sdp");
     // RFC 9725 §4.1 / WHEP §4.1: GET on the endpoint or a session is 2xx without content.
