@@ -151,11 +151,11 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
     return ok();
   }
   if (type == "pause_prompts") {
-    stream->pipeline().setPaused(true);
+    stream->videoProcessor().setPaused(true);
     return ok();
   }
   if (type == "resume_prompts") {
-    stream->pipeline().setPaused(false);
+    stream->videoProcessor().setPaused(false);
     return ok();
   }
   // stop_prompts: processing ends; frames go on unprocessed until update_prompts.
@@ -165,7 +165,7 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
   } catch (const ControlError& e) {
     return fail(e.what());
   }
-  stream->pipeline().setPaused(false);
+  stream->videoProcessor().setPaused(false);
   return ok();
 }
 

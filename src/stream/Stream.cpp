@@ -18,7 +18,7 @@ Stream::Stream(std::string id, unsigned videoBitrate, MainLoop& loop)
       }()) {
   for (auto& f : videoFanout_) f.store(std::make_shared<const ViewerList>());
   audioFanout_.store(std::make_shared<const ViewerList>());
-  pipeline_ = std::make_unique<StreamPipeline>(
+  video_ = std::make_unique<VideoProcessor>(
       id_, [this](BufferPtr b, const GstVideoInfo& i) { onProcessedFrame(std::move(b), i); },
       [this](std::vector<std::string>& t) { onText(t); });
 }
@@ -92,7 +92,7 @@ void Stream::onKeyframeRequest(VideoCodec codec) noexcept {
 }
 
 void Stream::warmUpWorkflow(GraphWorkflow& wf, const std::atomic<bool>* cancel) {
-  SamplePtr last = pipeline_->lastInput();
+  SamplePtr last = video_->lastInput();
   GstVideoInfo info;
   GstVideoFrame frame;
   bool mapped = false;
@@ -136,17 +136,17 @@ void Stream::installWorkflow(std::shared_ptr<GraphWorkflow> wf) {
   std::lock_guard lock(workflowMu_);
   const bool audio = wf->processesAudio();
   if (audio && !audio_.load()) {
-    auto pipeline = std::make_shared<AudioPipeline>(
+    auto processor = std::make_shared<AudioProcessor>(
         baseTime_, [this] { return workflow(); }, [this](GstSample* s) { fanOutAudio(s); });
-    pipeline->start();
-    audio_.store(std::move(pipeline));
+    processor->start();
+    audio_.store(std::move(processor));
   }
-  pipeline_->setWorkflow(std::move(wf));
+  video_->setWorkflow(std::move(wf));
   audioProcessing_.store(audio);
 }
 
 std::shared_ptr<GraphWorkflow> Stream::workflow() const {
-  return std::dynamic_pointer_cast<GraphWorkflow>(pipeline_->workflow());
+  return std::dynamic_pointer_cast<GraphWorkflow>(video_->workflow());
 }
 
 void Stream::setTargetSize(int width, int height) {
@@ -158,14 +158,14 @@ StreamStats Stream::stats() const {
   StreamStats st;
   st.streamId = id_;
   st.fps = fps_.snapshot();
-  st.framesProcessed = pipeline_->framesProcessed();
-  st.framesDropped = pipeline_->framesDropped();
-  st.framesFailed = pipeline_->framesFailed();
-  st.paused = pipeline_->paused();
+  st.framesProcessed = video_->framesProcessed();
+  st.framesDropped = video_->framesDropped();
+  st.framesFailed = video_->framesFailed();
+  st.paused = video_->paused();
   st.viewers = viewerCount();
-  st.width = pipeline_->width();
-  st.height = pipeline_->height();
-  st.processUs = pipeline_->lastProcessUs();
+  st.width = video_->width();
+  st.height = video_->height();
+  st.processUs = video_->lastProcessUs();
   st.latency = latency_.summary();
   for (const auto& slot : encoders_)
     if (auto enc = slot.load()) st.encoderFramesDropped += enc->framesDropped();
@@ -197,7 +197,7 @@ void Stream::onProcessedFrame(BufferPtr buf, const GstVideoInfo& info) noexcept 
 
 void Stream::onPublisherVideo(GstSample* s) noexcept {
   latency_.frameDecoded(runningTimeOf(s));
-  pipeline_->submit(s);
+  video_->submit(s);
 }
 
 void Stream::onEncoded(VideoCodec codec, GstSample* s) noexcept {
@@ -219,7 +219,7 @@ void Stream::fanOutAudio(GstSample* s) noexcept {
 }
 
 void Stream::shutdown() {
-  if (pipeline_) pipeline_.reset();  // joins the worker: no more frames reach the encoders
+  if (video_) video_.reset();  // joins the worker: no more frames reach the encoders
   for (auto& slot : encoders_)
     if (auto enc = slot.exchange(nullptr)) enc->stop();
   if (auto a = audio_.exchange(nullptr)) a->stop();

@@ -1,8 +1,8 @@
 #pragma once
-// A stream: one publisher (a frame source), one pipeline (its workflow), many viewers (encoded
+// A stream: one publisher (a frame source), one workflow run by its processors, many viewers (encoded
 // media sinks). It owns the encoders, one per codec in use, and hands their output to every
 // viewer of that codec. The frame path, by calls:
-//   Publisher → Stream::onPublisherVideo → StreamPipeline (worker thread runs the workflow)
+//   Publisher → Stream::onPublisherVideo → VideoProcessor (worker thread runs the workflow)
 //   → Stream::onProcessedFrame → VideoEncoder::push → Stream::onEncoded → Viewer::onVideo.
 #include <array>
 #include <atomic>
@@ -14,9 +14,9 @@
 #include "media/FpsMeter.h"
 #include "media/LatencyTracker.h"
 #include "media/VideoEncoder.h"
-#include "stream/AudioPipeline.h"
+#include "stream/AudioProcessor.h"
 #include "stream/Publisher.h"
-#include "stream/StreamPipeline.h"
+#include "stream/VideoProcessor.h"
 #include "stream/TextSink.h"
 #include "stream/Viewer.h"
 #include "util/MainLoop.h"
@@ -52,9 +52,9 @@ class Stream final : public Publisher::Listener,
   Stream& operator=(const Stream&) = delete;
 
   const std::string& id() const { return id_; }
-  // Shared by every pipeline of this stream, so their running times agree.
+  // Shared by every GStreamer pipeline of this stream, so their running times agree.
   GstClockTime baseTime() const { return baseTime_; }
-  StreamPipeline& pipeline() { return *pipeline_; }
+  VideoProcessor& videoProcessor() { return *video_; }
   StreamStats stats() const;
 
   // Warm-up (any thread; stops early once *cancel is set) and install (swaps it in; the running
@@ -126,9 +126,9 @@ class Stream final : public Publisher::Listener,
   std::mutex textMu_;
   std::vector<std::weak_ptr<TextSink>> textSinks_;
   std::atomic<int> targetWidth_{512}, targetHeight_{512};
-  std::unique_ptr<StreamPipeline> pipeline_;
+  std::unique_ptr<VideoProcessor> video_;
   // Created the first time a workflow processes audio; Opus goes through it while one does.
-  std::atomic<std::shared_ptr<AudioPipeline>> audio_;
+  std::atomic<std::shared_ptr<AudioProcessor>> audio_;
   std::atomic<bool> audioProcessing_{false};
 };
 

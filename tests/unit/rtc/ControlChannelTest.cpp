@@ -150,10 +150,10 @@ TEST_F(ControlChannelTest, PauseResumeAndStopPrompts) {
 
   EXPECT_EQ(ask(*c, {{"type", "pause_prompts"}}),
             json({{"type", "prompts_paused"}, {"success", true}}));
-  EXPECT_TRUE(stream_->pipeline().paused());
+  EXPECT_TRUE(stream_->videoProcessor().paused());
   EXPECT_EQ(ask(*c, {{"type", "resume_prompts"}}),
             json({{"type", "prompts_resumed"}, {"success", true}}));
-  EXPECT_FALSE(stream_->pipeline().paused());
+  EXPECT_FALSE(stream_->videoProcessor().paused());
 
   // stop_prompts: frames go on, unprocessed, until the next update_prompts (and it unpauses).
   ask(*c, {{"type", "pause_prompts"}});
@@ -161,7 +161,7 @@ TEST_F(ControlChannelTest, PauseResumeAndStopPrompts) {
             json({{"type", "prompts_stopped"}, {"success", true}}));
   EXPECT_EQ(runningWorkflow(), "passthrough");
   EXPECT_TRUE(stream_->workflow()->passthrough());
-  EXPECT_FALSE(stream_->pipeline().paused());
+  EXPECT_FALSE(stream_->videoProcessor().paused());
 }
 
 TEST_F(ControlChannelTest, UnknownTypesAndNonJsonGetAnErrorReply) {
@@ -198,7 +198,7 @@ TEST_F(ControlChannelTest, AViewersChannelMayAskButNotControl) {
               json({{"type", replyTypes[i]}, {"success", false}, {"error", refusal}}))
         << requests[i].dump();
   EXPECT_EQ(runningWorkflow(), "start");
-  EXPECT_FALSE(stream_->pipeline().paused());
+  EXPECT_FALSE(stream_->videoProcessor().paused());
 }
 
 TEST_F(ControlChannelTest, AChannelOutlivingItsStreamSaysTheStreamEnded) {

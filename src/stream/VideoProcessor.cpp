@@ -1,4 +1,4 @@
-#include "stream/StreamPipeline.h"
+#include "stream/VideoProcessor.h"
 
 #include "media/RunningTime.h"
 
@@ -24,7 +24,7 @@ I420View viewOf(GstVideoFrame& f) {
 
 }  // namespace
 
-StreamPipeline::StreamPipeline(const std::string& streamId, Output output, TextOutput text)
+VideoProcessor::VideoProcessor(const std::string& streamId, Output output, TextOutput text)
     : output_(std::move(output)), text_(std::move(text)) {
   worker_ = std::thread([this, name = "cs:" + streamId.substr(0, 12)] {
     pthread_setname_np(pthread_self(), name.c_str());
@@ -32,7 +32,7 @@ StreamPipeline::StreamPipeline(const std::string& streamId, Output output, TextO
   });
 }
 
-StreamPipeline::~StreamPipeline() {
+VideoProcessor::~VideoProcessor() {
   mailbox_.close();
   if (worker_.joinable()) worker_.join();
   if (pool_) {
@@ -42,7 +42,7 @@ StreamPipeline::~StreamPipeline() {
   if (inCaps_) gst_caps_unref(inCaps_);
 }
 
-void StreamPipeline::run() {
+void VideoProcessor::run() {
   while (SamplePtr sample = mailbox_.take()) {
     processOne(sample.get());
     std::lock_guard lock(lastMu_);
@@ -50,12 +50,12 @@ void StreamPipeline::run() {
   }
 }
 
-SamplePtr StreamPipeline::lastInput() const {
+SamplePtr VideoProcessor::lastInput() const {
   std::lock_guard lock(lastMu_);
   return last_ ? SamplePtr(gst_sample_ref(last_.get())) : nullptr;
 }
 
-bool StreamPipeline::configureOutput(int width, int height) noexcept {
+bool VideoProcessor::configureOutput(int width, int height) noexcept {
   if (pool_ && outInfo_.width == width && outInfo_.height == height) return true;
   if (pool_) {
     gst_buffer_pool_set_active(pool_, FALSE);
@@ -80,7 +80,7 @@ bool StreamPipeline::configureOutput(int width, int height) noexcept {
   return true;
 }
 
-void StreamPipeline::forward(GstBuffer* in, GstClockTime rt) noexcept {
+void VideoProcessor::forward(GstBuffer* in, GstClockTime rt) noexcept {
   BufferPtr out(gst_buffer_ref(in));
   if (GST_BUFFER_PTS(out.get()) != rt) {
     out.reset(gst_buffer_make_writable(out.release()));  // metadata only: the pixels are shared
@@ -92,7 +92,7 @@ void StreamPipeline::forward(GstBuffer* in, GstClockTime rt) noexcept {
   output_(std::move(out), inInfo_);
 }
 
-void StreamPipeline::processOne(GstSample* sample) noexcept {
+void VideoProcessor::processOne(GstSample* sample) noexcept {
   GstCaps* caps = gst_sample_get_caps(sample);
   GstBuffer* in = gst_sample_get_buffer(sample);
   if (!caps || !in) return;

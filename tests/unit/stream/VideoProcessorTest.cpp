@@ -1,4 +1,4 @@
-#include "stream/StreamPipeline.h"
+#include "stream/VideoProcessor.h"
 
 #include <gtest/gtest.h>
 
@@ -24,7 +24,7 @@ struct Collector {
   std::condition_variable cv;
   std::vector<BufferPtr> frames;
 
-  StreamPipeline::Output output() {
+  VideoProcessor::Output output() {
     return [this](BufferPtr b, const GstVideoInfo&) {
       std::lock_guard lock(mu);
       frames.push_back(std::move(b));
@@ -45,9 +45,9 @@ uint8_t firstByte(GstBuffer* b, int plane, const GstVideoInfo& info) {
   return v;
 }
 
-TEST(StreamPipeline, InvertWritesANewBufferWithTheIngestTimestamp) {
+TEST(VideoProcessor, InvertWritesANewBufferWithTheIngestTimestamp) {
   Collector out;
-  StreamPipeline pipeline("t", out.output());
+  VideoProcessor pipeline("t", out.output());
   pipeline.setWorkflow(builtin("invert"));
   auto in = test::makeI420Sample(64, 48, 16, 128, 128, 5 * GST_SECOND);  // black
   pipeline.submit(in.get());
@@ -65,9 +65,9 @@ TEST(StreamPipeline, InvertWritesANewBufferWithTheIngestTimestamp) {
   EXPECT_EQ(pipeline.width(), 64);
 }
 
-TEST(StreamPipeline, PassthroughForwardsTheDecodedBufferWithoutCopying) {
+TEST(VideoProcessor, PassthroughForwardsTheDecodedBufferWithoutCopying) {
   Collector out;
-  StreamPipeline pipeline("t", out.output());
+  VideoProcessor pipeline("t", out.output());
   pipeline.setWorkflow(builtin("passthrough"));
   auto in = test::makeI420Sample(32, 32, 50, 60, 70, GST_SECOND);
   pipeline.submit(in.get());
@@ -77,9 +77,9 @@ TEST(StreamPipeline, PassthroughForwardsTheDecodedBufferWithoutCopying) {
   EXPECT_EQ(a, b);
 }
 
-TEST(StreamPipeline, SteadyStateReusesOutputBuffers) {
+TEST(VideoProcessor, SteadyStateReusesOutputBuffers) {
   Collector out;
-  StreamPipeline pipeline("t", out.output());
+  VideoProcessor pipeline("t", out.output());
   pipeline.setWorkflow(builtin("invert"));
   std::set<GstMemory*> seen;
   for (int i = 0; i < 8; ++i) {
@@ -94,9 +94,9 @@ TEST(StreamPipeline, SteadyStateReusesOutputBuffers) {
   EXPECT_LE(seen.size(), 2u);
 }
 
-TEST(StreamPipeline, ResolutionChangeReconfigures) {
+TEST(VideoProcessor, ResolutionChangeReconfigures) {
   Collector out;
-  StreamPipeline pipeline("t", out.output());
+  VideoProcessor pipeline("t", out.output());
   pipeline.setWorkflow(builtin("invert"));
   auto a = test::makeI420Sample(32, 32, 16, 128, 128, 0);
   pipeline.submit(a.get());

@@ -14,15 +14,15 @@
 
 namespace cs {
 
-class AudioPipeline {
+class AudioProcessor {
  public:
   // Encoded output, on the encoder's streaming thread (borrowed sample).
   using Output = std::function<void(GstSample*)>;
   // The workflow to run on each chunk (the stream's current one).
   using WorkflowSource = std::function<std::shared_ptr<GraphWorkflow>()>;
 
-  AudioPipeline(GstClockTime baseTime, WorkflowSource workflow, Output output);
-  ~AudioPipeline();
+  AudioProcessor(GstClockTime baseTime, WorkflowSource workflow, Output output);
+  ~AudioProcessor();
   void start();
   void stop();  // main loop only
 

@@ -1,6 +1,7 @@
 #pragma once
-// A stream's pipeline: its own worker thread takes the newest decoded frame, runs the stream's
-// workflow on it and hands the result on. Two streams never share a worker or a frame.
+// A stream's video processor: its own worker thread takes the newest decoded frame, runs the
+// stream's workflow on it and hands the result on. Two streams never share a worker or a frame.
+// ("Pipeline" in this code base always means a GStreamer pipeline.)
 #include <gst/video/video.h>
 
 #include <atomic>
@@ -14,17 +15,17 @@
 
 namespace cs {
 
-class StreamPipeline {
+class VideoProcessor {
  public:
   // Receives each processed frame on the worker thread.
   using Output = std::function<void(BufferPtr, const GstVideoInfo&)>;
   // Receives text a workflow produced (SaveTextTensor), on the worker thread.
   using TextOutput = std::function<void(std::vector<std::string>&)>;
 
-  StreamPipeline(const std::string& streamId, Output output, TextOutput text = {});
-  ~StreamPipeline();
-  StreamPipeline(const StreamPipeline&) = delete;
-  StreamPipeline& operator=(const StreamPipeline&) = delete;
+  VideoProcessor(const std::string& streamId, Output output, TextOutput text = {});
+  ~VideoProcessor();
+  VideoProcessor(const VideoProcessor&) = delete;
+  VideoProcessor& operator=(const VideoProcessor&) = delete;
 
   // From the decoder's streaming thread; never blocks on processing.
   void submit(GstSample* sample) noexcept { mailbox_.put(sample); }

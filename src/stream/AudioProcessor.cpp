@@ -1,4 +1,4 @@
-#include "stream/AudioPipeline.h"
+#include "stream/AudioProcessor.h"
 
 #include "media/RunningTime.h"
 
@@ -39,7 +39,7 @@ T* byName(GstElement* bin, const char* name) {
 
 }  // namespace
 
-AudioPipeline::AudioPipeline(GstClockTime baseTime, WorkflowSource workflow, Output output)
+AudioProcessor::AudioProcessor(GstClockTime baseTime, WorkflowSource workflow, Output output)
     : workflow_(std::move(workflow)), output_(std::move(output)) {
   // The original averages stereo to mono before its audio nodes; so do we.
   decoder_ = launch(
@@ -67,31 +67,31 @@ AudioPipeline::AudioPipeline(GstClockTime baseTime, WorkflowSource workflow, Out
   gst_app_sink_set_callbacks(byName<GstAppSink>(encoder_.get(), "sink"), &encoded, this, nullptr);
 }
 
-AudioPipeline::~AudioPipeline() {
+AudioProcessor::~AudioProcessor() {
   if (!stopped_) stop();
 }
 
-void AudioPipeline::start() {
+void AudioProcessor::start() {
   for (auto* p : {encoder_.get(), decoder_.get()})
     if (gst_element_set_state(p, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE)
       throw ControlError(ErrorKind::Internal, "cannot start the audio pipeline");
 }
 
-void AudioPipeline::stop() {
+void AudioProcessor::stop() {
   stopped_ = true;
   gst_element_set_state(decoder_.get(), GST_STATE_NULL);
   gst_element_set_state(encoder_.get(), GST_STATE_NULL);
 }
 
-void AudioPipeline::push(GstSample* opus) noexcept { gst_app_src_push_sample(decodeSrc_, opus); }
+void AudioProcessor::push(GstSample* opus) noexcept { gst_app_src_push_sample(decodeSrc_, opus); }
 
-GstFlowReturn AudioPipeline::onDecoded(GstAppSink* sink, gpointer data) {
+GstFlowReturn AudioProcessor::onDecoded(GstAppSink* sink, gpointer data) {
   SamplePtr sample(gst_app_sink_pull_sample(sink));
-  if (sample) static_cast<AudioPipeline*>(data)->process(sample.get());
+  if (sample) static_cast<AudioProcessor*>(data)->process(sample.get());
   return GST_FLOW_OK;
 }
 
-void AudioPipeline::process(GstSample* pcm) noexcept {
+void AudioProcessor::process(GstSample* pcm) noexcept {
   const auto wf = workflow_();
   if (!wf || !wf->processesAudio()) return;
   GstBuffer* buf = gst_sample_get_buffer(pcm);
@@ -122,9 +122,9 @@ void AudioPipeline::process(GstSample* pcm) noexcept {
   gst_app_src_push_buffer(encodeSrc_, outBuf);
 }
 
-GstFlowReturn AudioPipeline::onEncoded(GstAppSink* sink, gpointer data) {
+GstFlowReturn AudioProcessor::onEncoded(GstAppSink* sink, gpointer data) {
   SamplePtr sample(gst_app_sink_pull_sample(sink));
-  if (sample) static_cast<AudioPipeline*>(data)->output_(sample.get());
+  if (sample) static_cast<AudioProcessor*>(data)->output_(sample.get());
   return GST_FLOW_OK;
 }
 
