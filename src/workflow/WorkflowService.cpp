@@ -27,9 +27,13 @@ std::shared_ptr<GraphWorkflow> WorkflowService::prepare(const WorkflowSource& so
                                                         const std::string& what) {
   checkSize(width, height);
   return executor_.run<std::shared_ptr<GraphWorkflow>>(
-      [source, warmUp, ctx = nodeContext(width, height)](const CancelFlag& cancel) mutable {
+      [source, warmUp = WarmUp(warmUp),
+       ctx = nodeContext(width, height)](const CancelFlag& cancel) mutable {
+        // Moved out (a non-const copy: a captured `const&` would stay const and be copied), so
+        // what it holds (the stream) is released before the caller is answered.
+        const WarmUp run = std::move(warmUp);
         auto wf = GraphWorkflow::build(source.name, *source.prompts, ctx);
-        if (warmUp && !cancel->load()) warmUp(*wf, cancel.get());
+        if (run && !cancel->load()) run(*wf, cancel.get());
         return wf;
       },
       settings_.timeout, "compiling and warming up " + what);
@@ -39,8 +43,9 @@ std::shared_ptr<GraphWorkflow> WorkflowService::warmUp(std::shared_ptr<GraphWork
                                                        const WarmUp& warmUp,
                                                        const std::string& what) {
   return executor_.run<std::shared_ptr<GraphWorkflow>>(
-      [compiled, warmUp](const CancelFlag& cancel) {
-        if (warmUp && !cancel->load()) warmUp(*compiled, cancel.get());
+      [compiled, warmUp = WarmUp(warmUp)](const CancelFlag& cancel) mutable {
+        const WarmUp run = std::move(warmUp);
+        if (run && !cancel->load()) run(*compiled, cancel.get());
         return compiled;
       },
       settings_.timeout, "warming up " + what);
