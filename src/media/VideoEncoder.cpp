@@ -1,5 +1,7 @@
 #include "media/VideoEncoder.h"
 
+#include "media/PipelineLaunch.h"
+
 #include <spdlog/spdlog.h>
 
 #include <string>
@@ -37,20 +39,9 @@ VideoEncoder::VideoEncoder(VideoCodec codec, unsigned bitrate, GstClockTime base
     : codec_(codec), loop_(loop), output_(std::move(output)) {
   const std::string desc = "appsrc name=src ! " + encoderDescription(codec, bitrate) +
                            " ! appsink name=sink sync=false async=false";
-  GError* err = nullptr;
-  GstElement* p = gst_parse_launch(desc.c_str(), &err);
-  GErrorPtr e(err);
-  if (!p || e) {
-    if (p) gst_object_unref(p);
-    throw ControlError(ErrorKind::Internal,
-                       std::string("cannot build the encoder: ") + (e ? e->message : "?"));
-  }
-  pipeline_ = adoptElement(p);
-  GstClock* clock = gst_system_clock_obtain();
-  gst_pipeline_use_clock(GST_PIPELINE(p), clock);
-  gst_object_unref(clock);
-  gst_element_set_start_time(p, GST_CLOCK_TIME_NONE);
-  gst_element_set_base_time(p, baseTime);
+  pipeline_ = launchPipeline(desc, "the encoder");
+  GstElement* p = pipeline_.get();
+  useStreamClock(p, baseTime);
 
   GstElement* src = gst_bin_get_by_name(GST_BIN(p), "src");
   src_ = GST_APP_SRC(src);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "media/PipelineLaunch.h"
 #include "media/RunningTime.h"
 #include "util/ControlError.h"
 #include "util/LogEscape.h"
@@ -117,15 +118,8 @@ void Recorder::build() {
                      "\" ! h264parse name=parse ! matroskamux name=mux ! fdsink name=sink";
   // The audio appsrc is linked by hand below: "! mux." would link it to a video pad.
   if (opts_.withAudio) desc += std::string(" appsrc name=audio caps=\"") + kAudioCaps + "\"";
-  GError* err = nullptr;
-  GstElement* p = gst_parse_launch(desc.c_str(), &err);
-  GErrorPtr e(err);
-  if (!p || e) {
-    if (p) gst_object_unref(p);
-    throw ControlError(ErrorKind::Internal,
-                       std::string("cannot build the recorder: ") + (e ? e->message : "?"));
-  }
-  pipeline_ = adoptElement(p);
+  pipeline_ = launchPipeline(desc, "the recorder");
+  GstElement* p = pipeline_.get();
 
   const auto configureSource = [&](const char* name, guint64 maxBuffers) {
     GstPtr<GstElement> src(gst_bin_get_by_name(GST_BIN(p), name));

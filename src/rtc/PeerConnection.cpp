@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "media/PipelineLaunch.h"
 #include "util/ControlError.h"
 
 namespace cs {
@@ -44,11 +45,7 @@ PeerConnection::PeerConnection(const std::string& name, const MediaNetwork& net,
   gst_bin_add(GST_BIN(pipeline_.get()), webrtc_);
   configureIceAgent(webrtc_, net);
 
-  GstClock* clock = gst_system_clock_obtain();
-  gst_pipeline_use_clock(GST_PIPELINE(pipeline_.get()), clock);
-  gst_object_unref(clock);
-  gst_element_set_start_time(pipeline_.get(), GST_CLOCK_TIME_NONE);
-  gst_element_set_base_time(pipeline_.get(), baseTime);
+  useStreamClock(pipeline_.get(), baseTime);
 
   GstPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
   gst_bus_set_sync_handler(bus.get(), onBusMessage, this, nullptr);

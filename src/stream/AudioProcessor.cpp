@@ -1,5 +1,6 @@
 #include "stream/AudioProcessor.h"
 
+#include "media/PipelineLaunch.h"
 #include "media/RunningTime.h"
 
 #include <cstring>
@@ -13,20 +14,8 @@ namespace {
 constexpr int kRate = 48000;
 
 ElementPtr launch(const char* desc, GstClockTime baseTime) {
-  GError* err = nullptr;
-  GstElement* p = gst_parse_launch(desc, &err);
-  GErrorPtr e(err);
-  if (!p || e) {
-    if (p) gst_object_unref(p);
-    throw ControlError(ErrorKind::Internal,
-                       std::string("cannot build the audio pipeline: ") + (e ? e->message : "?"));
-  }
-  ElementPtr pipeline = adoptElement(p);
-  GstClock* clock = gst_system_clock_obtain();
-  gst_pipeline_use_clock(GST_PIPELINE(p), clock);
-  gst_object_unref(clock);
-  gst_element_set_start_time(p, GST_CLOCK_TIME_NONE);
-  gst_element_set_base_time(p, baseTime);
+  ElementPtr pipeline = launchPipeline(desc, "the audio pipeline");
+  useStreamClock(pipeline.get(), baseTime);
   return pipeline;
 }
 
