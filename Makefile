@@ -16,7 +16,7 @@ SAN_FLAGS    := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
                 -DCOMFYSTREAM_SANITIZE=ON -DCOMFYSTREAM_BUILD_BENCH=OFF \
                 $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
-.PHONY: all deps test-deps configure build run test unit bench format format-check clean \
+.PHONY: all deps test-deps configure build run test unit bench format format-check include-check clean \
         san-build sanitize fuzz fuzz-replay
 
 all: build
@@ -82,6 +82,10 @@ format-check:
 	@command -v $(CLANG_FORMAT) >/dev/null || scripts/install-deps.sh --test
 	@$(CLANG_FORMAT) --dry-run -Werror --ferror-limit=1 $(FORMAT_FILES)
 	@echo "format-check: $(words $(FORMAT_FILES)) files formatted"
+
+# Third-party headers stay in the folders whose library links them (scripts/check-includes.sh).
+include-check:
+	@scripts/check-includes.sh
 
 clean:
 	rm -rf $(BUILD_DIR) $(SAN_DIR)
