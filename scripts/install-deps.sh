@@ -35,6 +35,8 @@ test_pkgs=(
   wrk
   # make sanitize / make fuzz: clang with the ASan/UBSan/libFuzzer runtimes, llvm-cov for coverage
   clang libclang-rt-14-dev llvm
+  # make format-check (CI): .clang-format is written for Debian 12's clang-format 14
+  clang-format
 )
 # libopenblas0: only a Recommends of libtorch, but without it matrix multiplies use netlib BLAS,
 # 16x slower (a ViT frame: 23.7 s instead of 2 s; docs/INFERENCE-NOTES.md §I3). python3-torch
