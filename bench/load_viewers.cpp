@@ -110,7 +110,8 @@ bool start(Viewer& v, httplib::Client& http, const std::string& path, const std:
 
   GstStructure* reply = await(v.webrtc, "create-offer", nullptr);
   GstWebRTCSessionDescription* offer = nullptr;
-  if (reply) gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
+  if (reply)
+    gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, nullptr);
   if (reply) gst_structure_free(reply);
   if (!offer) return false;
   cs::SessionDescriptionPtr offerPtr(offer);
@@ -127,15 +128,17 @@ bool start(Viewer& v, httplib::Client& http, const std::string& path, const std:
   v.posted = Clock::now();
   auto res = http.Post(path.c_str(), sdp.get(), "application/sdp");
   if (!res || res->status != 201) {
-    std::cerr << "WHEP POST failed: " << (res ? std::to_string(res->status) + " " + res->body : "no answer")
-              << "\n";
+    std::cerr << "WHEP POST failed: "
+              << (res ? std::to_string(res->status) + " " + res->body : "no answer") << "\n";
     return false;
   }
   v.location = res->get_header_value("Location");
   GstSDPMessage* msg = nullptr;
   gst_sdp_message_new_from_text(res->body.c_str(), &msg);
-  cs::SessionDescriptionPtr answer(gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, msg));
-  if (GstStructure* r = await(v.webrtc, "set-remote-description", answer.get())) gst_structure_free(r);
+  cs::SessionDescriptionPtr answer(
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, msg));
+  if (GstStructure* r = await(v.webrtc, "set-remote-description", answer.get()))
+    gst_structure_free(r);
   return true;
 }
 

@@ -33,7 +33,8 @@ const fs::path& modelWorkspace() {
   static const Workspace ws = [] {
     std::string tmpl = (fs::temp_directory_path() / "cs-bench-models-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) return Workspace{};
-    const fs::path script = fs::path(__FILE__).parent_path() / ".." / "scripts" / "make_test_models.py";
+    const fs::path script =
+        fs::path(__FILE__).parent_path() / ".." / "scripts" / "make_test_models.py";
     const std::string cmd = "/usr/bin/python3 '" + script.string() + "' '" + tmpl + "'" +
                             (torchScriptCompiledIn() ? " --torch" : "") + " >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) {
@@ -51,8 +52,9 @@ void BM_ModelNode(benchmark::State& state, const char* node, const char* model) 
     state.SkipWithError("scripts/make_test_models.py failed (python3-onnx missing?)");
     return;
   }
-  nlohmann::json prompt = {{"1", {{"class_type", "LoadTensor"}, {"inputs", nlohmann::json::object()}}},
-                           {"9", {{"class_type", "SaveTensor"}, {"inputs", {{"images", {"3", 0}}}}}}};
+  nlohmann::json prompt = {
+      {"1", {{"class_type", "LoadTensor"}, {"inputs", nlohmann::json::object()}}},
+      {"9", {{"class_type", "SaveTensor"}, {"inputs", {{"images", {"3", 0}}}}}}};
   if (std::string(node) == "DepthAnythingTensorrt") {
     prompt["3"] = {{"class_type", node}, {"inputs", {{"images", {"1", 0}}, {"engine", model}}}};
   } else {
@@ -95,7 +97,8 @@ BENCHMARK_CAPTURE(BM_ModelNode, upscale_invert_up2x_onnx, "ImageUpscaleWithModel
                   "invert_up2x.onnx")
     ->Args({512, 512})
     ->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_ModelNode, depth_anything_tiny_onnx, "DepthAnythingTensorrt", "tiny_depth.onnx")
+BENCHMARK_CAPTURE(BM_ModelNode, depth_anything_tiny_onnx, "DepthAnythingTensorrt",
+                  "tiny_depth.onnx")
     ->Args({512, 512})
     ->Unit(benchmark::kMillisecond);
 #if HAVE_TORCH

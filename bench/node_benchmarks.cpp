@@ -46,10 +46,14 @@ void runNode(benchmark::State& state, const NodeRegistry::Entry* entry, int w, i
   static const Value kUnset{};
   for (size_t i = 0; i < entry->spec.inputs.size(); ++i) {
     const auto& in = entry->spec.inputs[i];
-    if (in.type == ValueType::Image) values[i] = Image{rgb};
-    else if (in.type == ValueType::Mask) values[i] = Mask{mask};
-    else if (in.type == ValueType::Audio) values[i] = toneBlock();
-    else values[i] = in.defaultValue;
+    if (in.type == ValueType::Image)
+      values[i] = Image{rgb};
+    else if (in.type == ValueType::Mask)
+      values[i] = Mask{mask};
+    else if (in.type == ValueType::Audio)
+      values[i] = toneBlock();
+    else
+      values[i] = in.defaultValue;
     const bool linked =
         in.type == ValueType::Image || in.type == ValueType::Mask || in.type == ValueType::Audio;
     ptrs.push_back(&values[i]);
@@ -87,10 +91,9 @@ const bool kRegistered = [] {
       continue;
     }
     for (auto [w, h] : {std::pair{512, 512}, std::pair{1280, 720}})
-      benchmark::RegisterBenchmark(("BM_Node/" + type + "/" + std::to_string(w) + "x" +
-                                    std::to_string(h))
-                                       .c_str(),
-                                   [entry, w = w, h = h](benchmark::State& s) { runNode(s, entry, w, h); })
+      benchmark::RegisterBenchmark(
+          ("BM_Node/" + type + "/" + std::to_string(w) + "x" + std::to_string(h)).c_str(),
+          [entry, w = w, h = h](benchmark::State& s) { runNode(s, entry, w, h); })
           ->Unit(benchmark::kMillisecond);
   }
   return true;

@@ -44,7 +44,8 @@ bool isLoopbackAddress(const std::string& host) {
 
 void parsePortRange(const std::string& text, uint16_t& min, uint16_t& max) {
   const auto dash = text.find('-');
-  if (dash == std::string::npos) throw std::invalid_argument("expected MIN-MAX, got '" + text + "'");
+  if (dash == std::string::npos)
+    throw std::invalid_argument("expected MIN-MAX, got '" + text + "'");
   auto port = [&](const std::string& s) {
     size_t used = 0;
     long v = -1;
@@ -171,7 +172,8 @@ int parseConfig(int argc, char** argv, Config& c) {
                  "Threads that run request handlers (SDP, workflows)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  app.add_flag("--list-nodes", c.listNodes, "Print the supported workflow nodes (Markdown) and exit");
+  app.add_flag("--list-nodes", c.listNodes,
+               "Print the supported workflow nodes (Markdown) and exit");
   WorkflowLimits& lim = c.workflowLimits;
   unsigned maxModelMiB = static_cast<unsigned>(lim.maxModelBytes >> 20);
   app.add_option("--max-image-size", lim.maxImageSide,

@@ -17,12 +17,12 @@ struct Config {
   uint16_t port = 8889;
   std::string workspace;
   std::string logLevel = "info";
-  std::string publicIp;        // rewrites host candidates in answers (NAT / cloud)
-  std::string mediaIp;         // gather only on this address; empty = every interface
-  uint16_t mediaPortMin = 0;   // 0 = any ephemeral port
+  std::string publicIp;       // rewrites host candidates in answers (NAT / cloud)
+  std::string mediaIp;        // gather only on this address; empty = every interface
+  uint16_t mediaPortMin = 0;  // 0 = any ephemeral port
   uint16_t mediaPortMax = 0;
   unsigned maxStreams = 16;
-  unsigned maxViewers = 64;    // per stream
+  unsigned maxViewers = 64;           // per stream
   unsigned videoBitrate = 2'000'000;  // bits per second, shared by every viewer of a codec
   std::vector<IceServer> iceServers;
   std::string twilioAccountSid;

@@ -1,7 +1,7 @@
 // comfystream: WHIP in → a workflow on every frame → WHEP out.
 #include <signal.h>
-#include <sys/resource.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <iostream>
 #include <memory>
@@ -10,20 +10,20 @@
 #include "byoc/ByocService.h"
 #include "byoc/Registrar.h"
 #include "byoc/StreamCoreMediaHost.h"
-#include "http/ByocResource.h"
 #include "http/BaseRoutes.h"
-#include "http/WhipWhepResource.h"
-#include "http/WorkflowResource.h"
-#include "rtc/WebRtcGateway.h"
-#include "workflow/WorkflowService.h"
+#include "http/ByocResource.h"
 #include "http/HttpServer.h"
 #include "http/RecordingResource.h"
+#include "http/WhipWhepResource.h"
+#include "http/WorkflowResource.h"
 #include "record/RecordingService.h"
 #include "rtc/GstRuntime.h"
 #include "rtc/IceServerProvider.h"
+#include "rtc/WebRtcGateway.h"
 #include "stream/StreamRegistry.h"
 #include "util/MainLoop.h"
 #include "workflow/NodeDocs.h"
+#include "workflow/WorkflowService.h"
 
 int main(int argc, char** argv) {
   cs::Config config;
@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   if (config.command == cs::Config::Command::Register)
     return cs::runRegisterCommand(config.registration, config.unregister);
 
-  spdlog::set_level(spdlog::level::from_str(config.logLevel == "warning" ? "warn" : config.logLevel));
+  spdlog::set_level(
+      spdlog::level::from_str(config.logLevel == "warning" ? "warn" : config.logLevel));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
 
   // Block the stop signals before any thread starts, so only sigwait() below sees them.
@@ -111,24 +112,29 @@ int main(int argc, char** argv) {
     }
     if (config.auth.token.empty() && config.auth.tokenFile.empty() &&
         !cs::isLoopbackAddress(config.host))
-      spdlog::warn("comfystream: no --auth-token or --auth-file and --host {} is reachable from "
-                   "other machines: anyone can publish, view and end streams",
-                   config.host);
-    spdlog::info("comfystream {} listening on {}://{}:{} (media address {}, workflow default "
-                 "passthrough)",
-                 COMFYSTREAM_VERSION, config.http.tlsCert.empty() ? "http" : "https",
-                 config.host, config.port,
-                 config.mediaIp.empty() ? "all interfaces" : config.mediaIp);
+      spdlog::warn(
+          "comfystream: no --auth-token or --auth-file and --host {} is reachable from "
+          "other machines: anyone can publish, view and end streams",
+          config.host);
+    spdlog::info(
+        "comfystream {} listening on {}://{}:{} (media address {}, workflow default "
+        "passthrough)",
+        COMFYSTREAM_VERSION, config.http.tlsCert.empty() ? "http" : "https", config.host,
+        config.port, config.mediaIp.empty() ? "all interfaces" : config.mediaIp);
     std::unique_ptr<cs::Registrar> registrar;
     if (!config.registration.orchUrl.empty()) {
       const auto& reg = config.registration;
       if (reg.currency != "" && reg.currency != "wei" && reg.currency != "eth")
-        spdlog::warn("BYOC: currency '{}' needs a price feed on the orchestrator (wei and eth "
-                     "are fixed prices)", reg.currency);
+        spdlog::warn(
+            "BYOC: currency '{}' needs a price feed on the orchestrator (wei and eth "
+            "are fixed prices)",
+            reg.currency);
       if (reg.capabilityUrl.find("://0.0.0.0") != std::string::npos ||
           reg.capabilityUrl.find("://[::]") != std::string::npos)
-        spdlog::warn("BYOC: registering url {}, which an orchestrator cannot reach; set "
-                     "--capability-url", reg.capabilityUrl);
+        spdlog::warn(
+            "BYOC: registering url {}, which an orchestrator cannot reach; set "
+            "--capability-url",
+            reg.capabilityUrl);
       registrar = std::make_unique<cs::Registrar>(reg);
       registrar->start();
     }

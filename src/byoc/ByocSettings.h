@@ -8,9 +8,9 @@
 namespace cs {
 
 struct ByocSettings {
-  std::string stateDir;                   // SQLite session store lives here (created on first use)
-  unsigned capacity = 1;                  // live sessions per capability; past it 503 + Retry-After
-  std::chrono::seconds sessionTtl{300};   // idle sessions end after this; 0 = never
+  std::string stateDir;                  // SQLite session store lives here (created on first use)
+  unsigned capacity = 1;                 // live sessions per capability; past it 503 + Retry-After
+  std::chrono::seconds sessionTtl{300};  // idle sessions end after this; 0 = never
   // A session whose peer (comfystream-video: a WHIP publisher) never connected ends this long
   // after it was created, so a job nobody uses does not hold capacity for the TTL; 0 = off.
   std::chrono::seconds connectTimeout{30};

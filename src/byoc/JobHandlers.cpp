@@ -89,7 +89,8 @@ nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
   s.width = req.width;
   s.height = req.height;
   s.prompts = req.prompts;
-  const auto created = media_.publish(s.streamId, s.prompts, req.sdpOffer, req.width, req.height, nullptr);
+  const auto created =
+      media_.publish(s.streamId, s.prompts, req.sdpOffer, req.width, req.height, nullptr);
   s.status = SessionStatus::Connected;
   s.createdAt = s.updatedAt = unixNow();
   s.result = {{"sdp_answer", created.answer},

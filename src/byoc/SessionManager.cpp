@@ -41,9 +41,10 @@ SessionStore* SessionManager::storeLocked() {
   } catch (const StoreError& e) {
     storeRetryAt_ = now + std::chrono::seconds(2);
     if (storeError_ != e.what())
-      spdlog::error("BYOC: cannot open the session store (new sessions are refused until it "
-                    "opens; retried): {}",
-                    e.what());
+      spdlog::error(
+          "BYOC: cannot open the session store (new sessions are refused until it "
+          "opens; retried): {}",
+          e.what());
     storeError_ = e.what();
   }
   return store_.get();
@@ -52,7 +53,8 @@ SessionStore* SessionManager::storeLocked() {
 SessionStore& SessionManager::requireStoreLocked() {
   auto* store = storeLocked();
   if (!store)
-    throw ControlError(ErrorKind::Internal, "the BYOC session store is unavailable: " + storeError_);
+    throw ControlError(ErrorKind::Internal,
+                       "the BYOC session store is unavailable: " + storeError_);
   if (!loaded_)
     throw ControlError(ErrorKind::Internal,
                        "the BYOC sessions of an earlier run could not be read yet: " + storeError_);
@@ -103,8 +105,9 @@ bool SessionManager::forgetLocked(const std::string& id) {
   } catch (const std::exception& e) {  // StoreError, or ControlError: no store
     static LogLimiter limiter;
     if (const auto n = limiter.admit())
-      spdlog::error("BYOC: cannot remove session {} from the store ({} failures; kept, retried): {}",
-                    id, n, e.what());
+      spdlog::error(
+          "BYOC: cannot remove session {} from the store ({} failures; kept, retried): {}", id, n,
+          e.what());
     return false;
   }
   sessions_.erase(id);
@@ -158,14 +161,14 @@ bool SessionManager::loadLocked() {
       for (const auto& id : ended) unsaved_.erase(id);
     } catch (const StoreError& e) {
       // A full disk or a read-only store: the sessions still answer (ended, from memory).
-      spdlog::error("BYOC: cannot store that {} earlier session(s) ended (kept in memory, "
-                    "retried): {}",
-                    ended.size(), e.what());
+      spdlog::error(
+          "BYOC: cannot store that {} earlier session(s) ended (kept in memory, "
+          "retried): {}",
+          ended.size(), e.what());
     }
   }
-  spdlog::info("BYOC: loaded {} earlier session(s) from {} ({} had live media, now ended){}",
-               added, store->path().string(), ended.size(),
-               store->writable() ? "" : " [read-only store]");
+  spdlog::info("BYOC: loaded {} earlier session(s) from {} ({} had live media, now ended){}", added,
+               store->path().string(), ended.size(), store->writable() ? "" : " [read-only store]");
   return true;
 }
 
@@ -230,7 +233,8 @@ void SessionManager::add(Slot& slot, ByocSession session, const std::string& pub
   e.live.compiled = std::move(compiled);
   const std::string id = e.record.id;
   spdlog::info("BYOC: session {} created ({}, status {}, stream {})", id,
-               capabilityName(e.record.capability), toString(e.record.status), logSafe(e.record.streamId));
+               capabilityName(e.record.capability), toString(e.record.status),
+               logSafe(e.record.streamId));
   sessions_.emplace(id, std::move(e));
 }
 

@@ -23,8 +23,7 @@ bool endIfPresent(Fn&& end) {
 
 MediaHost::Answered StreamCoreMediaHost::publish(const std::string& streamId,
                                                  const nlohmann::json& prompts,
-                                                 const std::string& offer, int width,
-                                                 int height,
+                                                 const std::string& offer, int width, int height,
                                                  std::shared_ptr<GraphWorkflow> compiled) {
   auto created = gateway_.publishWorkflow(streamId, WorkflowSource::of("prompts", prompts), offer,
                                           width, height, {}, std::move(compiled));

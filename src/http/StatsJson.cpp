@@ -67,14 +67,10 @@ nlohmann::json publisherStatsJson(const PublisherStats& p, const StreamStats* st
 
 nlohmann::json viewerStatsJson(const ViewerStats& v) {
   return {
-      {"created_at", v.info.createdAt},
-      {"connection_state", std::string(toString(v.state))},
-      {"has_video", v.videoCodec.has_value()},
-      {"has_audio", v.hasAudio},
-      {"stream_id", v.info.streamId},
-      {"video_codec", codecName(v.videoCodec)},
-      {"frames_sent", v.framesSent},
-      {"frames_dropped", v.framesDropped},
+      {"created_at", v.info.createdAt},        {"connection_state", std::string(toString(v.state))},
+      {"has_video", v.videoCodec.has_value()}, {"has_audio", v.hasAudio},
+      {"stream_id", v.info.streamId},          {"video_codec", codecName(v.videoCodec)},
+      {"frames_sent", v.framesSent},           {"frames_dropped", v.framesDropped},
   };
 }
 

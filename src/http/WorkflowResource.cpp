@@ -46,7 +46,7 @@ void handleOffer(const Request& req, Response& res, WebRtcGateway& gateway,
   int width = 0, height = 0;
   parseResolution(body, width, height);
   const auto created = gateway.offer(body["offer"]["sdp"], body.value("prompts", nlohmann::json()),
-                                      width, height, req.remoteAddress);
+                                     width, height, req.remoteAddress);
   res.setContent(dumpJson({{"sdp", created.answer}, {"type", "answer"}}), "application/json");
 }
 
@@ -66,7 +66,7 @@ void addWorkflowRoutes(http::Router& router, WebRtcGateway& gateway, WorkflowSer
   // The original's POST /prompt, addressed to one stream (?streamId=, default "default"). It
   // changes what someone else's stream shows: the stream's publish token, or the admin token.
   router.post("(?:/live)?/prompt", [registry, &workflows, &auth](const Request& req,
-                                                                  Response& res) {
+                                                                 Response& res) {
     answerErrors(res, [&] {
       const std::string streamId = streamIdOf(req);
       if (auth.streamsProtected())

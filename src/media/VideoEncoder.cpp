@@ -24,8 +24,8 @@ std::string encoderDescription(VideoCodec codec, unsigned bitrate) {
            " ! video/x-h264,profile=constrained-baseline ! h264parse config-interval=-1 ! "
            "video/x-h264,stream-format=byte-stream,alignment=au";
   // Realtime VP8 with CBR buffer limits: unconstrained vp8enc overshoots badly on noisy
-  // content (docs/GSTREAMER-NOTES.md §G16). One thread: with two, libvpx spin-waits when the cores are busy
-  // (300 frames at 320x240 took 20 s instead of 1.4 s with two other busy processes).
+  // content (docs/GSTREAMER-NOTES.md §G16). One thread: with two, libvpx spin-waits when the cores
+  // are busy (300 frames at 320x240 took 20 s instead of 1.4 s with two other busy processes).
   return "vp8enc deadline=1 cpu-used=8 end-usage=cbr lag-in-frames=0 threads=1 "
          "keyframe-max-dist=60 error-resilient=default undershoot=95 buffer-size=1000 "
          "buffer-initial-size=500 buffer-optimal-size=600 max-quantizer=56 target-bitrate=" +
@@ -86,7 +86,7 @@ void VideoEncoder::push(BufferPtr buf, const GstVideoInfo& info) noexcept {
   }
   if (gst_app_src_get_current_level_buffers(src_) >= kMaxQueuedFrames)
     dropped_.fetch_add(1, std::memory_order_relaxed);  // the leaky appsrc drops the oldest
-  gst_app_src_push_buffer(src_, buf.release());  // appsrc takes the reference
+  gst_app_src_push_buffer(src_, buf.release());        // appsrc takes the reference
 }
 
 void VideoEncoder::requestKeyframe() noexcept {

@@ -32,8 +32,8 @@ class VideoEncoder : public std::enable_shared_from_this<VideoEncoder> {
   // Hot path from the pipeline worker. Keeps at most two frames queued;
   // past that the oldest is dropped (and counted) so latency stays bounded.
   void push(BufferPtr buf, const GstVideoInfo& info) noexcept;
-  // Coalesced: many viewers asking at once cause one keyframe (docs/GSTREAMER-NOTES.md §G9); a request inside
-  // the window is scheduled at its end, never dropped.
+  // Coalesced: many viewers asking at once cause one keyframe (docs/GSTREAMER-NOTES.md §G9); a
+  // request inside the window is scheduled at its end, never dropped.
   void requestKeyframe() noexcept;
 
   VideoCodec codec() const { return codec_; }

@@ -106,7 +106,8 @@ nlohmann::json ControlChannel::handle(const std::string& message) {
   try {
     msg = parseJsonBounded(message);  // depth and size limits: util/JsonLimits.h
   } catch (const ControlError& e) {
-    return {{"type", "error"}, {"success", false},
+    return {{"type", "error"},
+            {"success", false},
             {"error", std::string("control message is not JSON: ") + e.what()}};
   }
   const std::string type = msg.is_object() ? msg.value("type", "") : "";

@@ -11,7 +11,9 @@ DataChannel::DataChannel(GstWebRTCDataChannel* channel, MessageHandler onMessage
   g_signal_connect(channel, "on-message-string", G_CALLBACK(onMessageString), this);
 }
 
-DataChannel::~DataChannel() { g_signal_handlers_disconnect_by_data(channel_.get(), this); }
+DataChannel::~DataChannel() {
+  g_signal_handlers_disconnect_by_data(channel_.get(), this);
+}
 
 void DataChannel::send(const std::string& text) noexcept {
   GstWebRTCDataChannelState state;

@@ -24,14 +24,12 @@ guint randomSsrc() {
 
 EgressPeer::EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
                        const SdpOffer& offer, Viewer::Listener& listener)
-    : pc_(std::make_shared<PeerConnection>(name, net, baseTime)),
-      listener_(listener) {
+    : pc_(std::make_shared<PeerConnection>(name, net, baseTime)), listener_(listener) {
   addBranches(offer);
 }
 
 EgressPeer::EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
-                       Viewer::Listener& listener,
-                       GstWebRTCRTPTransceiverDirection direction)
+                       Viewer::Listener& listener, GstWebRTCRTPTransceiverDirection direction)
     : pc_(std::move(pc)), listener_(listener), direction_(direction) {
   addBranches(offer);
 }
@@ -42,14 +40,14 @@ void EgressPeer::addBranches(const SdpOffer& offer) {
       videoCodec_ = m.videoCodec;
       const bool h264 = m.videoCodec == VideoCodec::H264;
       // profile-level-id stays out of these caps: 1.22 matches it as a string against the
-      // encoder's and fails negotiation; fixAnswer() writes the offer's value instead (docs/GSTREAMER-NOTES.md §G6).
+      // encoder's and fails negotiation; fixAnswer() writes the offer's value instead
+      // (docs/GSTREAMER-NOTES.md §G6).
       CapsPtr caps(gst_caps_new_simple(
           "application/x-rtp", "media", G_TYPE_STRING, "video", "encoding-name", G_TYPE_STRING,
           h264 ? "H264" : "VP8", "payload", G_TYPE_INT, m.payloadType, "clock-rate", G_TYPE_INT,
           90000, "rtcp-fb-nack", G_TYPE_BOOLEAN, TRUE, "rtcp-fb-nack-pli", G_TYPE_BOOLEAN, TRUE,
           "rtcp-fb-ccm-fir", G_TYPE_BOOLEAN, TRUE, nullptr));
-      if (h264)
-        gst_caps_set_simple(caps.get(), "packetization-mode", G_TYPE_STRING, "1", nullptr);
+      if (h264) gst_caps_set_simple(caps.get(), "packetization-mode", G_TYPE_STRING, "1", nullptr);
       videoSrc_ = GST_APP_SRC(addBranch(m, h264 ? "rtph264pay" : "rtpvp8pay", caps.get()));
       GstPtr<GstPad> srcPad(gst_element_get_static_pad(GST_ELEMENT(videoSrc_), "src"));
       // Viewers' PLI/FIR arrive as upstream force-key-unit events; the stream coalesces them.
@@ -81,7 +79,8 @@ GstElement* EgressPeer::addBranch(const MediaChoice& m, const char* payloaderNam
                m.kind == MediaChoice::Kind::Video ? kMaxQueuedVideo : kMaxQueuedAudio, nullptr);
   gst_app_src_set_leaky_type(GST_APP_SRC(src), GST_APP_LEAKY_TYPE_DOWNSTREAM);
 
-  // A known SSRC in the caps makes webrtcbin write a=ssrc into the answer; werift needs it (docs/GSTREAMER-NOTES.md §G8).
+  // A known SSRC in the caps makes webrtcbin write a=ssrc into the answer; werift needs it
+  // (docs/GSTREAMER-NOTES.md §G8).
   const guint ssrc = randomSsrc();
   g_object_set(pay, "pt", guint(m.payloadType), "ssrc", ssrc, nullptr);
   if (m.kind == MediaChoice::Kind::Video) {
@@ -92,17 +91,19 @@ GstElement* EgressPeer::addBranch(const MediaChoice& m, const char* payloaderNam
   }
   CapsPtr caps(gst_caps_copy(rtpCaps));
   gst_caps_set_simple(caps.get(), "ssrc", G_TYPE_UINT, ssrc, nullptr);
-  CapsPtr filterCaps(gst_caps_new_simple(
-      "application/x-rtp", "media", G_TYPE_STRING, m.kind == MediaChoice::Kind::Video ? "video" : "audio",
-      "payload", G_TYPE_INT, m.payloadType, "ssrc", G_TYPE_UINT, ssrc, nullptr));
+  CapsPtr filterCaps(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING,
+                                         m.kind == MediaChoice::Kind::Video ? "video" : "audio",
+                                         "payload", G_TYPE_INT, m.payloadType, "ssrc", G_TYPE_UINT,
+                                         ssrc, nullptr));
   g_object_set(filter, "caps", filterCaps.get(), nullptr);
 
   gst_bin_add_many(GST_BIN(pipeline), src, pay, filter, nullptr);
   if (!gst_element_link_many(src, pay, filter, nullptr))
     throw ControlError(ErrorKind::Internal, "cannot link the viewer branch");
 
-  // docs/GSTREAMER-NOTES.md §G2: request the sink pad with caps (this creates the transceiver), then make it
-  // sendonly with codec preferences; create-answer then matches it to the offer's m-line.
+  // docs/GSTREAMER-NOTES.md §G2: request the sink pad with caps (this creates the transceiver),
+  // then make it sendonly with codec preferences; create-answer then matches it to the offer's
+  // m-line.
   GstPadTemplate* templ =
       gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(pc_->webrtcbin()), "sink_%u");
   GstPtr<GstPad> sinkPad(gst_element_request_pad(pc_->webrtcbin(), templ, nullptr, caps.get()));

@@ -6,8 +6,8 @@
 #include <gst/app/gstappsrc.h>
 
 #include <atomic>
-#include <memory>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "media/VideoCodec.h"
@@ -31,7 +31,8 @@ class EgressPeer {
 
   std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
 
-  // Starts forwarding once the peer is connected: before that webrtcbin blocks its sinks (docs/GSTREAMER-NOTES.md §G15).
+  // Starts forwarding once the peer is connected: before that webrtcbin blocks its sinks
+  // (docs/GSTREAMER-NOTES.md §G15).
   void activate();
   // Hot path, called from the encoder's / publisher's streaming thread with a borrowed sample.
   // Never blocks: when the viewer's queue is full the frame is dropped and counted.

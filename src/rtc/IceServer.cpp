@@ -46,7 +46,9 @@ bool IceServer::isSafe() const {
   return true;
 }
 
-bool IceServer::isTurn() const { return url.starts_with("turn:") || url.starts_with("turns:"); }
+bool IceServer::isTurn() const {
+  return url.starts_with("turn:") || url.starts_with("turns:");
+}
 
 std::string IceServer::linkHeaderValue() const {
   if (!isSafe()) return {};  // never reached for servers from parse() or parseTwilioToken()

@@ -23,8 +23,8 @@ std::vector<IceServer> IceServerProvider::parseTwilioToken(const std::string& bo
     ttl = std::chrono::seconds(t.is_string() ? std::stol(t.get<std::string>()) : t.get<long>());
   }
   for (const auto& s : j.value("ice_servers", nlohmann::json::array())) {
-    const std::string url = s.contains("urls") ? s["urls"].get<std::string>()
-                                               : s.value("url", std::string());
+    const std::string url =
+        s.contains("urls") ? s["urls"].get<std::string>() : s.value("url", std::string());
     if (!url.starts_with("turn:") && !url.starts_with("turns:")) continue;
     IceServer server{url, s.value("username", std::string()), s.value("credential", std::string())};
     // These go into Link headers: CR/LF or '<'/'>' would inject headers or break the value.
@@ -43,9 +43,8 @@ std::vector<IceServer> IceServerProvider::fetchTwilio(std::chrono::seconds& ttl)
   cli.set_connection_timeout(3);
   cli.set_read_timeout(5);
   cli.set_basic_auth(twilio_.accountSid, twilio_.authToken);
-  const auto res =
-      cli.Post("/2010-04-01/Accounts/" + twilio_.accountSid + "/Tokens.json", "",
-               "application/x-www-form-urlencoded");
+  const auto res = cli.Post("/2010-04-01/Accounts/" + twilio_.accountSid + "/Tokens.json", "",
+                            "application/x-www-form-urlencoded");
   if (!res) throw std::runtime_error("no answer (" + httplib::to_string(res.error()) + ")");
   if (res->status != 201 && res->status != 200)
     throw std::runtime_error("HTTP " + std::to_string(res->status));

@@ -4,7 +4,6 @@
 #include <gst/app/gstappsink.h>
 
 #include <atomic>
-#include <memory>
 #include <functional>
 #include <memory>
 #include <optional>

@@ -30,7 +30,9 @@ void promiseChanged(GstPromise*, gpointer data) {
   (*w)->cv.notify_all();
 }
 
-void deleteWaiter(gpointer data) { delete static_cast<std::shared_ptr<PromiseWaiter>*>(data); }
+void deleteWaiter(gpointer data) {
+  delete static_cast<std::shared_ptr<PromiseWaiter>*>(data);
+}
 
 }  // namespace
 
@@ -101,8 +103,8 @@ std::string PeerConnection::answer(SdpMessagePtr offer, std::chrono::millisecond
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   SessionDescriptionPtr remote(
       gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, offer.release()));
-  if (GstStructure* r = runPromise("set-remote-description", remote.get(), deadline,
-                                   "set-remote-description"))
+  if (GstStructure* r =
+          runPromise("set-remote-description", remote.get(), deadline, "set-remote-description"))
     gst_structure_free(r);
 
   GstStructure* reply = runPromise("create-answer", nullptr, deadline, "create-answer");

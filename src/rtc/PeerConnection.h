@@ -48,8 +48,8 @@ class PeerConnection {
   GstWebRTCPeerConnectionState state() const {
     return static_cast<GstWebRTCPeerConnectionState>(state_.load(std::memory_order_relaxed));
   }
-  // Last datagram from the peer: ICE consent freshness is missing in webrtcbin 1.22 (docs/GSTREAMER-NOTES.md §G11), so
-  // a peer killed without DELETE is only noticed by silence.
+  // Last datagram from the peer: ICE consent freshness is missing in webrtcbin 1.22
+  // (docs/GSTREAMER-NOTES.md §G11), so a peer killed without DELETE is only noticed by silence.
   std::chrono::steady_clock::time_point lastReceived() const;
 
  private:

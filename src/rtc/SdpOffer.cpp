@@ -13,7 +13,9 @@ namespace {
 constexpr std::string_view kTwccUri =
     "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
 
-[[noreturn]] void bad(const std::string& why) { throw ControlError(ErrorKind::BadRequest, why); }
+[[noreturn]] void bad(const std::string& why) {
+  throw ControlError(ErrorKind::BadRequest, why);
+}
 [[noreturn]] void unusable(const std::string& why) {
   throw ControlError(ErrorKind::Unprocessable, why);
 }
@@ -22,7 +24,8 @@ constexpr std::string_view kTwccUri =
 // 1-14 for the one-byte header form and 1-255 for the two-byte form (0 and 15 are reserved in the
 // one-byte form, which 1-14 avoids; the two-byte form allows 1-255). Anything else is refused here,
 // before any caps are made from the media: every distinct id would otherwise become a GStreamer
-// structure field name ("extmap-<id>", a GQuark) that is never freed, even when the offer is refused.
+// structure field name ("extmap-<id>", a GQuark) that is never freed, even when the offer is
+// refused.
 void checkExtmap(const char* value, const std::string& where, std::set<int>& seen) {
   const std::string v = value ? value : "";
   size_t i = 0;
@@ -34,7 +37,8 @@ void checkExtmap(const char* value, const std::string& where, std::set<int>& see
     const auto sp = v.find(' ', i);
     const std::string dir = v.substr(i + 1, sp == std::string::npos ? sp : sp - i - 1);
     if (dir != "sendonly" && dir != "recvonly" && dir != "sendrecv" && dir != "inactive")
-      bad("malformed SDP offer: " + where + " a=extmap direction must be sendonly, recvonly, "
+      bad("malformed SDP offer: " + where +
+          " a=extmap direction must be sendonly, recvonly, "
           "sendrecv or inactive");
     i = sp == std::string::npos ? v.size() : sp;
   }
@@ -195,7 +199,8 @@ SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
   if (first == std::string_view::npos) bad("empty SDP offer");
   // RFC 8866 §5: the first line is the version line, v=0.
   const auto eol = text.find('\n', first);
-  std::string_view firstLine = text.substr(first, eol == std::string_view::npos ? eol : eol - first);
+  std::string_view firstLine =
+      text.substr(first, eol == std::string_view::npos ? eol : eol - first);
   if (!firstLine.empty() && firstLine.back() == '\r') firstLine.remove_suffix(1);
   if (firstLine != "v=0") bad("malformed SDP offer: the first line must be v=0");
   // Before anything parses it: text that is not UTF-8, or carries control characters, would
@@ -216,7 +221,8 @@ SdpOffer SdpOffer::parse(std::string_view text, OfferRole role) {
     }
   }
   if (text.size() - lineStart > kMaxSdpLineBytes)
-    bad("malformed SDP offer: a line is longer than " + std::to_string(kMaxSdpLineBytes) + " bytes");
+    bad("malformed SDP offer: a line is longer than " + std::to_string(kMaxSdpLineBytes) +
+        " bytes");
 
   GstSDPMessage* raw = nullptr;
   gst_sdp_message_new(&raw);

@@ -25,11 +25,11 @@ enum class OfferRole { Publisher, Viewer, Duplex };
 
 struct MediaChoice {
   enum class Kind { Audio, Video } kind;
-  unsigned index;           // m-line index
+  unsigned index;  // m-line index
   int payloadType;
-  VideoCodec videoCodec{};  // for video
+  VideoCodec videoCodec{};     // for video
   std::string profileLevelId;  // H264 only, as offered
-  CapsPtr caps;             // codec preferences for the transceiver
+  CapsPtr caps;                // codec preferences for the transceiver
 };
 
 class SdpOffer {

@@ -12,8 +12,7 @@ namespace cs {
 namespace {
 
 double unixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 SessionInfo newSession(const std::string& streamId, const std::string& clientAddress) {
@@ -39,8 +38,7 @@ WebRtcGateway::Created WebRtcGateway::publish(const std::string& streamId,
 WebRtcGateway::Created WebRtcGateway::publishWorkflow(const std::string& streamId,
                                                       const WorkflowSource& workflow,
                                                       const std::string& offerText, int width,
-                                                      int height,
-                                                      const std::string& clientAddress,
+                                                      int height, const std::string& clientAddress,
                                                       std::shared_ptr<GraphWorkflow> compiled) {
   validateStreamId(streamId);
   registry_.checkPending(clientAddress);
@@ -92,8 +90,8 @@ WebRtcGateway::Created WebRtcGateway::offer(const std::string& offerText,
   registry_.checkPending(clientAddress);
   const SdpOffer offer = SdpOffer::parse(offerText, OfferRole::Duplex);
   const bool noop = prompts.is_null() || prompts.empty();
-  const auto workflow = WorkflowSource::of(noop ? "passthrough" : "offer",
-                                           noop ? defaultPrompt() : prompts);
+  const auto workflow =
+      WorkflowSource::of(noop ? "passthrough" : "offer", noop ? defaultPrompt() : prompts);
   // The stream is named after the publishing half, and lives as long as the connection.
   SessionInfo pubInfo = newSession({}, clientAddress);
   SessionInfo viewInfo = newSession({}, clientAddress);

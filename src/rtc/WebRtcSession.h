@@ -12,12 +12,18 @@ namespace cs {
 
 inline ConnectionState connectionStateOf(GstWebRTCPeerConnectionState s) {
   switch (s) {
-    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW: return ConnectionState::New;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING: return ConnectionState::Connecting;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED: return ConnectionState::Connected;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED: return ConnectionState::Disconnected;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED: return ConnectionState::Failed;
-    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED: return ConnectionState::Closed;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_NEW:
+      return ConnectionState::New;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTING:
+      return ConnectionState::Connecting;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED:
+      return ConnectionState::Connected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_DISCONNECTED:
+      return ConnectionState::Disconnected;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_FAILED:
+      return ConnectionState::Failed;
+    case GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED:
+      return ConnectionState::Closed;
   }
   return ConnectionState::Failed;
 }

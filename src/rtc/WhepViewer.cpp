@@ -52,7 +52,9 @@ std::chrono::steady_clock::time_point WhepViewer::lastActivity() const {
   return peer_->connection().lastReceived();
 }
 
-void WhepViewer::stop() { peer_->connection().stop(); }
+void WhepViewer::stop() {
+  peer_->connection().stop();
+}
 
 ViewerStats WhepViewer::stats() const {
   ViewerStats st;

@@ -18,7 +18,8 @@ WhipPublisher::WhipPublisher(SessionInfo info, std::string workflow,
     : WhipPublisher(std::move(info), std::move(workflow), stream, ctx) {
   peer_ = std::make_unique<IngestPeer>(std::move(pc), offer, *stream);
   // The original's data channels are the publisher's: it may control the workflow.
-  peer_->connection().onDataChannel([ctl = control_](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
+  peer_->connection().onDataChannel(
+      [ctl = control_](GstWebRTCDataChannel* ch) { ctl->attach(ch); });
 }
 
 WhipPublisher::~WhipPublisher() = default;
@@ -55,7 +56,9 @@ std::chrono::steady_clock::time_point WhipPublisher::lastActivity() const {
   return peer_->connection().lastReceived();
 }
 
-void WhipPublisher::stop() { peer_->connection().stop(); }
+void WhipPublisher::stop() {
+  peer_->connection().stop();
+}
 
 PublisherStats WhipPublisher::stats() const {
   PublisherStats st;

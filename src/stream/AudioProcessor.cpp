@@ -72,7 +72,9 @@ void AudioProcessor::stop() {
   gst_element_set_state(encoder_.get(), GST_STATE_NULL);
 }
 
-void AudioProcessor::push(GstSample* opus) noexcept { gst_app_src_push_sample(decodeSrc_, opus); }
+void AudioProcessor::push(GstSample* opus) noexcept {
+  gst_app_src_push_sample(decodeSrc_, opus);
+}
 
 GstFlowReturn AudioProcessor::onDecoded(GstAppSink* sink, gpointer data) {
   SamplePtr sample(gst_app_sink_pull_sample(sink));
@@ -104,7 +106,8 @@ void AudioProcessor::process(GstSample* pcm) noexcept {
   GstClockTime pts = end > duration ? end - duration : 0;
   if (GST_CLOCK_TIME_IS_VALID(nextOut_) && pts < nextOut_) pts = nextOut_;
   nextOut_ = pts + duration;
-  GstBuffer* outBuf = gst_buffer_new_allocate(nullptr, out_.samples.size() * sizeof(float), nullptr);
+  GstBuffer* outBuf =
+      gst_buffer_new_allocate(nullptr, out_.samples.size() * sizeof(float), nullptr);
   gst_buffer_fill(outBuf, 0, out_.samples.data(), out_.samples.size() * sizeof(float));
   GST_BUFFER_PTS(outBuf) = pts;
   GST_BUFFER_DURATION(outBuf) = duration;

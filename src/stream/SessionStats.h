@@ -16,21 +16,27 @@ enum class ConnectionState { New, Connecting, Connected, Disconnected, Failed, C
 
 inline std::string_view toString(ConnectionState s) {
   switch (s) {
-    case ConnectionState::New: return "new";
-    case ConnectionState::Connecting: return "connecting";
-    case ConnectionState::Connected: return "connected";
-    case ConnectionState::Disconnected: return "disconnected";
-    case ConnectionState::Failed: return "failed";
-    case ConnectionState::Closed: return "closed";
+    case ConnectionState::New:
+      return "new";
+    case ConnectionState::Connecting:
+      return "connecting";
+    case ConnectionState::Connected:
+      return "connected";
+    case ConnectionState::Disconnected:
+      return "disconnected";
+    case ConnectionState::Failed:
+      return "failed";
+    case ConnectionState::Closed:
+      return "closed";
   }
   return "unknown";
 }
 
 // Who a session is, fixed when it is created.
 struct SessionInfo {
-  std::string id;        // the session URL's key: never listed (publicIdOf() is)
+  std::string id;  // the session URL's key: never listed (publicIdOf() is)
   std::string streamId;
-  double createdAt = 0;  // seconds since the Unix epoch
+  double createdAt = 0;       // seconds since the Unix epoch
   std::string clientAddress;  // the HTTP peer that created it (--max-pending-per-ip)
   // The other half of an original-style /offer connection (a publisher and a viewer at once).
   std::string pairedId;

@@ -23,7 +23,9 @@ Stream::Stream(std::string id, unsigned videoBitrate, MainLoop& loop)
       [this](std::vector<std::string>& t) { onText(t); });
 }
 
-Stream::~Stream() { shutdown(); }
+Stream::~Stream() {
+  shutdown();
+}
 
 void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
   {
@@ -79,9 +81,8 @@ void Stream::ensureEncoder(VideoCodec codec) {
   std::lock_guard lock(mu_);
   auto& slot = encoders_[static_cast<int>(codec)];
   if (slot.load()) return;
-  auto enc = std::make_shared<VideoEncoder>(
-      codec, videoBitrate_, baseTime_, loop_,
-      [this, codec](GstSample* s) { onEncoded(codec, s); });
+  auto enc = std::make_shared<VideoEncoder>(codec, videoBitrate_, baseTime_, loop_,
+                                            [this, codec](GstSample* s) { onEncoded(codec, s); });
   enc->start();
   slot.store(std::move(enc));
   spdlog::info("stream {}: started the {} encoder", logSafe(id_), toString(codec));
@@ -119,7 +120,9 @@ void Stream::applyWorkflow(WorkflowService& workflows, const WorkflowSource& sou
   auto self = shared_from_this();
   installWorkflow(workflows.prepare(
       source, targetWidth_.load(), targetHeight_.load(),
-      [self](GraphWorkflow& wf, const std::atomic<bool>* cancel) { self->warmUpWorkflow(wf, cancel); },
+      [self](GraphWorkflow& wf, const std::atomic<bool>* cancel) {
+        self->warmUpWorkflow(wf, cancel);
+      },
       what));
 }
 
@@ -128,7 +131,9 @@ void Stream::applyWorkflow(WorkflowService& workflows, std::shared_ptr<GraphWork
   auto self = shared_from_this();
   installWorkflow(workflows.warmUp(
       std::move(compiled),
-      [self](GraphWorkflow& wf, const std::atomic<bool>* cancel) { self->warmUpWorkflow(wf, cancel); },
+      [self](GraphWorkflow& wf, const std::atomic<bool>* cancel) {
+        self->warmUpWorkflow(wf, cancel);
+      },
       what));
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// A stream: one publisher (a frame source), one workflow run by its processors, many viewers (encoded
-// media sinks). It owns the encoders, one per codec in use, and hands their output to every
-// viewer of that codec. The frame path, by calls:
+// A stream: one publisher (a frame source), one workflow run by its processors, many viewers
+// (encoded media sinks). It owns the encoders, one per codec in use, and hands their output to
+// every viewer of that codec. The frame path, by calls:
 //   Publisher → Stream::onPublisherVideo → VideoProcessor (worker thread runs the workflow)
 //   → Stream::onProcessedFrame → VideoEncoder::push → Stream::onEncoded → Viewer::onVideo.
 #include <array>
@@ -16,8 +16,8 @@
 #include "media/VideoEncoder.h"
 #include "stream/AudioProcessor.h"
 #include "stream/Publisher.h"
-#include "stream/VideoProcessor.h"
 #include "stream/TextSink.h"
+#include "stream/VideoProcessor.h"
 #include "stream/Viewer.h"
 #include "util/MainLoop.h"
 #include "workflow/GraphWorkflow.h"

@@ -10,22 +10,22 @@ namespace cs {
 namespace {
 
 double unixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
 
 void validateStreamId(const std::string& streamId) {
   if (!isSafeIdentifier(streamId, kMaxStreamIdBytes))
-    throw ControlError(ErrorKind::BadRequest,
-                       "invalid stream id '" + logSafe(streamId, 64) + "': 1-" +
-                           std::to_string(kMaxStreamIdBytes) +
-                           " bytes of UTF-8 without control characters");
+    throw ControlError(ErrorKind::BadRequest, "invalid stream id '" + logSafe(streamId, 64) +
+                                                  "': 1-" + std::to_string(kMaxStreamIdBytes) +
+                                                  " bytes of UTF-8 without control characters");
 }
 
 StreamRegistry::Reservation::Reservation(Reservation&& o) noexcept
-    : owner_(o.owner_), stream_(std::move(o.stream_)), publisher_(o.publisher_),
+    : owner_(o.owner_),
+      stream_(std::move(o.stream_)),
+      publisher_(o.publisher_),
       viewers_(o.viewers_) {
   o.owner_ = nullptr;
 }
@@ -43,7 +43,9 @@ StreamRegistry::StreamRegistry(RegistrySettings settings, MainLoop& loop)
   });
 }
 
-StreamRegistry::~StreamRegistry() { shutdown(); }
+StreamRegistry::~StreamRegistry() {
+  shutdown();
+}
 
 StreamRegistry::Entry& StreamRegistry::entryLocked(const std::string& streamId) {
   Entry& e = streams_[streamId];
@@ -65,8 +67,8 @@ StreamRegistry::Reservation StreamRegistry::reservePublisher(const std::string& 
     throw ControlError(ErrorKind::Conflict,
                        "stream '" + logSafe(streamId) + "' already has a publisher");
   if (const unsigned live = publishedCountLocked(); live >= settings_.maxStreams)
-    throw ControlError(ErrorKind::Capacity, "the server already carries " +
-                                                std::to_string(live) + " streams (--max-streams)");
+    throw ControlError(ErrorKind::Capacity, "the server already carries " + std::to_string(live) +
+                                                " streams (--max-streams)");
   Entry& e = entryLocked(streamId);
   e.publisherReserved = true;
   return Reservation(this, e.stream, true, 0);
@@ -82,9 +84,9 @@ StreamRegistry::Reservation StreamRegistry::reserveViewer(const std::string& str
                        "stream '" + logSafe(streamId) + "' has no publisher");
   Entry& e = it->second;
   if (e.stream->viewerCount() + e.viewersReserved >= settings_.maxViewers)
-    throw ControlError(ErrorKind::Capacity,
-                       "stream '" + logSafe(streamId) + "' already has " +
-                           std::to_string(settings_.maxViewers) + " viewers (--max-viewers)");
+    throw ControlError(ErrorKind::Capacity, "stream '" + logSafe(streamId) + "' already has " +
+                                                std::to_string(settings_.maxViewers) +
+                                                " viewers (--max-viewers)");
   ++e.viewersReserved;
   return Reservation(this, e.stream, false, 1);
 }

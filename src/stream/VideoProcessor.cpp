@@ -107,7 +107,8 @@ void VideoProcessor::processOne(GstSample* sample) noexcept {
     gst_caps_replace(&inCaps_, caps);
   }
   // Carry the ingest running time through processing: every pipeline of the stream shares the
-  // clock and base time, so this keeps video aligned with the passed-through audio (docs/GSTREAMER-NOTES.md §G13).
+  // clock and base time, so this keeps video aligned with the passed-through audio
+  // (docs/GSTREAMER-NOTES.md §G13).
   const GstClockTime rt = runningTimeOf(sample);
 
   const std::shared_ptr<FrameWorkflow> wf = workflow_.load();
@@ -145,10 +146,10 @@ void VideoProcessor::processOne(GstSample* sample) noexcept {
     gst_video_frame_unmap(&dst);
   }
   gst_video_frame_unmap(&src);
-  lastProcessUs_.store(std::chrono::duration_cast<std::chrono::microseconds>(
-                           std::chrono::steady_clock::now() - t0)
-                           .count(),
-                       std::memory_order_relaxed);
+  lastProcessUs_.store(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count(),
+      std::memory_order_relaxed);
   GST_BUFFER_PTS(out.get()) = rt;
   GST_BUFFER_DURATION(out.get()) = GST_BUFFER_DURATION(in);
   processed_.fetch_add(1, std::memory_order_relaxed);

@@ -41,13 +41,14 @@ class BoundedExecutor {
           if (!cancel->load()) (*task)();
         }))
       throw ControlError(ErrorKind::Capacity,
-                         what + ": too many workflows are already waiting to be compiled and "
-                                "warmed up (or the server is shutting down)");
+                         what +
+                             ": too many workflows are already waiting to be compiled and "
+                             "warmed up (or the server is shutting down)");
     if (result.wait_for(deadline) != std::future_status::ready) {
       cancel->store(true);
-      throw ControlError(ErrorKind::Capacity,
-                         what + " did not finish within " + std::to_string(deadline.count()) +
-                             " ms (--warmup-timeout); it was abandoned");
+      throw ControlError(ErrorKind::Capacity, what + " did not finish within " +
+                                                  std::to_string(deadline.count()) +
+                                                  " ms (--warmup-timeout); it was abandoned");
     }
     return result.get();
   }

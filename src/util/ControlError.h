@@ -8,19 +8,19 @@
 namespace cs {
 
 enum class ErrorKind {
-  BadRequest,         // malformed input: 400
-  UnsupportedMedia,   // wrong Content-Type: 415
-  Unprocessable,      // well-formed but unusable (no codec we can take): 422
-  NotFound,           // unknown resource: 404
-  Conflict,           // e.g. a stream that already has a publisher: 409
-  NoPublisher,        // WHEP on a stream with nothing to play: 409 + Retry-After
-  Capacity,           // a configured limit reached: 503 + Retry-After
-  PayloadTooLarge,    // 413
-  Unauthorized,       // no credentials: 401
-  InvalidToken,       // credentials that do not grant this: 401 with error="invalid_token"
-  Forbidden,          // a valid credential for something else: 403
-  TooManyRequests,    // a per-client limit: 429 + Retry-After
-  Internal,           // 500
+  BadRequest,        // malformed input: 400
+  UnsupportedMedia,  // wrong Content-Type: 415
+  Unprocessable,     // well-formed but unusable (no codec we can take): 422
+  NotFound,          // unknown resource: 404
+  Conflict,          // e.g. a stream that already has a publisher: 409
+  NoPublisher,       // WHEP on a stream with nothing to play: 409 + Retry-After
+  Capacity,          // a configured limit reached: 503 + Retry-After
+  PayloadTooLarge,   // 413
+  Unauthorized,      // no credentials: 401
+  InvalidToken,      // credentials that do not grant this: 401 with error="invalid_token"
+  Forbidden,         // a valid credential for something else: 403
+  TooManyRequests,   // a per-client limit: 429 + Retry-After
+  Internal,          // 500
 };
 
 class ControlError : public std::runtime_error {

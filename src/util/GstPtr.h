@@ -10,22 +10,32 @@
 namespace cs {
 
 struct GstObjectUnref {
-  void operator()(gpointer p) const { if (p) gst_object_unref(p); }
+  void operator()(gpointer p) const {
+    if (p) gst_object_unref(p);
+  }
 };
 struct GstMiniObjectUnref {
-  void operator()(gpointer p) const { if (p) gst_mini_object_unref(GST_MINI_OBJECT_CAST(p)); }
+  void operator()(gpointer p) const {
+    if (p) gst_mini_object_unref(GST_MINI_OBJECT_CAST(p));
+  }
 };
 struct GObjectUnref {
-  void operator()(gpointer p) const { if (p) g_object_unref(p); }
+  void operator()(gpointer p) const {
+    if (p) g_object_unref(p);
+  }
 };
 struct GFreeDeleter {
   void operator()(gpointer p) const { g_free(p); }
 };
 struct GErrorDeleter {
-  void operator()(GError* e) const { if (e) g_error_free(e); }
+  void operator()(GError* e) const {
+    if (e) g_error_free(e);
+  }
 };
 struct SdpMessageDeleter {
-  void operator()(GstSDPMessage* m) const { if (m) gst_sdp_message_free(m); }
+  void operator()(GstSDPMessage* m) const {
+    if (m) gst_sdp_message_free(m);
+  }
 };
 struct SessionDescriptionDeleter {
   void operator()(GstWebRTCSessionDescription* d) const {
@@ -33,7 +43,9 @@ struct SessionDescriptionDeleter {
   }
 };
 struct PromiseUnref {
-  void operator()(GstPromise* p) const { if (p) gst_promise_unref(p); }
+  void operator()(GstPromise* p) const {
+    if (p) gst_promise_unref(p);
+  }
 };
 
 template <typename T>

@@ -14,9 +14,9 @@ struct TooDeep {};
 
 nlohmann::json parseJsonBounded(std::string_view text, size_t maxDepth, size_t maxBytes) {
   if (text.size() > maxBytes)
-    throw ControlError(ErrorKind::PayloadTooLarge, "JSON document of " + std::to_string(text.size()) +
-                                                       " bytes is over the limit of " +
-                                                       std::to_string(maxBytes));
+    throw ControlError(ErrorKind::PayloadTooLarge,
+                       "JSON document of " + std::to_string(text.size()) +
+                           " bytes is over the limit of " + std::to_string(maxBytes));
   // depth is the number of containers around the event: a container opening at depth d is
   // the (d+1)-th level.
   const auto limit = [maxDepth](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
@@ -29,8 +29,8 @@ nlohmann::json parseJsonBounded(std::string_view text, size_t maxDepth, size_t m
   try {
     return nlohmann::json::parse(text.begin(), text.end(), limit);
   } catch (const TooDeep&) {
-    throw ControlError(ErrorKind::BadRequest, "invalid JSON: nested deeper than " +
-                                                  std::to_string(maxDepth) + " levels");
+    throw ControlError(ErrorKind::BadRequest,
+                       "invalid JSON: nested deeper than " + std::to_string(maxDepth) + " levels");
   } catch (const nlohmann::json::exception& e) {
     // nlohmann quotes the bytes it last read, which may be invalid UTF-8 or control characters.
     throw ControlError(ErrorKind::BadRequest, "invalid JSON: " + logSafe(e.what(), 300));

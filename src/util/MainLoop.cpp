@@ -9,12 +9,16 @@ gboolean runOnce(gpointer data) {
   (*static_cast<std::function<void()>*>(data))();
   return G_SOURCE_REMOVE;
 }
-void deleteFn(gpointer data) { delete static_cast<std::function<void()>*>(data); }
+void deleteFn(gpointer data) {
+  delete static_cast<std::function<void()>*>(data);
+}
 
 gboolean runRepeating(gpointer data) {
   return (*static_cast<std::function<bool()>*>(data))() ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
-void deleteRepeating(gpointer data) { delete static_cast<std::function<bool()>*>(data); }
+void deleteRepeating(gpointer data) {
+  delete static_cast<std::function<bool()>*>(data);
+}
 
 }  // namespace
 

@@ -35,9 +35,9 @@ class LogLimiter {
 
 }  // namespace cs
 
-#define CS_LOG_LIMITED(level, ...)                                  \
-  do {                                                              \
-    static ::cs::LogLimiter csLimiter_;                             \
-    if (const auto csN_ = csLimiter_.admit())                       \
+#define CS_LOG_LIMITED(level, ...)                                    \
+  do {                                                                \
+    static ::cs::LogLimiter csLimiter_;                               \
+    if (const auto csN_ = csLimiter_.admit())                         \
       spdlog::log(level, "{} (x{})", fmt::format(__VA_ARGS__), csN_); \
   } while (0)

@@ -21,7 +21,9 @@ std::string num(double v) {
 }
 
 // A literal as it appears in an error message: never throws, never long.
-std::string shortDump(const nlohmann::json& v) { return logSafe(safeDump(v), 120); }
+std::string shortDump(const nlohmann::json& v) {
+  return logSafe(safeDump(v), 120);
+}
 
 bool isLink(const nlohmann::json& v) {
   return v.is_array() && v.size() == 2 && (v[0].is_string() || v[0].is_number_integer()) &&
@@ -41,16 +43,19 @@ std::optional<NodeErrorItem> literalValue(const InputSpec& in, const nlohmann::j
   switch (in.type) {
     case ValueType::Int: {
       double d = 0;
-      if (raw.is_number_integer()) d = static_cast<double>(raw.get<int64_t>());
-      else if (raw.is_number_float() && std::floor(raw.get<double>()) == raw.get<double>()) d = raw.get<double>();
-      else return bad("invalid_input_type", "Failed to convert an input value to a INT value",
-                      in.name + ", " + shortDump(raw));
+      if (raw.is_number_integer())
+        d = static_cast<double>(raw.get<int64_t>());
+      else if (raw.is_number_float() && std::floor(raw.get<double>()) == raw.get<double>())
+        d = raw.get<double>();
+      else
+        return bad("invalid_input_type", "Failed to convert an input value to a INT value",
+                   in.name + ", " + shortDump(raw));
       if (in.min && d < *in.min)
-        return bad("value_smaller_than_min", "Value " + num(d) + " smaller than min of " + num(*in.min),
-                   in.name);
+        return bad("value_smaller_than_min",
+                   "Value " + num(d) + " smaller than min of " + num(*in.min), in.name);
       if (in.max && d > *in.max)
-        return bad("value_bigger_than_max", "Value " + num(d) + " bigger than max of " + num(*in.max),
-                   in.name);
+        return bad("value_bigger_than_max",
+                   "Value " + num(d) + " bigger than max of " + num(*in.max), in.name);
       out = static_cast<int64_t>(d);
       return std::nullopt;
     }
@@ -60,11 +65,11 @@ std::optional<NodeErrorItem> literalValue(const InputSpec& in, const nlohmann::j
                    in.name + ", " + shortDump(raw));
       const double d = raw.get<double>();
       if (in.min && d < *in.min)
-        return bad("value_smaller_than_min", "Value " + num(d) + " smaller than min of " + num(*in.min),
-                   in.name);
+        return bad("value_smaller_than_min",
+                   "Value " + num(d) + " smaller than min of " + num(*in.min), in.name);
       if (in.max && d > *in.max)
-        return bad("value_bigger_than_max", "Value " + num(d) + " bigger than max of " + num(*in.max),
-                   in.name);
+        return bad("value_bigger_than_max",
+                   "Value " + num(d) + " bigger than max of " + num(*in.max), in.name);
       out = d;
       return std::nullopt;
     }
@@ -118,9 +123,12 @@ std::vector<NodeErrorItem> sizeErrors(const NodeSpec& spec, const nlohmann::json
       if (isLink(inputs[in.name]) || literalValue(in, inputs[in.name], v)) continue;
     }
     double n = 0;
-    if (auto* i = std::get_if<int64_t>(&v)) n = static_cast<double>(*i);
-    else if (auto* d = std::get_if<double>(&v)) n = *d;
-    else continue;
+    if (auto* i = std::get_if<int64_t>(&v))
+      n = static_cast<double>(*i);
+    else if (auto* d = std::get_if<double>(&v))
+      n = *d;
+    else
+      continue;
     const std::string side = std::to_string(lim.maxImageSide);
     switch (in.sizeRole) {
       case SizeRole::Width:
@@ -182,10 +190,11 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
     const std::string t = node["class_type"];
     if (registry.find(t)) continue;
     const auto reason = registry.unsupportedReason(t);
-    unknown[id] = {t, {{"unsupported_node",
-                        reason ? "Node type " + t + " is not supported: " + *reason
-                               : "Node type " + t + " does not exist",
-                        reason.value_or(""), ""}}};
+    unknown[id] = {t,
+                   {{"unsupported_node",
+                     reason ? "Node type " + t + " is not supported: " + *reason
+                            : "Node type " + t + " does not exist",
+                     reason.value_or(""), ""}}};
     names += (names.empty() ? "" : ", ") + t + " (node #" + id + ")";
     ids += std::string(ids.empty() ? "" : ", ") + "'#" + id + "'";
   }
@@ -212,7 +221,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
             if (s == id) in = true;
             if (in)
               fail(s, prompt[s]["class_type"],
-                   {"dependency_cycle", "Dependency cycle detected", "node " + s + " depends on itself", ""});
+                   {"dependency_cycle", "Dependency cycle detected",
+                    "node " + s + " depends on itself", ""});
           }
           return;
         }
@@ -253,23 +263,26 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
         const std::string from = linkId(raw);
         const int64_t slot = raw[1].get<int64_t>();
         if (!prompt.contains(from)) {
-          fail(id, t, {"bad_linked_input", "Linked node '" + from + "' does not exist",
-                       in.name + ": [" + from + ", " + std::to_string(slot) + "]", in.name});
+          fail(id, t,
+               {"bad_linked_input", "Linked node '" + from + "' does not exist",
+                in.name + ": [" + from + ", " + std::to_string(slot) + "]", in.name});
           continue;
         }
         const NodeSpec& src = registry.find(prompt[from]["class_type"])->spec;
         if (slot < 0 || slot >= static_cast<int64_t>(src.outputs.size())) {
-          fail(id, t, {"bad_linked_input",
-                       "Node '" + from + "' (" + src.classType + ") has no output " + std::to_string(slot),
-                       in.name, in.name});
+          fail(id, t,
+               {"bad_linked_input",
+                "Node '" + from + "' (" + src.classType + ") has no output " + std::to_string(slot),
+                in.name, in.name});
           continue;
         }
         const OutputSpec& out = src.outputs[static_cast<size_t>(slot)];
         if (!linkable(out, in))
-          fail(id, t, {"return_type_mismatch", "Return type mismatch between linked nodes",
-                       in.name + ", received_type(" + typeName(out.type) + ") mismatch input_type(" +
-                           typeName(in.type) + ")",
-                       in.name});
+          fail(id, t,
+               {"return_type_mismatch", "Return type mismatch between linked nodes",
+                in.name + ", received_type(" + typeName(out.type) + ") mismatch input_type(" +
+                    typeName(in.type) + ")",
+                in.name});
         continue;
       }
       Value v;
@@ -289,8 +302,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
   };
   if (!errors.empty()) {
     const std::string s = summarize(errors);
-    throw WorkflowError("prompt_outputs_failed_validation", "Prompt outputs failed validation: " + s, s,
-                        errors);
+    throw WorkflowError("prompt_outputs_failed_validation",
+                        "Prompt outputs failed validation: " + s, s, errors);
   }
 
   // 4. Build the steps: literal values, slots for links, configure() once.
@@ -334,8 +347,9 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
     } catch (const std::exception& e) {  // cv::Exception included
       fail(id, t, {"exception_during_validation", e.what(), "", ""});
     } catch (...) {
-      fail(id, t, {"exception_during_validation",
-                   "setting the node up threw an exception that is not a std::exception", "", ""});
+      fail(id, t,
+           {"exception_during_validation",
+            "setting the node up threw an exception that is not a std::exception", "", ""});
     }
     step->args = std::make_unique<NodeArgs>(std::move(bound));
     if (t == "LoadTensor") g->takesVideo_ = true;
@@ -348,8 +362,8 @@ std::unique_ptr<CompiledGraph> CompiledGraph::compile(const nlohmann::json& prom
   }
   if (!errors.empty()) {
     const std::string s = summarize(errors);
-    throw WorkflowError("prompt_outputs_failed_validation", "Prompt outputs failed validation: " + s, s,
-                        errors);
+    throw WorkflowError("prompt_outputs_failed_validation",
+                        "Prompt outputs failed validation: " + s, s, errors);
   }
   g->passthrough_ = g->steps_.size() == 2 && g->steps_[0]->classType() == "LoadTensor" &&
                     g->steps_[1]->classType() == "SaveTensor";
@@ -360,7 +374,8 @@ void CompiledGraph::run(FrameContext& frame) noexcept {
   for (auto& s : steps_) {
     const auto t0 = std::chrono::steady_clock::now();
     s->runner.run(*s->node, *s->args, s->outputs, frame);
-    s->lastMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    s->lastMs =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
 }
 

@@ -43,7 +43,8 @@ std::shared_ptr<GraphWorkflow> GraphWorkflow::build(std::string name, const nloh
   // Video passes untouched when every graph is LoadTensor → SaveTensor or works on audio only.
   wf->passthrough_ = true;
   for (const auto& g : wf->graphs_)
-    wf->passthrough_ = wf->passthrough_ && (g->isPassthrough() || (g->takesAudio() && !g->givesVideo()));
+    wf->passthrough_ =
+        wf->passthrough_ && (g->isPassthrough() || (g->takesAudio() && !g->givesVideo()));
   return wf;
 }
 

@@ -15,9 +15,9 @@ class GraphWorkflow final : public FrameWorkflow {
  public:
   // Parses (one workflow or a list), applies the original's conversions, validates and compiles.
   // Throws WorkflowError. Runs on the control plane: models load here, not on the media path.
-  static std::shared_ptr<GraphWorkflow> build(std::string name, const nlohmann::json& prompts,
-                                              NodeContext& ctx,
-                                              const NodeRegistry& registry = NodeRegistry::builtin());
+  static std::shared_ptr<GraphWorkflow> build(
+      std::string name, const nlohmann::json& prompts, NodeContext& ctx,
+      const NodeRegistry& registry = NodeRegistry::builtin());
 
   std::string_view name() const override { return name_; }
   bool passthrough() const override { return passthrough_; }

@@ -16,7 +16,9 @@ namespace {
 
 using Opener = std::unique_ptr<ModelBackend> (*)(const fs::path&, const BackendOptions&);
 
-bool always() { return true; }
+bool always() {
+  return true;
+}
 
 // Every model extension a ComfyStream workflow may name, with what runs it. Loadable ones come
 // first, in sibling-preference order: TorchScript was 1.25-1.7x faster than OpenCV DNN on the
@@ -24,8 +26,8 @@ bool always() { return true; }
 struct Format {
   const char* ext;
   const char* what;
-  Opener open;            // null: no backend in any build of this project yet
-  bool (*available)();    // compiled into this build
+  Opener open;          // null: no backend in any build of this project yet
+  bool (*available)();  // compiled into this build
 };
 const Format kFormats[] = {
     {".pt", "TorchScript", openTorchScriptModel, torchScriptCompiledIn},
@@ -48,7 +50,9 @@ const Format* formatOf(const std::string& ext) {
   return nullptr;
 }
 
-bool loadable(const Format* f) { return f && f->open && f->available && f->available(); }
+bool loadable(const Format* f) {
+  return f && f->open && f->available && f->available();
+}
 
 std::string loadableList() {
   std::string s;
@@ -94,10 +98,8 @@ const std::map<std::string, std::vector<std::string>>& categories() {
 fs::path checkedName(const std::string& name, const std::string& category) {
   const std::string where = "models/" + category;
   if (name.empty()) throw ModelError("no model name given (a file under " + where + ")");
-  if (name.find('\0') != std::string::npos)
-    throw ModelError("model name contains a NUL character");
-  if (name.front() == '/' || name.front() == '\\' ||
-      (name.size() > 1 && name[1] == ':'))
+  if (name.find('\0') != std::string::npos) throw ModelError("model name contains a NUL character");
+  if (name.front() == '/' || name.front() == '\\' || (name.size() > 1 && name[1] == ':'))
     throw ModelError("model name '" + name + "' is an absolute path; name a file under " + where);
   fs::path rel;
   size_t start = 0;
@@ -142,7 +144,8 @@ fs::path ModelStore::resolve(const std::string& category, const std::string& nam
   if (workspace_.empty())
     throw ModelError("model '" + name +
                      "' cannot be loaded: the server has no workspace (start it with --workspace "
-                     "DIR; models live in DIR/models/" + category + ")");
+                     "DIR; models live in DIR/models/" +
+                     category + ")");
   const fs::path rel = checkedName(name, category);
 
   // Candidates: the name itself when this build runs its format, else same-named siblings.
@@ -178,7 +181,8 @@ fs::path ModelStore::resolve(const std::string& category, const std::string& nam
     }
   }
 
-  std::string msg = "model '" + logSafe(name) + "' not found in models/" + category + "; looked in:";
+  std::string msg =
+      "model '" + logSafe(name) + "' not found in models/" + category + "; looked in:";
   for (const auto& t : tried) msg += "\n    " + t;
   if (!note.empty()) msg += "\n(" + note + ")";
   const auto have = list(category);
@@ -212,9 +216,9 @@ std::shared_ptr<Model> ModelStore::load(const std::string& category, const std::
   const Format* format = formatOf(file.extension().string());
   const auto t0 = std::chrono::steady_clock::now();
   auto model = std::make_shared<Model>(file, format->open(file, options_));
-  spdlog::info("model {} loaded with {} in {:.0f} ms", logSafe(file.string()), model->backendName(),
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                   .count());
+  spdlog::info(
+      "model {} loaded with {} in {:.0f} ms", logSafe(file.string()), model->backendName(),
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   cache_[key] = {model, mtime};
   // Forget files no workflow holds any more.
   for (auto it = cache_.begin(); it != cache_.end();)
@@ -229,8 +233,8 @@ std::vector<std::string> ModelStore::list(const std::string& category) const {
     const fs::path base = workspace_ / "models" / dir;
     std::error_code ec;
     if (!fs::is_directory(base, ec)) continue;
-    for (fs::recursive_directory_iterator it(base, fs::directory_options::follow_directory_symlink,
-                                             ec),
+    for (fs::recursive_directory_iterator
+             it(base, fs::directory_options::follow_directory_symlink, ec),
          end;
          !ec && it != end; it.increment(ec)) {
       if (!isFile(it->path()) || !loadable(formatOf(it->path().extension().string()))) continue;

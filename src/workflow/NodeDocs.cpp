@@ -8,14 +8,18 @@ namespace {
 
 std::string literal(const Value& v) {
   std::ostringstream o;
-  if (auto* i = std::get_if<int64_t>(&v)) o << *i;
+  if (auto* i = std::get_if<int64_t>(&v))
+    o << *i;
   else if (auto* d = std::get_if<double>(&v)) {
     // Integral bounds (0xFFFFFF, 16384) read better as integers than as 1.67772e+07.
-    if (*d == static_cast<double>(static_cast<int64_t>(*d))) o << static_cast<int64_t>(*d);
-    else o << *d;
-  }
-  else if (auto* b = std::get_if<bool>(&v)) o << (*b ? "true" : "false");
-  else if (auto* s = std::get_if<std::string>(&v)) o << '"' << *s << '"';
+    if (*d == static_cast<double>(static_cast<int64_t>(*d)))
+      o << static_cast<int64_t>(*d);
+    else
+      o << *d;
+  } else if (auto* b = std::get_if<bool>(&v))
+    o << (*b ? "true" : "false");
+  else if (auto* s = std::get_if<std::string>(&v))
+    o << '"' << *s << '"';
   return o.str();
 }
 

@@ -6,15 +6,24 @@ namespace cs {
 
 const char* typeName(ValueType t) {
   switch (t) {
-    case ValueType::Image: return "IMAGE";
-    case ValueType::Mask: return "MASK";
-    case ValueType::Int: return "INT";
-    case ValueType::Float: return "FLOAT";
-    case ValueType::String: return "STRING";
-    case ValueType::Boolean: return "BOOLEAN";
-    case ValueType::Audio: return "AUDIO";
-    case ValueType::Model: return "MODEL";
-    case ValueType::Combo: return "COMBO";
+    case ValueType::Image:
+      return "IMAGE";
+    case ValueType::Mask:
+      return "MASK";
+    case ValueType::Int:
+      return "INT";
+    case ValueType::Float:
+      return "FLOAT";
+    case ValueType::String:
+      return "STRING";
+    case ValueType::Boolean:
+      return "BOOLEAN";
+    case ValueType::Audio:
+      return "AUDIO";
+    case ValueType::Model:
+      return "MODEL";
+    case ValueType::Combo:
+      return "COMBO";
   }
   return "?";
 }

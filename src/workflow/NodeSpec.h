@@ -24,11 +24,11 @@ struct InputSpec {
   std::string name;
   ValueType type = ValueType::Image;
   bool required = true;
-  Value defaultValue{};             // used when an optional input is absent
-  std::optional<double> min, max;   // INT / FLOAT
-  std::vector<std::string> options; // COMBO
-  std::string modelType;            // for Model inputs: the output type name that may link here
-  std::string doc;                  // one line for docs/NODES.md
+  Value defaultValue{};              // used when an optional input is absent
+  std::optional<double> min, max;    // INT / FLOAT
+  std::vector<std::string> options;  // COMBO
+  std::string modelType;             // for Model inputs: the output type name that may link here
+  std::string doc;                   // one line for docs/NODES.md
   SizeRole sizeRole = SizeRole::None;
 };
 
@@ -70,7 +70,9 @@ struct NodeSpec {
     s.max = hi;
     return add(std::move(s));
   }
-  NodeSpec& boolean(std::string n, bool def) { return add(input(std::move(n), ValueType::Boolean, def)); }
+  NodeSpec& boolean(std::string n, bool def) {
+    return add(input(std::move(n), ValueType::Boolean, def));
+  }
   NodeSpec& text(std::string n, std::string def) {
     return add(input(std::move(n), ValueType::String, std::move(def)));
   }

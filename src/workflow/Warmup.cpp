@@ -11,8 +11,9 @@ struct OwnedI420 {
     view.height = h;
     for (int p = 0; p < 3; ++p) {
       view.strides[p] = view.planeWidth(p);
-      data[p].assign(static_cast<size_t>(view.strides[p]) * static_cast<size_t>(view.planeHeight(p)),
-                     p == 0 ? fill : 128);
+      data[p].assign(
+          static_cast<size_t>(view.strides[p]) * static_cast<size_t>(view.planeHeight(p)),
+          p == 0 ? fill : 128);
       view.planes[p] = data[p].data();
     }
   }

@@ -9,15 +9,19 @@ nlohmann::json WorkflowError::toJson() const {
     for (const auto& e : ne.errors) {
       nlohmann::json extra = nlohmann::json::object();
       if (!e.inputName.empty()) extra["input_name"] = e.inputName;
-      errors.push_back(
-          {{"type", e.type}, {"message", e.message}, {"details", e.details}, {"extra_info", extra}});
+      errors.push_back({{"type", e.type},
+                        {"message", e.message},
+                        {"details", e.details},
+                        {"extra_info", extra}});
     }
     nodes[id] = {{"errors", errors},
                  {"dependent_outputs", nlohmann::json::array()},
                  {"class_type", ne.classType}};
   }
   return {{"error",
-           {{"type", type_}, {"message", what()}, {"details", details_},
+           {{"type", type_},
+            {"message", what()},
+            {"details", details_},
             {"extra_info", nlohmann::json::object()}}},
           {"node_errors", nodes}};
 }

@@ -11,7 +11,7 @@
 namespace cs {
 
 struct NodeErrorItem {
-  std::string type;     // e.g. required_input_missing, value_smaller_than_min
+  std::string type;  // e.g. required_input_missing, value_smaller_than_min
   std::string message;
   std::string details;
   std::string inputName;

@@ -21,13 +21,14 @@ class OnnxBackend final : public ModelBackend {
     try {
       net_ = cv::dnn::readNetFromONNX(file.string());
     } catch (const cv::Exception& e) {
-      std::string msg = "cannot load ONNX model " + file.string() + " with OpenCV " +
-                        CV_VERSION + ": " + e.what();
+      std::string msg = "cannot load ONNX model " + file.string() + " with OpenCV " + CV_VERSION +
+                        ": " + e.what();
       // torch.onnx.export (1.13) leaves Identity(initializer) nodes that OpenCV 4.6 rejects.
       if (msg.find("Identity") != std::string::npos)
-        msg += " (hint: the export has Identity nodes on initializers, which OpenCV 4.6 cannot "
-               "import; replace them with copies of the initializer: "
-               "scripts/make_test_models.py --fix-onnx IN OUT)";
+        msg +=
+            " (hint: the export has Identity nodes on initializers, which OpenCV 4.6 cannot "
+            "import; replace them with copies of the initializer: "
+            "scripts/make_test_models.py --fix-onnx IN OUT)";
       throw ModelError(msg);
     }
     if (net_.empty()) throw ModelError("ONNX model " + file.string() + " has no layers");

@@ -49,8 +49,7 @@ class TorchBackend final : public ModelBackend {
     } catch (const std::exception& e) {
       // Not only c10::Error: a module saved after optimize_for_inference() throws
       // torch::jit::IRAttributeError (docs/INFERENCE-NOTES.md §I5).
-      throw ModelError("cannot load TorchScript model " + file.string() + ": " +
-                       message(e));
+      throw ModelError("cannot load TorchScript model " + file.string() + ": " + message(e));
     }
   }
 
@@ -61,8 +60,8 @@ class TorchBackend final : public ModelBackend {
       c10::InferenceMode inference;
       std::vector<int64_t> sizes(input.size.p, input.size.p + input.dims);
       // from_blob does not copy; the model never writes to its input.
-      at::Tensor in = torch::from_blob(const_cast<float*>(input.ptr<float>()), sizes,
-                                       torch::kFloat32);
+      at::Tensor in =
+          torch::from_blob(const_cast<float*>(input.ptr<float>()), sizes, torch::kFloat32);
       // Module::forward is safe to call from several threads at once (no lock needed).
       at::Tensor out = firstTensor(module_.forward({in})).to(torch::kFloat32).contiguous();
       if (out.dim() == 0) throw ModelError("TorchScript model returned a scalar");
@@ -100,7 +99,9 @@ std::unique_ptr<ModelBackend> openTorchScriptModel(const std::filesystem::path& 
   return std::make_unique<TorchBackend>(file, options);
 }
 
-bool torchScriptCompiledIn() { return true; }
+bool torchScriptCompiledIn() {
+  return true;
+}
 
 }  // namespace cs
 
@@ -114,7 +115,9 @@ std::unique_ptr<ModelBackend> openTorchScriptModel(const std::filesystem::path& 
                    ": TorchScript needs a build with -DCOMFYSTREAM_WITH_TORCH=ON (libtorch)");
 }
 
-bool torchScriptCompiledIn() { return false; }
+bool torchScriptCompiledIn() {
+  return false;
+}
 
 }  // namespace cs
 

@@ -35,7 +35,8 @@ class LoadAudioTensor final : public Node {
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext& f) override {
     Audio& block = audioSlot(out[0]);
     block.samples.clear();
-    if (const Audio* chunk = f.inputAudio; chunk && chunk->sampleRate > 0 && !chunk->samples.empty()) {
+    if (const Audio* chunk = f.inputAudio;
+        chunk && chunk->sampleRate > 0 && !chunk->samples.empty()) {
       // The original raises on a rate change; a live stream is better served by starting over.
       if (chunk->sampleRate != sampleRate_) {
         buffer_.clear();
@@ -235,8 +236,10 @@ class PitchShifter final : public Node {
       for (int k = 0; k < kBins; ++k) {
         const float mag = (1.f - alpha) * mag_[a0 + k] + alpha * mag_[a1 + k];
         const float re = mag * accRe_[k], im = mag * accIm_[k];
-        if (k == 0) o[0] = re;
-        else if (k == kBins - 1) o[kFft - 1] = re;
+        if (k == 0)
+          o[0] = re;
+        else if (k == kBins - 1)
+          o[kFft - 1] = re;
         else {
           o[2 * k - 1] = re;
           o[2 * k] = im;
@@ -320,12 +323,14 @@ void registerAudioNodes(NodeRegistry& r) {
                 "rest for the next block; until then the output is empty and nodes after it output "
                 "nothing. A sample-rate change discards what is buffered."};
   load.number("buffer_size", 500.0, 1.0, 5000.0)
-      .doc("Block length in milliseconds (sample_rate·buffer_size/1000 samples); also the added "
-           "latency. A buffer_size shorter than one chunk outputs every complete block at once.")
+      .doc(
+          "Block length in milliseconds (sample_rate·buffer_size/1000 samples); also the added "
+          "latency. A buffer_size shorter than one chunk outputs every complete block at once.")
       .number("timeout_seconds", 1.0, 0.1, 30.0)
       .optional()
-      .doc("Accepted for compatibility and ignored: the graph runs when audio arrives, so it never "
-           "waits for input.")
+      .doc(
+          "Accepted for compatibility and ignored: the graph runs when audio arrives, so it never "
+          "waits for input.")
       .output("audio", ValueType::Audio);
   r.add(load, [] { return std::make_unique<LoadAudioTensor>(); });
 
@@ -335,11 +340,12 @@ void registerAudioNodes(NodeRegistry& r) {
   save.outputNode = true;
   r.add(save, [] { return std::make_unique<SaveAudioTensor>(); });
 
-  NodeSpec pitch{"PitchShifter", "audio_utils",
-                 "Raises the pitch without changing the duration, as librosa.effects.pitch_shift: "
-                 "phase-vocoder time stretch by 2^(n/12) (STFT 2048/512, Hann), then resampling back "
-                 "to the input length. Each block is shifted on its own, as in the original (its last few ms "
-                 "fade, as librosa's time stretch does at a signal's end)."};
+  NodeSpec pitch{
+      "PitchShifter", "audio_utils",
+      "Raises the pitch without changing the duration, as librosa.effects.pitch_shift: "
+      "phase-vocoder time stretch by 2^(n/12) (STFT 2048/512, Hann), then resampling back "
+      "to the input length. Each block is shifted on its own, as in the original (its last few ms "
+      "fade, as librosa's time stretch does at a signal's end)."};
   pitch.audio("audio")
       .doc("Mono audio block (from LoadAudioTensor); an empty block gives an empty block.")
       .number("pitch_shift", 4.0, 0.0, 12.0)

@@ -104,7 +104,8 @@ class ImageSharpen final : public Node {
 class ImageBlend final : public Node {
  public:
   static const std::vector<std::string>& modes() {
-    static const std::vector<std::string> m{"normal", "multiply", "screen", "overlay", "soft_light", "difference"};
+    static const std::vector<std::string> m{"normal",  "multiply",   "screen",
+                                            "overlay", "soft_light", "difference"};
     return m;
   }
 
@@ -151,14 +152,24 @@ class ImageBlend final : public Node {
         const float x2 = j / 255.f;
         float m = x2;
         switch (mode) {
-          case 0: m = x2; break;
-          case 1: m = x1 * x2; break;
-          case 2: m = 1 - (1 - x1) * (1 - x2); break;
-          case 3: m = x1 <= 0.5f ? 2 * x1 * x2 : 1 - 2 * (1 - x1) * (1 - x2); break;
+          case 0:
+            m = x2;
+            break;
+          case 1:
+            m = x1 * x2;
+            break;
+          case 2:
+            m = 1 - (1 - x1) * (1 - x2);
+            break;
+          case 3:
+            m = x1 <= 0.5f ? 2 * x1 * x2 : 1 - 2 * (1 - x1) * (1 - x2);
+            break;
           case 4:
             m = x2 <= 0.5f ? x1 - (1 - 2 * x2) * x1 * (1 - x1) : x1 + (2 * x2 - 1) * (g(x1) - x1);
             break;
-          case 5: m = x1 - x2; break;
+          case 5:
+            m = x1 - x2;
+            break;
         }
         const float v = x1 * (1 - f) + m * f;
         table_[(i << 8) | j] = toU8(v * 255.f);
@@ -183,7 +194,8 @@ class Canny final : public Node {
  public:
   void configure(const NodeArgs& in, NodeContext&) override {
     if (in.present(1) && in.present(2) && in.number(1) > in.number(2))
-      throw NodeInputError("low_threshold", "low_threshold must not be greater than high_threshold");
+      throw NodeInputError("low_threshold",
+                           "low_threshold must not be greater than high_threshold");
   }
 
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
@@ -217,7 +229,8 @@ class EmptyImage final : public Node {
   void configure(const NodeArgs& in, NodeContext& ctx) override {
     limits_ = ctx.limits;
     if (in.present(2) && in.integer(2) != 1)
-      throw NodeInputError("batch_size", "comfystream processes one frame at a time; batch_size must be 1");
+      throw NodeInputError("batch_size",
+                           "comfystream processes one frame at a time; batch_size must be 1");
   }
 
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
@@ -255,14 +268,15 @@ class ImageColorAdjust final : public Node {
       return;
     }
     const std::array<double, 3> p{clampTo(in.number(1), 0.0, 5.0), clampTo(in.number(2), 0.0, 5.0),
-                                   clampTo(in.number(3), 0.0, 5.0)};
+                                  clampTo(in.number(3), 0.0, 5.0)};
     if (p != params_) {
       // y = c·(b·x - 127.5) + 127.5, then luma + s·(y - luma); the luma weights sum to 1, so
       // the saturation matrix keeps the contrast offset.
       const double b = p[0], c = p[1], s = p[2];
       const double w[3] = {0.299, 0.587, 0.114};
       for (int r = 0; r < 3; ++r) {
-        for (int k = 0; k < 3; ++k) m_(r, k) = static_cast<float>(c * b * ((r == k ? s : 0.0) + (1 - s) * w[k]));
+        for (int k = 0; k < 3; ++k)
+          m_(r, k) = static_cast<float>(c * b * ((r == k ? s : 0.0) + (1 - s) * w[k]));
         m_(r, 3) = static_cast<float>(127.5 * (1 - c));
       }
       params_ = p;
@@ -277,11 +291,13 @@ class ImageColorAdjust final : public Node {
   cv::Mat buf_;
 };
 
-// comfystream-native: luminance through a colour map (a 256-entry RGB table from cv::applyColorMap).
+// comfystream-native: luminance through a colour map (a 256-entry RGB table from
+// cv::applyColorMap).
 class DepthColorMap final : public Node {
  public:
   static const std::vector<std::string>& maps() {
-    static const std::vector<std::string> m{"inferno", "magma", "plasma", "viridis", "turbo", "jet", "gray"};
+    static const std::vector<std::string> m{"inferno", "magma", "plasma", "viridis",
+                                            "turbo",   "jet",   "gray"};
     return m;
   }
 
@@ -337,72 +353,110 @@ void registerImageNodes(NodeRegistry& r) {
   invert.image("image").doc("Image to invert.").output("IMAGE", ValueType::Image);
   r.add(invert, [] { return std::make_unique<ImageInvert>(); });
 
-  NodeSpec blur{"ImageBlur", "image/postprocessing",
-                "Gaussian blur, as ComfyUI's ImageBlur: a (2·blur_radius+1)² kernel sampled on [-1, 1], so "
-                "sigma is relative to the radius (pixel sigma = sigma × blur_radius); edges are reflected."};
-  blur.image("image").doc("Image to blur.")
-      .integer("blur_radius", 1, 1, 31).doc("Kernel radius in pixels; the kernel is 2·radius+1 wide.")
-      .number("sigma", 1.0, 0.1, 10.0).doc("Gaussian spread relative to the radius; larger is closer to a box blur.")
+  NodeSpec blur{
+      "ImageBlur", "image/postprocessing",
+      "Gaussian blur, as ComfyUI's ImageBlur: a (2·blur_radius+1)² kernel sampled on [-1, 1], so "
+      "sigma is relative to the radius (pixel sigma = sigma × blur_radius); edges are reflected."};
+  blur.image("image")
+      .doc("Image to blur.")
+      .integer("blur_radius", 1, 1, 31)
+      .doc("Kernel radius in pixels; the kernel is 2·radius+1 wide.")
+      .number("sigma", 1.0, 0.1, 10.0)
+      .doc("Gaussian spread relative to the radius; larger is closer to a box blur.")
       .output("IMAGE", ValueType::Image);
   r.add(blur, [] { return std::make_unique<ImageBlur>(); });
 
-  NodeSpec sharpen{"ImageSharpen", "image/postprocessing",
-                   "Unsharp mask, as ComfyUI's ImageSharpen: x + 10·alpha·(x − blur(x)), with ImageBlur's "
-                   "gaussian of the same radius and sigma, clamped to [0, 1]."};
-  sharpen.image("image").doc("Image to sharpen.")
-      .integer("sharpen_radius", 1, 1, 31).doc("Radius of the blur the detail is measured against.")
-      .number("sigma", 1.0, 0.1, 10.0).doc("Gaussian spread relative to the radius, as in ImageBlur.")
-      .number("alpha", 1.0, 0.0, 5.0).doc("Strength; 0 leaves the image unchanged.")
+  NodeSpec sharpen{
+      "ImageSharpen", "image/postprocessing",
+      "Unsharp mask, as ComfyUI's ImageSharpen: x + 10·alpha·(x − blur(x)), with ImageBlur's "
+      "gaussian of the same radius and sigma, clamped to [0, 1]."};
+  sharpen.image("image")
+      .doc("Image to sharpen.")
+      .integer("sharpen_radius", 1, 1, 31)
+      .doc("Radius of the blur the detail is measured against.")
+      .number("sigma", 1.0, 0.1, 10.0)
+      .doc("Gaussian spread relative to the radius, as in ImageBlur.")
+      .number("alpha", 1.0, 0.0, 5.0)
+      .doc("Strength; 0 leaves the image unchanged.")
       .output("IMAGE", ValueType::Image);
   r.add(sharpen, [] { return std::make_unique<ImageSharpen>(); });
 
-  NodeSpec blend{"ImageBlend", "image/postprocessing",
-                 "Blends image2 over image1, as ComfyUI's ImageBlend: image1·(1 − blend_factor) + "
-                 "mode(image1, image2)·blend_factor, clamped. image2 is resized to image1's size (bicubic, "
-                 "centre crop) when they differ. `difference` is image1 − image2 (not absolute), as in ComfyUI."};
-  blend.image("image1").doc("Base image; sets the output size.")
-      .image("image2").doc("Image blended over image1.")
-      .number("blend_factor", 0.5, 0.0, 1.0).doc("0 keeps image1, 1 gives the blend mode's full result.")
+  NodeSpec blend{
+      "ImageBlend", "image/postprocessing",
+      "Blends image2 over image1, as ComfyUI's ImageBlend: image1·(1 − blend_factor) + "
+      "mode(image1, image2)·blend_factor, clamped. image2 is resized to image1's size (bicubic, "
+      "centre crop) when they differ. `difference` is image1 − image2 (not absolute), as in "
+      "ComfyUI."};
+  blend.image("image1")
+      .doc("Base image; sets the output size.")
+      .image("image2")
+      .doc("Image blended over image1.")
+      .number("blend_factor", 0.5, 0.0, 1.0)
+      .doc("0 keeps image1, 1 gives the blend mode's full result.")
       .combo("blend_mode", ImageBlend::modes())
-      .doc("normal: image2; multiply: a·b; screen: 1−(1−a)(1−b); overlay; soft_light (W3C); difference: a−b.")
+      .doc(
+          "normal: image2; multiply: a·b; screen: 1−(1−a)(1−b); overlay; soft_light (W3C); "
+          "difference: a−b.")
       .output("IMAGE", ValueType::Image);
   r.add(blend, [] { return std::make_unique<ImageBlend>(); });
 
-  NodeSpec canny{"Canny", "image/preprocessors",
-                 "Canny edges as a black/white image. ComfyUI uses kornia's canny (grey, 5x5 σ=1 gaussian, "
-                 "Sobel gradient on [0, 1] pixels, thresholds on that gradient's magnitude); this node computes "
-                 "the same grey, blur and gradients and thresholds the same magnitude, but non-maximum "
-                 "suppression and hysteresis are OpenCV's, so a few edge pixels differ (an approximation)."};
-  canny.image("image").doc("Image to detect edges in.")
-      .number("low_threshold", 0.4, 0.01, 0.99).doc("Weak-edge threshold on the gradient magnitude (of [0, 1] grey).")
-      .number("high_threshold", 0.8, 0.01, 0.99).doc("Strong-edge threshold; must be at least low_threshold.")
+  NodeSpec canny{
+      "Canny", "image/preprocessors",
+      "Canny edges as a black/white image. ComfyUI uses kornia's canny (grey, 5x5 σ=1 gaussian, "
+      "Sobel gradient on [0, 1] pixels, thresholds on that gradient's magnitude); this node "
+      "computes "
+      "the same grey, blur and gradients and thresholds the same magnitude, but non-maximum "
+      "suppression and hysteresis are OpenCV's, so a few edge pixels differ (an approximation)."};
+  canny.image("image")
+      .doc("Image to detect edges in.")
+      .number("low_threshold", 0.4, 0.01, 0.99)
+      .doc("Weak-edge threshold on the gradient magnitude (of [0, 1] grey).")
+      .number("high_threshold", 0.8, 0.01, 0.99)
+      .doc("Strong-edge threshold; must be at least low_threshold.")
       .output("IMAGE", ValueType::Image);
   r.add(canny, [] { return std::make_unique<Canny>(); });
 
   NodeSpec empty{"EmptyImage", "image", "A solid-colour image, as ComfyUI's EmptyImage."};
-  empty.integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Width).doc("Width in pixels.")
-      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Height).doc("Height in pixels.")
-      .integer("batch_size", 1, 1, 4096).sizes(SizeRole::Batch).doc("Must be 1: comfystream processes one frame at a time.")
-      .integer("color", 0, 0, 0xFFFFFF).doc("Colour as an integer 0xRRGGBB (e.g. 16711680 is red).")
+  empty.integer("width", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Width)
+      .doc("Width in pixels.")
+      .integer("height", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Height)
+      .doc("Height in pixels.")
+      .integer("batch_size", 1, 1, 4096)
+      .sizes(SizeRole::Batch)
+      .doc("Must be 1: comfystream processes one frame at a time.")
+      .integer("color", 0, 0, 0xFFFFFF)
+      .doc("Colour as an integer 0xRRGGBB (e.g. 16711680 is red).")
       .output("IMAGE", ValueType::Image);
   r.add(empty, [] { return std::make_unique<EmptyImage>(); });
 
-  NodeSpec adjust{"ImageColorAdjust", "ComfyStream/image",
-                  "comfystream-native (not a ComfyUI node): brightness, contrast and saturation in one pass. "
-                  "On [0, 1] pixels: y = brightness·x; y = (y − 0.5)·contrast + 0.5; y = L + saturation·(y − L) "
-                  "with L = 0.299R + 0.587G + 0.114B of y; clamped once at the end. All 1 is the identity."};
-  adjust.image("image").doc("Image to adjust.")
-      .number("brightness", 1.0, 0.0, 5.0).doc("Multiplies every channel; 0 is black.")
-      .number("contrast", 1.0, 0.0, 5.0).doc("Scales the distance from mid-grey (0.5); 0 is flat grey.")
-      .number("saturation", 1.0, 0.0, 5.0).doc("Scales the distance from the pixel's luma; 0 is greyscale.")
+  NodeSpec adjust{
+      "ImageColorAdjust", "ComfyStream/image",
+      "comfystream-native (not a ComfyUI node): brightness, contrast and saturation in one pass. "
+      "On [0, 1] pixels: y = brightness·x; y = (y − 0.5)·contrast + 0.5; y = L + saturation·(y − "
+      "L) "
+      "with L = 0.299R + 0.587G + 0.114B of y; clamped once at the end. All 1 is the identity."};
+  adjust.image("image")
+      .doc("Image to adjust.")
+      .number("brightness", 1.0, 0.0, 5.0)
+      .doc("Multiplies every channel; 0 is black.")
+      .number("contrast", 1.0, 0.0, 5.0)
+      .doc("Scales the distance from mid-grey (0.5); 0 is flat grey.")
+      .number("saturation", 1.0, 0.0, 5.0)
+      .doc("Scales the distance from the pixel's luma; 0 is greyscale.")
       .output("IMAGE", ValueType::Image);
   r.add(adjust, [] { return std::make_unique<ImageColorAdjust>(); });
 
   NodeSpec cmap{"DepthColorMap", "ComfyStream/image",
-                "comfystream-native (not a ComfyUI node): colours an image's luminance (BT.601 grey, so a depth "
-                "map's value) with a colour map: 0 maps to the map's first colour, 255 to its last. Output RGB."};
-  cmap.image("image").doc("Image (typically a grey depth map) whose luminance is coloured.")
-      .combo("colormap", DepthColorMap::maps()).doc("OpenCV colour map; gray leaves the luminance as grey.")
+                "comfystream-native (not a ComfyUI node): colours an image's luminance (BT.601 "
+                "grey, so a depth "
+                "map's value) with a colour map: 0 maps to the map's first colour, 255 to its "
+                "last. Output RGB."};
+  cmap.image("image")
+      .doc("Image (typically a grey depth map) whose luminance is coloured.")
+      .combo("colormap", DepthColorMap::maps())
+      .doc("OpenCV colour map; gray leaves the luminance as grey.")
       .output("IMAGE", ValueType::Image);
   r.add(cmap, [] { return std::make_unique<DepthColorMap>(); });
 }

@@ -18,7 +18,9 @@ double sinc(double x) {
   x *= CV_PI;
   return std::sin(x) / x;
 }
-double lanczos3(double x) { return (-3.0 <= x && x < 3.0) ? sinc(x) * sinc(x / 3) : 0.0; }
+double lanczos3(double x) {
+  return (-3.0 <= x && x < 3.0) ? sinc(x) * sinc(x / 3) : 0.0;
+}
 
 uint8_t clip8(int32_t v) {
   v >>= kPrecisionBits;
@@ -28,7 +30,8 @@ uint8_t clip8(int32_t v) {
 }  // namespace
 
 const std::vector<std::string>& upscaleMethodNames() {
-  static const std::vector<std::string> names{"nearest-exact", "bilinear", "area", "bicubic", "lanczos"};
+  static const std::vector<std::string> names{"nearest-exact", "bilinear", "area", "bicubic",
+                                              "lanczos"};
   return names;
 }
 
@@ -69,7 +72,8 @@ void buildAreaTaps(int in, int out, Resampler::Taps& t) {
   }
   t.wf.assign(static_cast<size_t>(out) * t.stride, 0.f);
   for (int o = 0; o < out; ++o)
-    for (int j = 0; j < t.count[o]; ++j) t.wf[static_cast<size_t>(o) * t.stride + j] = 1.f / t.count[o];
+    for (int j = 0; j < t.count[o]; ++j)
+      t.wf[static_cast<size_t>(o) * t.stride + j] = 1.f / t.count[o];
 }
 
 void buildLanczosTaps(int in, int out, Resampler::Taps& t) {
@@ -100,25 +104,37 @@ void buildLanczosTaps(int in, int out, Resampler::Taps& t) {
     for (int x = 0; x < xmax; ++x) {
       if (ww != 0.0) k[x] /= ww;
       const double v = k[x] * (1 << kPrecisionBits);
-      t.wi[static_cast<size_t>(xx) * t.stride + x] = static_cast<int32_t>(k[x] < 0 ? -0.5 + v : 0.5 + v);
+      t.wi[static_cast<size_t>(xx) * t.stride + x] =
+          static_cast<int32_t>(k[x] < 0 ? -0.5 + v : 0.5 + v);
     }
     t.start[xx] = xmin;
     t.count[xx] = xmax;
   }
 }
 
-void Resampler::resize(const cv::Mat& src, cv::Size out, Upscale method, bool centerCrop, cv::Mat& dst) {
+void Resampler::resize(const cv::Mat& src, cv::Size out, Upscale method, bool centerCrop,
+                       cv::Mat& dst) {
   const cv::Mat roi = centerCrop ? src(centerCropRect(src.size(), out)) : src;
   if (roi.size() == out) {  // every method is the identity at the same size
     roi.copyTo(dst);
     return;
   }
   switch (method) {
-    case Upscale::NearestExact: nearestExact(roi, out, dst); break;
-    case Upscale::Bilinear: cv::resize(roi, dst, out, 0, 0, cv::INTER_LINEAR); break;
-    case Upscale::Bicubic: cv::resize(roi, dst, out, 0, 0, cv::INTER_CUBIC); break;
-    case Upscale::Area: area(roi, out, dst); break;
-    case Upscale::Lanczos: lanczos(roi, out, dst); break;
+    case Upscale::NearestExact:
+      nearestExact(roi, out, dst);
+      break;
+    case Upscale::Bilinear:
+      cv::resize(roi, dst, out, 0, 0, cv::INTER_LINEAR);
+      break;
+    case Upscale::Bicubic:
+      cv::resize(roi, dst, out, 0, 0, cv::INTER_CUBIC);
+      break;
+    case Upscale::Area:
+      area(roi, out, dst);
+      break;
+    case Upscale::Lanczos:
+      lanczos(roi, out, dst);
+      break;
   }
 }
 
@@ -128,7 +144,8 @@ void Resampler::nearestExact(const cv::Mat& src, cv::Size out, cv::Mat& dst) {
     const float scale = static_cast<float>(in) / static_cast<float>(n);
     idx.resize(n);
     for (int o = 0; o < n; ++o)
-      idx[o] = std::min(static_cast<int>(std::floor(static_cast<float>((o + 0.5) * scale))), in - 1);
+      idx[o] =
+          std::min(static_cast<int>(std::floor(static_cast<float>((o + 0.5) * scale))), in - 1);
   };
   const int key[4] = {src.cols, src.rows, out.width, out.height};
   if (!std::equal(key, key + 4, nearestKey_)) {
@@ -151,7 +168,8 @@ void Resampler::nearestExact(const cv::Mat& src, cv::Size out, cv::Mat& dst) {
 
 void Resampler::area(const cv::Mat& src, cv::Size out, cv::Mat& dst) {
   if (areaH_.in != src.cols || areaH_.out != out.width) buildAreaTaps(src.cols, out.width, areaH_);
-  if (areaV_.in != src.rows || areaV_.out != out.height) buildAreaTaps(src.rows, out.height, areaV_);
+  if (areaV_.in != src.rows || areaV_.out != out.height)
+    buildAreaTaps(src.rows, out.height, areaV_);
   // Separable: average along x into float rows, then along y, rounding once at the end.
   tmpF_.create(src.rows, out.width, CV_32FC3);
   for (int y = 0; y < src.rows; ++y) {
@@ -256,7 +274,8 @@ cv::Mat comfyGaussianKernel1d(int radius, double sigma) {
 
 bool admitImage(const WorkflowLimits& limits, int64_t w, int64_t h, const char* node) {
   if (limits.allowsImage(w, h)) return true;
-  CS_LOG_LIMITED(spdlog::level::warn, "{}: output {}; frame dropped", node, limits.describeImage(w, h));
+  CS_LOG_LIMITED(spdlog::level::warn, "{}: output {}; frame dropped", node,
+                 limits.describeImage(w, h));
   return false;
 }
 

@@ -21,7 +21,9 @@ bool admitImage(const WorkflowLimits& limits, int64_t w, int64_t h, const char* 
 constexpr int kMaxResolution = 16384;
 
 // Python's round(): to nearest, ties to even (the default floating-point rounding mode).
-inline int pyRound(double v) { return static_cast<int>(std::nearbyint(v)); }
+inline int pyRound(double v) {
+  return static_cast<int>(std::nearbyint(v));
+}
 
 // comfy.utils.common_upscale's methods, in ComfyUI's order (ImageScale's upscale_method).
 enum class Upscale { NearestExact, Bilinear, Area, Bicubic, Lanczos };
@@ -74,9 +76,14 @@ void buildLanczosTaps(int in, int out, Resampler::Taps& t);
 // linspace(-1, 1, 2r+1)², normalised. It is separable; this is its 1-D factor (sums to 1), CV_32F.
 cv::Mat comfyGaussianKernel1d(int radius, double sigma);
 
-// What nodes accept as an IMAGE / MASK value; anything else (an empty frame) yields an empty output.
-inline bool isImage(const cv::Mat& m) { return !m.empty() && m.type() == CV_8UC3; }
-inline bool isMask(const cv::Mat& m) { return !m.empty() && m.type() == CV_32FC1; }
+// What nodes accept as an IMAGE / MASK value; anything else (an empty frame) yields an empty
+// output.
+inline bool isImage(const cv::Mat& m) {
+  return !m.empty() && m.type() == CV_8UC3;
+}
+inline bool isMask(const cv::Mat& m) {
+  return !m.empty() && m.type() == CV_32FC1;
+}
 
 // Saturating float → u8, rounding to nearest (ties up); any float, NaN gives 0.
 inline uint8_t toU8(float v) {

@@ -27,7 +27,9 @@ class SaveTextTensor final : public Node {
   void run(const NodeArgs& in, std::vector<Value>&, FrameContext& f) override {
     if (!f.textOutputs || in.text(0).empty()) return;
     std::string s = in.text(0);
-    if (in.boolean(1)) std::replace_if(s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    if (in.boolean(1))
+      std::replace_if(
+          s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
     f.textOutputs->push_back(std::move(s));
   }
 };

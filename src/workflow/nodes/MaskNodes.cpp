@@ -16,7 +16,9 @@ using imageops::isImage;
 using imageops::isMask;
 using imageops::kMaxResolution;
 
-int clampInt(int64_t v, int lo, int hi) { return static_cast<int>(std::min<int64_t>(std::max<int64_t>(v, lo), hi)); }
+int clampInt(int64_t v, int lo, int hi) {
+  return static_cast<int>(std::min<int64_t>(std::max<int64_t>(v, lo), hi));
+}
 
 // x / 255 in float32, as ComfyUI's IMAGE holds it.
 const std::array<float, 256>& unitTable() {
@@ -121,7 +123,8 @@ class SolidMask final : public Node {
   void configure(const NodeArgs&, NodeContext& ctx) override { limits_ = ctx.limits; }
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
     const float v = static_cast<float>(in.number(0));
-    const int w = clampInt(in.integer(1), 1, kMaxResolution), h = clampInt(in.integer(2), 1, kMaxResolution);
+    const int w = clampInt(in.integer(1), 1, kMaxResolution),
+              h = clampInt(in.integer(2), 1, kMaxResolution);
     if (!imageops::admitImage(limits_, w, h, "SolidMask")) {
       out[0] = Mask{};
       return;
@@ -159,9 +162,11 @@ class GrowMask final : public Node {
     const int steps = static_cast<int>(std::min<int64_t>(std::llabs(expand), m.rows + m.cols));
     const cv::Mat& kernel = in.boolean(2) ? cross_ : square_;
     if (expand > 0)
-      cv::dilate(m, buf_, kernel, cv::Point(-1, -1), steps, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
+      cv::dilate(m, buf_, kernel, cv::Point(-1, -1), steps,
+                 cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
     else
-      cv::erode(m, buf_, kernel, cv::Point(-1, -1), steps, cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
+      cv::erode(m, buf_, kernel, cv::Point(-1, -1), steps,
+                cv::BORDER_CONSTANT | cv::BORDER_ISOLATED);
     out[0] = Mask{buf_};
   }
 
@@ -177,8 +182,10 @@ class CropMask final : public Node {
  public:
   void run(const NodeArgs& in, std::vector<Value>& out, FrameContext&) override {
     const cv::Mat& m = in.mask(0);
-    const int x = clampInt(in.integer(1), 0, kMaxResolution), y = clampInt(in.integer(2), 0, kMaxResolution);
-    const int w = clampInt(in.integer(3), 1, kMaxResolution), h = clampInt(in.integer(4), 1, kMaxResolution);
+    const int x = clampInt(in.integer(1), 0, kMaxResolution),
+              y = clampInt(in.integer(2), 0, kMaxResolution);
+    const int w = clampInt(in.integer(3), 1, kMaxResolution),
+              h = clampInt(in.integer(4), 1, kMaxResolution);
     if (!isMask(m) || x >= m.cols || y >= m.rows) {
       out[0] = Mask{};
       return;
@@ -245,7 +252,8 @@ class MaskComposite final : public Node {
       return;
     }
     const int op = static_cast<int>(it - operations().begin());
-    const int x = clampInt(in.integer(2), 0, kMaxResolution), y = clampInt(in.integer(3), 0, kMaxResolution);
+    const int x = clampInt(in.integer(2), 0, kMaxResolution),
+              y = clampInt(in.integer(3), 0, kMaxResolution);
     dst.copyTo(buf_);
     const int vw = std::min(x + src.cols, dst.cols) - x, vh = std::min(y + src.rows, dst.rows) - y;
     // and/or/xor test round(v) != 0, with torch's half-to-even rounding: |v| > 0.5.
@@ -255,12 +263,24 @@ class MaskComposite final : public Node {
       float* d = buf_.ptr<float>(y + r) + x;
       for (int c = 0; c < vw; ++c) {
         switch (op) {
-          case 0: d[c] = d[c] * s[c]; break;
-          case 1: d[c] = d[c] + s[c]; break;
-          case 2: d[c] = d[c] - s[c]; break;
-          case 3: d[c] = (on(d[c]) && on(s[c])) ? 1.f : 0.f; break;
-          case 4: d[c] = (on(d[c]) || on(s[c])) ? 1.f : 0.f; break;
-          case 5: d[c] = (on(d[c]) != on(s[c])) ? 1.f : 0.f; break;
+          case 0:
+            d[c] = d[c] * s[c];
+            break;
+          case 1:
+            d[c] = d[c] + s[c];
+            break;
+          case 2:
+            d[c] = d[c] - s[c];
+            break;
+          case 3:
+            d[c] = (on(d[c]) && on(s[c])) ? 1.f : 0.f;
+            break;
+          case 4:
+            d[c] = (on(d[c]) || on(s[c])) ? 1.f : 0.f;
+            break;
+          case 5:
+            d[c] = (on(d[c]) != on(s[c])) ? 1.f : 0.f;
+            break;
         }
       }
     }
@@ -302,83 +322,136 @@ class ImageColorToMask final : public Node {
 }  // namespace
 
 void registerMaskNodes(NodeRegistry& r) {
-  NodeSpec toMask{"ImageToMask", "mask", "One channel of the image as a mask (value / 255), as ComfyUI's ImageToMask."};
-  toMask.image("image").doc("Image to take the channel from.")
+  NodeSpec toMask{"ImageToMask", "mask",
+                  "One channel of the image as a mask (value / 255), as ComfyUI's ImageToMask."};
+  toMask.image("image")
+      .doc("Image to take the channel from.")
       .combo("channel", ImageToMask::channels())
-      .doc("Channel to use. Frames have no alpha channel, so alpha gives an all-1 (opaque) mask; ComfyUI "
-           "fails on alpha for an RGB image.")
+      .doc(
+          "Channel to use. Frames have no alpha channel, so alpha gives an all-1 (opaque) mask; "
+          "ComfyUI "
+          "fails on alpha for an RGB image.")
       .output("MASK", ValueType::Mask);
   r.add(toMask, [] { return std::make_unique<ImageToMask>(); });
 
-  NodeSpec toImage{"MaskToImage", "mask", "The mask as a grey image (all three channels), as ComfyUI's MaskToImage."};
-  toImage.mask("mask").doc("Mask to show; values outside [0, 1] saturate.").output("IMAGE", ValueType::Image);
+  NodeSpec toImage{"MaskToImage", "mask",
+                   "The mask as a grey image (all three channels), as ComfyUI's MaskToImage."};
+  toImage.mask("mask")
+      .doc("Mask to show; values outside [0, 1] saturate.")
+      .output("IMAGE", ValueType::Image);
   r.add(toImage, [] { return std::make_unique<MaskToImage>(); });
 
   NodeSpec invert{"InvertMask", "mask", "1 − mask, as ComfyUI's InvertMask."};
   invert.mask("mask").doc("Mask to invert.").output("MASK", ValueType::Mask);
   r.add(invert, [] { return std::make_unique<InvertMask>(); });
 
-  NodeSpec threshold{"ThresholdMask", "mask", "1 where mask > value, else 0, as ComfyUI's ThresholdMask."};
-  threshold.mask("mask").doc("Mask to threshold.")
-      .number("value", 0.5, 0.0, 1.0).doc("Threshold; values equal to it become 0.")
+  NodeSpec threshold{"ThresholdMask", "mask",
+                     "1 where mask > value, else 0, as ComfyUI's ThresholdMask."};
+  threshold.mask("mask")
+      .doc("Mask to threshold.")
+      .number("value", 0.5, 0.0, 1.0)
+      .doc("Threshold; values equal to it become 0.")
       .output("MASK", ValueType::Mask);
   r.add(threshold, [] { return std::make_unique<ThresholdMask>(); });
 
   NodeSpec solid{"SolidMask", "mask", "A constant mask, as ComfyUI's SolidMask."};
-  solid.number("value", 1.0, 0.0, 1.0).doc("Value of every pixel.")
-      .integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Width).doc("Width in pixels.")
-      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Height).doc("Height in pixels.")
+  solid.number("value", 1.0, 0.0, 1.0)
+      .doc("Value of every pixel.")
+      .integer("width", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Width)
+      .doc("Width in pixels.")
+      .integer("height", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Height)
+      .doc("Height in pixels.")
       .output("MASK", ValueType::Mask);
   r.add(solid, [] { return std::make_unique<SolidMask>(); });
 
   NodeSpec grow{"GrowMask", "mask",
-                "Grows (expand > 0) or shrinks (expand < 0) the mask by |expand| pixels, as ComfyUI's GrowMask: "
+                "Grows (expand > 0) or shrinks (expand < 0) the mask by |expand| pixels, as "
+                "ComfyUI's GrowMask: "
                 "repeated 3x3 grey dilation / erosion."};
-  grow.mask("mask").doc("Mask to grow or shrink.")
-      .integer("expand", 0, -kMaxResolution, kMaxResolution).sizes(SizeRole::Extent).doc("Pixels to grow by; negative shrinks.")
-      .boolean("tapered_corners", true).doc("true: a cross-shaped step (rounded corners); false: square steps.")
+  grow.mask("mask")
+      .doc("Mask to grow or shrink.")
+      .integer("expand", 0, -kMaxResolution, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Pixels to grow by; negative shrinks.")
+      .boolean("tapered_corners", true)
+      .doc("true: a cross-shaped step (rounded corners); false: square steps.")
       .output("MASK", ValueType::Mask);
   r.add(grow, [] { return std::make_unique<GrowMask>(); });
 
   NodeSpec crop{"CropMask", "mask",
-                "The width × height window of the mask at (x, y), clipped at the edges, as ComfyUI's CropMask. "
+                "The width × height window of the mask at (x, y), clipped at the edges, as "
+                "ComfyUI's CropMask. "
                 "A window starting past the edge is empty, which drops the frame."};
-  crop.mask("mask").doc("Mask to crop.")
-      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Left column of the window.")
-      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Top row of the window.")
-      .integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window width (clipped at the right edge).")
-      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window height (clipped at the bottom edge).")
+  crop.mask("mask")
+      .doc("Mask to crop.")
+      .integer("x", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Left column of the window.")
+      .integer("y", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Top row of the window.")
+      .integer("width", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Window width (clipped at the right edge).")
+      .integer("height", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Window height (clipped at the bottom edge).")
       .output("MASK", ValueType::Mask);
   r.add(crop, [] { return std::make_unique<CropMask>(); });
 
-  NodeSpec feather{"FeatherMask", "mask",
-                   "Fades the mask towards each edge, as ComfyUI's FeatherMask: the i-th column from the left "
-                   "(counting from 1) is multiplied by i / left, and likewise for top. ComfyUI's indexing of the "
-                   "right and bottom ramps is kept exactly: the first column is multiplied by 1 / right and the "
-                   "last right − 1 columns, from the edge inwards, by 2 / right … right / right (rows likewise)."};
-  feather.mask("mask").doc("Mask to feather.")
-      .integer("left", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp width at the left edge.")
-      .integer("top", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp height at the top edge.")
-      .integer("right", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp width at the right edge.")
-      .integer("bottom", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Ramp height at the bottom edge.")
+  NodeSpec feather{
+      "FeatherMask", "mask",
+      "Fades the mask towards each edge, as ComfyUI's FeatherMask: the i-th column from the left "
+      "(counting from 1) is multiplied by i / left, and likewise for top. ComfyUI's indexing of "
+      "the "
+      "right and bottom ramps is kept exactly: the first column is multiplied by 1 / right and the "
+      "last right − 1 columns, from the edge inwards, by 2 / right … right / right (rows "
+      "likewise)."};
+  feather.mask("mask")
+      .doc("Mask to feather.")
+      .integer("left", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Ramp width at the left edge.")
+      .integer("top", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Ramp height at the top edge.")
+      .integer("right", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Ramp width at the right edge.")
+      .integer("bottom", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Ramp height at the bottom edge.")
       .output("MASK", ValueType::Mask);
   r.add(feather, [] { return std::make_unique<FeatherMask>(); });
 
-  NodeSpec comp{"MaskComposite", "mask",
-                "Combines source into destination with its top-left corner at (x, y), as ComfyUI's "
-                "MaskComposite; the result is clamped to [0, 1]. and/or/xor treat values above 0.5 as on."};
-  comp.mask("destination").doc("Base mask; sets the output size.")
-      .mask("source").doc("Mask combined into the destination (cut off at the destination's edges).")
-      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Column of the source's left edge.")
-      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Row of the source's top edge.")
-      .combo("operation", MaskComposite::operations()).doc("How source and destination values combine.")
+  NodeSpec comp{
+      "MaskComposite", "mask",
+      "Combines source into destination with its top-left corner at (x, y), as ComfyUI's "
+      "MaskComposite; the result is clamped to [0, 1]. and/or/xor treat values above 0.5 as on."};
+  comp.mask("destination")
+      .doc("Base mask; sets the output size.")
+      .mask("source")
+      .doc("Mask combined into the destination (cut off at the destination's edges).")
+      .integer("x", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Column of the source's left edge.")
+      .integer("y", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Row of the source's top edge.")
+      .combo("operation", MaskComposite::operations())
+      .doc("How source and destination values combine.")
       .output("MASK", ValueType::Mask);
   r.add(comp, [] { return std::make_unique<MaskComposite>(); });
 
-  NodeSpec colorMask{"ImageColorToMask", "mask",
-                     "1 where the pixel is exactly the given colour, else 0, as ComfyUI's ImageColorToMask."};
-  colorMask.image("image").doc("Image to key.")
-      .integer("color", 0, 0, 0xFFFFFF).doc("Colour as an integer 0xRRGGBB.")
+  NodeSpec colorMask{
+      "ImageColorToMask", "mask",
+      "1 where the pixel is exactly the given colour, else 0, as ComfyUI's ImageColorToMask."};
+  colorMask.image("image")
+      .doc("Image to key.")
+      .integer("color", 0, 0, 0xFFFFFF)
+      .doc("Colour as an integer 0xRRGGBB.")
       .output("MASK", ValueType::Mask);
   r.add(colorMask, [] { return std::make_unique<ImageColorToMask>(); });
 }

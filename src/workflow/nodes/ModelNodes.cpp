@@ -98,14 +98,14 @@ class UpscaleModelLoader final : public Node {
     // starts, and takes libtorch's first-run profiling off the first frame.
     try {
       cv::Mat blob, dst;
-      upscale(*model_, cv::Mat(std::max(ctx.height, 8), std::max(ctx.width, 8), CV_8UC3,
-                               cv::Scalar::all(128)),
-              blob, dst);
+      upscale(
+          *model_,
+          cv::Mat(std::max(ctx.height, 8), std::max(ctx.width, 8), CV_8UC3, cv::Scalar::all(128)),
+          blob, dst);
     } catch (const ModelError& e) {
-      throw NodeInputError("model_name", "model '" + in.text(0) + "' (" +
-                                             model_->file().string() +
-                                             ") does not run as an image-to-image model: " +
-                                             e.what());
+      throw NodeInputError("model_name",
+                           "model '" + in.text(0) + "' (" + model_->file().string() +
+                               ") does not run as an image-to-image model: " + e.what());
     }
   }
   void run(const NodeArgs&, std::vector<Value>& out, FrameContext&) override {
@@ -297,8 +297,9 @@ void registerModelNodes(NodeRegistry& r) {
                       ". A .pth/.safetensors name uses a same-named .pt/.ts/.onnx export "
                       "beside it."};
   loader.text("model_name", "")
-      .doc("File under models/upscale_models (sub-folders allowed); x.pth resolves to x.pt, x.ts "
-           "or x.onnx")
+      .doc(
+          "File under models/upscale_models (sub-folders allowed); x.pth resolves to x.pt, x.ts "
+          "or x.onnx")
       .output("UPSCALE_MODEL", ValueType::Model, kUpscaleModel);
   r.add(loader, [] { return std::make_unique<UpscaleModelLoader>(); });
 
@@ -317,12 +318,14 @@ void registerModelNodes(NodeRegistry& r) {
                  "ComfyUI-Depth-Anything-Tensorrt: bilinear resize to 518x518, model, min-max "
                  "normalise (2-98 percentiles of inverse depth for DA3 names), resize back; names "
                  "containing 'metric' are inverted. TensorRT engines cannot run here: x.engine "
-                 "runs a same-named " + runs + "."};
+                 "runs a same-named " +
+                     runs + "."};
   depth.image("images")
       .doc("Image to estimate depth for")
       .text("engine", "")
-      .doc("File under models/tensorrt/depth-anything, e.g. depth_anything_vitl14-fp16.engine; "
-           "runs x.pt/x.ts/x.onnx beside it")
+      .doc(
+          "File under models/tensorrt/depth-anything, e.g. depth_anything_vitl14-fp16.engine; "
+          "runs x.pt/x.ts/x.onnx beside it")
       .output("IMAGE", ValueType::Image);
   r.add(depth, [] { return std::make_unique<DepthAnythingTensorrt>(); });
 }

@@ -17,7 +17,9 @@ using imageops::kMaxResolution;
 using imageops::pyRound;
 using imageops::toU8Bounded;
 
-int clampInt(int64_t v, int lo, int hi) { return static_cast<int>(std::min<int64_t>(std::max<int64_t>(v, lo), hi)); }
+int clampInt(int64_t v, int lo, int hi) {
+  return static_cast<int>(std::min<int64_t>(std::max<int64_t>(v, lo), hi));
+}
 
 // ComfyUI ImageScale: width/height 0 keeps the aspect ratio from the other; both 0 pass through.
 class ImageScale final : public Node {
@@ -30,7 +32,8 @@ class ImageScale final : public Node {
       return;
     }
     const auto method = imageops::parseUpscale(in.text(1));
-    int w = clampInt(in.integer(2), 0, kMaxResolution), h = clampInt(in.integer(3), 0, kMaxResolution);
+    int w = clampInt(in.integer(2), 0, kMaxResolution),
+        h = clampInt(in.integer(3), 0, kMaxResolution);
     const bool center = in.text(4) == "center";
     if (w == 0 && h == 0) {
       out[0] = Image{src};
@@ -90,7 +93,8 @@ class ImageCrop final : public Node {
       out[0] = Image{};
       return;
     }
-    const int w = clampInt(in.integer(1), 1, kMaxResolution), h = clampInt(in.integer(2), 1, kMaxResolution);
+    const int w = clampInt(in.integer(1), 1, kMaxResolution),
+              h = clampInt(in.integer(2), 1, kMaxResolution);
     const int x = std::min(clampInt(in.integer(3), 0, kMaxResolution), src.cols - 1);
     const int y = std::min(clampInt(in.integer(4), 0, kMaxResolution), src.rows - 1);
     const cv::Rect r(x, y, std::min(w, src.cols - x), std::min(h, src.rows - y));
@@ -183,7 +187,8 @@ class ImageCompositeMasked final : public Node {
         k3_.resize(static_cast<size_t>(vw) * 3);
         for (int r = 0; r < vh; ++r) {
           const float* a = m->ptr<float>(r);
-          for (int c = 0; c < vw; ++c) k3_[3 * c] = k3_[3 * c + 1] = k3_[3 * c + 2] = std::clamp(a[c], -1e5f, 1e5f);
+          for (int c = 0; c < vw; ++c)
+            k3_[3 * c] = k3_[3 * c + 1] = k3_[3 * c + 2] = std::clamp(a[c], -1e5f, 1e5f);
           const uint8_t* s = src->ptr<uint8_t>(r);
           uint8_t* d = buf_.ptr<uint8_t>(y + r) + 3 * x;
           const float* k = k3_.data();
@@ -204,46 +209,74 @@ class ImageCompositeMasked final : public Node {
 void registerTransformNodes(NodeRegistry& r) {
   const auto& methods = imageops::upscaleMethodNames();
   const std::string methodDoc =
-      "nearest-exact, bilinear, bicubic, area: torch interpolate (no antialias; area averages the covered "
+      "nearest-exact, bilinear, bicubic, area: torch interpolate (no antialias; area averages the "
+      "covered "
       "pixels); lanczos: Pillow's LANCZOS (antialiased), as ComfyUI.";
 
-  NodeSpec scale{"ImageScale", "image/upscaling",
-                 "Resizes to width × height, as ComfyUI's ImageScale (comfy.utils.common_upscale). A width or "
-                 "height of 0 keeps the aspect ratio from the other; both 0 pass the image through. bilinear and "
-                 "bicubic may differ from ComfyUI by one code value (OpenCV's fixed-point weights); the other "
-                 "methods are exact."};
-  scale.image("image").doc("Image to resize.")
-      .combo("upscale_method", methods).doc(methodDoc)
-      .integer("width", 512, 0, kMaxResolution).sizes(SizeRole::Width).doc("Output width; 0 derives it from height and the aspect ratio.")
-      .integer("height", 512, 0, kMaxResolution).sizes(SizeRole::Height).doc("Output height; 0 derives it from width and the aspect ratio.")
+  NodeSpec scale{
+      "ImageScale", "image/upscaling",
+      "Resizes to width × height, as ComfyUI's ImageScale (comfy.utils.common_upscale). A width or "
+      "height of 0 keeps the aspect ratio from the other; both 0 pass the image through. bilinear "
+      "and "
+      "bicubic may differ from ComfyUI by one code value (OpenCV's fixed-point weights); the other "
+      "methods are exact."};
+  scale.image("image")
+      .doc("Image to resize.")
+      .combo("upscale_method", methods)
+      .doc(methodDoc)
+      .integer("width", 512, 0, kMaxResolution)
+      .sizes(SizeRole::Width)
+      .doc("Output width; 0 derives it from height and the aspect ratio.")
+      .integer("height", 512, 0, kMaxResolution)
+      .sizes(SizeRole::Height)
+      .doc("Output height; 0 derives it from width and the aspect ratio.")
       .combo("crop", {"disabled", "center"})
-      .doc("center: first crop the centred window with the output's aspect ratio, so nothing is stretched.")
+      .doc(
+          "center: first crop the centred window with the output's aspect ratio, so nothing is "
+          "stretched.")
       .output("IMAGE", ValueType::Image);
   r.add(scale, [] { return std::make_unique<ImageScale>(); });
 
   NodeSpec scaleBy{"ImageScaleBy", "image/upscaling",
-                   "Resizes by a factor, as ComfyUI's ImageScaleBy: round(width·scale_by) × round(height·scale_by) "
+                   "Resizes by a factor, as ComfyUI's ImageScaleBy: round(width·scale_by) × "
+                   "round(height·scale_by) "
                    "(Python rounding), with ImageScale's methods."};
-  scaleBy.image("image").doc("Image to resize.")
-      .combo("upscale_method", methods).doc(methodDoc)
-      .number("scale_by", 1.0, 0.01, 8.0).sizes(SizeRole::Scale).doc("Scale factor; a result under one pixel drops the frame.")
+  scaleBy.image("image")
+      .doc("Image to resize.")
+      .combo("upscale_method", methods)
+      .doc(methodDoc)
+      .number("scale_by", 1.0, 0.01, 8.0)
+      .sizes(SizeRole::Scale)
+      .doc("Scale factor; a result under one pixel drops the frame.")
       .output("IMAGE", ValueType::Image);
   r.add(scaleBy, [] { return std::make_unique<ImageScaleBy>(); });
 
-  NodeSpec crop{"ImageCrop", "image/transform",
-                "Cuts out a width × height window at (x, y), as ComfyUI's ImageCrop: x and y past the edge are "
-                "moved to the last column/row, and the window is clipped to the image (so the output can be "
-                "smaller than asked)."};
-  crop.image("image").doc("Image to crop.")
-      .integer("width", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window width (clipped at the right edge).")
-      .integer("height", 512, 1, kMaxResolution).sizes(SizeRole::Extent).doc("Window height (clipped at the bottom edge).")
-      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Left column of the window.")
-      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Top row of the window.")
+  NodeSpec crop{
+      "ImageCrop", "image/transform",
+      "Cuts out a width × height window at (x, y), as ComfyUI's ImageCrop: x and y past the edge "
+      "are "
+      "moved to the last column/row, and the window is clipped to the image (so the output can be "
+      "smaller than asked)."};
+  crop.image("image")
+      .doc("Image to crop.")
+      .integer("width", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Window width (clipped at the right edge).")
+      .integer("height", 512, 1, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Window height (clipped at the bottom edge).")
+      .integer("x", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Left column of the window.")
+      .integer("y", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Top row of the window.")
       .output("IMAGE", ValueType::Image);
   r.add(crop, [] { return std::make_unique<ImageCrop>(); });
 
   NodeSpec flip{"ImageFlip", "image/transform", "Mirrors the image, as ComfyUI's ImageFlip."};
-  flip.image("image").doc("Image to flip.")
+  flip.image("image")
+      .doc("Image to flip.")
       .combo("flip_method", {"x-axis: vertically", "y-axis: horizontally"})
       .doc("x-axis: vertically turns it upside down; y-axis: horizontally mirrors left and right.")
       .output("IMAGE", ValueType::Image);
@@ -251,7 +284,8 @@ void registerTransformNodes(NodeRegistry& r) {
 
   NodeSpec rotate{"ImageRotate", "image/transform",
                   "Rotates by a multiple of 90 degrees clockwise, as ComfyUI's ImageRotate."};
-  rotate.image("image").doc("Image to rotate.")
+  rotate.image("image")
+      .doc("Image to rotate.")
       .combo("rotation", {"none", "90 degrees", "180 degrees", "270 degrees"})
       .doc("Clockwise rotation; 90 and 270 swap width and height.")
       .output("IMAGE", ValueType::Image);
@@ -259,15 +293,25 @@ void registerTransformNodes(NodeRegistry& r) {
 
   NodeSpec comp{"ImageCompositeMasked", "image",
                 "Pastes source onto destination with its top-left corner at (x, y), as ComfyUI's "
-                "ImageCompositeMasked; whatever falls outside the destination is cut off. With a mask (resized "
+                "ImageCompositeMasked; whatever falls outside the destination is cut off. With a "
+                "mask (resized "
                 "bilinearly to the source's size when it differs), each pixel is mask·source + "
                 "(1 − mask)·destination. The output has the destination's size."};
-  comp.image("destination").doc("Background; sets the output size.")
-      .image("source").doc("Image pasted on top.")
-      .integer("x", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Column of the source's left edge in the destination.")
-      .integer("y", 0, 0, kMaxResolution).sizes(SizeRole::Extent).doc("Row of the source's top edge in the destination.")
-      .boolean("resize_source", false).doc("First resize source (bilinear) to the destination's size.")
-      .mask("mask").optional().doc("Source opacity per pixel (1 = source, 0 = destination); absent = fully opaque.")
+  comp.image("destination")
+      .doc("Background; sets the output size.")
+      .image("source")
+      .doc("Image pasted on top.")
+      .integer("x", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Column of the source's left edge in the destination.")
+      .integer("y", 0, 0, kMaxResolution)
+      .sizes(SizeRole::Extent)
+      .doc("Row of the source's top edge in the destination.")
+      .boolean("resize_source", false)
+      .doc("First resize source (bilinear) to the destination's size.")
+      .mask("mask")
+      .optional()
+      .doc("Source opacity per pixel (1 = source, 0 = destination); absent = fully opaque.")
       .output("IMAGE", ValueType::Image);
   r.add(comp, [] { return std::make_unique<ImageCompositeMasked>(); });
 }

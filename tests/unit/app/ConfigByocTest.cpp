@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "app/Config.h"
 #include "ParseArgs.h"
+#include "app/Config.h"
 
 namespace cs {
 namespace {

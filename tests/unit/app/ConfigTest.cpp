@@ -1,5 +1,5 @@
-#include "app/Config.h"
 #include "ParseArgs.h"
+#include "app/Config.h"
 
 #include <gtest/gtest.h>
 
@@ -38,10 +38,9 @@ TEST(Config, WildcardHostGathersEverywhere) {
 
 TEST(Config, RepeatableIceServersReplaceTheDefault) {
   Config c;
-  ASSERT_EQ(parse({"--ice-server", "stun:127.0.0.1:3478", "--ice-server",
-                   "turn:u:p@127.0.0.1:3478"},
-                  c),
-            -1);
+  ASSERT_EQ(
+      parse({"--ice-server", "stun:127.0.0.1:3478", "--ice-server", "turn:u:p@127.0.0.1:3478"}, c),
+      -1);
   ASSERT_EQ(c.iceServers.size(), 2u);
   EXPECT_EQ(c.iceServers[1].username, "u");
 }

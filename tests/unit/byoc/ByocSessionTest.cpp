@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "http/ByocResource.h"
 #include "byoc/Capability.h"
+#include "http/ByocResource.h"
 
 namespace cs {
 namespace {

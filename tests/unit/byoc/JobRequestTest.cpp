@@ -122,8 +122,9 @@ TEST(ByocJobRequest, WhepSubscribe) {
 // Issue 7: a BYOC job whose workflow literal was nested ~58,000 levels deep killed the process.
 TEST(ByocJobRequest, DeepBodiesAre400BeforeTheyAreBuilt) {
   const std::string deep = std::string(58000, '[') + std::string(58000, ']');
-  const std::string body = R"({"input": {"prompts": {"1": {"class_type": "LoadTensor", "inputs": {"x": )" +
-                           deep + "}}}}}";
+  const std::string body =
+      R"({"input": {"prompts": {"1": {"class_type": "LoadTensor", "inputs": {"x": )" + deep +
+      "}}}}}";
   try {
     parseJsonObject(body);
     FAIL() << "parsed";

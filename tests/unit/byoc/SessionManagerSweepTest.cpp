@@ -61,7 +61,8 @@ class SessionManagerSweep : public testing::Test {
   // A whip-ingest session with its publisher; returns the publisher's id.
   std::string addWhipIngest(const std::string& id) {
     auto slot = manager().reserve(Capability::WhipIngest);
-    const auto pub = media_.publish("byoc-" + id, nlohmann::json::array(), "offer", 512, 512, nullptr);
+    const auto pub =
+        media_.publish("byoc-" + id, nlohmann::json::array(), "offer", 512, 512, nullptr);
     manager().add(slot, record(id, Capability::WhipIngest), pub.id);
     return pub.id;
   }

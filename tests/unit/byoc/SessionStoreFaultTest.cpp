@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "byoc/SessionStore.h"
 #include "StoreFaults.h"
+#include "byoc/SessionStore.h"
 
 namespace cs {
 namespace {

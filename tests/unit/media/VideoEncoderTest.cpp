@@ -54,7 +54,8 @@ TEST_P(VideoEncoderTest, EncodesAndCoalescesKeyframeRequests) {
   loop.invokeSync([&] { enc->stop(); });
 }
 
-INSTANTIATE_TEST_SUITE_P(Codecs, VideoEncoderTest, testing::Values(VideoCodec::H264, VideoCodec::VP8),
+INSTANTIATE_TEST_SUITE_P(Codecs, VideoEncoderTest,
+                         testing::Values(VideoCodec::H264, VideoCodec::VP8),
                          [](const auto& info) { return std::string(toString(info.param)); });
 
 }  // namespace

@@ -59,9 +59,10 @@ class ControlChannelTest : public ::testing::Test {
 
 TEST_F(ControlChannelTest, GetNodesDescribesTheRunningWorkflowsWidgets) {
   auto c = channel();
-  json flip = {{"1", node("LoadTensor", {{"timeout_seconds", 2.5}})},
-               {"2", node("ImageFlip", {{"image", {"1", 0}}, {"flip_method", "x-axis: vertically"}})},
-               {"3", node("SaveTensor", {{"images", {"2", 0}}})}};
+  json flip = {
+      {"1", node("LoadTensor", {{"timeout_seconds", 2.5}})},
+      {"2", node("ImageFlip", {{"image", {"1", 0}}, {"flip_method", "x-axis: vertically"}})},
+      {"3", node("SaveTensor", {{"images", {"2", 0}}})}};
   ASSERT_EQ(ask(*c, {{"type", "update_prompts"}, {"prompts", {flip}}})["success"], true);
 
   const json reply = ask(*c, {{"type", "get_nodes"}});
@@ -69,8 +70,9 @@ TEST_F(ControlChannelTest, GetNodesDescribesTheRunningWorkflowsWidgets) {
   const json& nodes = reply["nodes"]["0"];
   ASSERT_TRUE(nodes.contains("1") && nodes.contains("2") && nodes.contains("3")) << reply.dump(1);
   EXPECT_EQ(nodes["1"]["class_type"], "LoadTensor");
-  EXPECT_EQ(nodes["1"]["inputs"]["timeout_seconds"],
-            json({{"value", 2.5}, {"type", "FLOAT"}, {"min", 0.1}, {"max", 30.0}, {"widget", nullptr}}));
+  EXPECT_EQ(
+      nodes["1"]["inputs"]["timeout_seconds"],
+      json({{"value", 2.5}, {"type", "FLOAT"}, {"min", 0.1}, {"max", 30.0}, {"widget", nullptr}}));
   // A combo lists its options as the value; a linked input is not a widget and is left out.
   const json& method = nodes["2"]["inputs"]["flip_method"];
   EXPECT_EQ(method["type"], "combo");
@@ -170,8 +172,9 @@ TEST_F(ControlChannelTest, UnknownTypesAndNonJsonGetAnErrorReply) {
             json({{"type", "error"},
                   {"success", false},
                   {"error", "unknown control message type 'no_such_message'"}}));
-  EXPECT_EQ(ask(*c, {{"prompts", {kInvert}}}),  // no type at all
-            json({{"type", "error"}, {"success", false}, {"error", "unknown control message type ''"}}));
+  EXPECT_EQ(
+      ask(*c, {{"prompts", {kInvert}}}),  // no type at all
+      json({{"type", "error"}, {"success", false}, {"error", "unknown control message type ''"}}));
   EXPECT_EQ(ask(*c, json::array({"update_prompts"}))["type"], "error");
 
   const json reply = c->handle("{\"type\": \"update_prompts\", ");
@@ -204,8 +207,9 @@ TEST_F(ControlChannelTest, AViewersChannelMayAskButNotControl) {
 TEST_F(ControlChannelTest, AChannelOutlivingItsStreamSaysTheStreamEnded) {
   auto c = channel();
   stream_.reset();
-  EXPECT_EQ(ask(*c, {{"type", "pause_prompts"}}),
-            json({{"type", "prompts_paused"}, {"success", false}, {"error", "the stream has ended"}}));
+  EXPECT_EQ(
+      ask(*c, {{"type", "pause_prompts"}}),
+      json({{"type", "prompts_paused"}, {"success", false}, {"error", "the stream has ended"}}));
 }
 
 }  // namespace

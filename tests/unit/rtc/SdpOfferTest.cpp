@@ -71,9 +71,9 @@ ErrorKind kindOf(const std::string& sdp, OfferRole role) {
 }
 
 TEST(SdpOffer, PublisherGetsH264PacketizationMode1) {
-  const auto offer = SdpOffer::parse(
-      session(videoSection("sendonly", "96 98", kH264Pm0And1) + audioSection("sendonly", "opus/48000/2")),
-      OfferRole::Publisher);
+  const auto offer = SdpOffer::parse(session(videoSection("sendonly", "96 98", kH264Pm0And1) +
+                                             audioSection("sendonly", "opus/48000/2")),
+                                     OfferRole::Publisher);
   ASSERT_NE(offer.video(), nullptr);
   EXPECT_EQ(offer.video()->payloadType, 98);
   EXPECT_EQ(offer.video()->videoCodec, VideoCodec::H264);
@@ -83,8 +83,8 @@ TEST(SdpOffer, PublisherGetsH264PacketizationMode1) {
 }
 
 TEST(SdpOffer, TransportWideCcExtensionReachesTheCodecPreferences) {
-  const auto offer =
-      SdpOffer::parse(session(videoSection("sendonly", "96 98", kH264Pm0And1)), OfferRole::Publisher);
+  const auto offer = SdpOffer::parse(session(videoSection("sendonly", "96 98", kH264Pm0And1)),
+                                     OfferRole::Publisher);
   const GstStructure* s = gst_caps_get_structure(offer.video()->caps.get(), 0);
   EXPECT_STREQ(gst_structure_get_string(s, "extmap-3"),
                "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01");
@@ -94,8 +94,7 @@ TEST(SdpOffer, TransportWideCcExtensionReachesTheCodecPreferences) {
 
 TEST(SdpOffer, PublisherOrderIsItsPreference) {
   const auto offer = SdpOffer::parse(
-      session(videoSection("sendonly", "100 98",
-                           "a=rtpmap:100 VP8/90000\r\n" + kH264Pm0And1)),
+      session(videoSection("sendonly", "100 98", "a=rtpmap:100 VP8/90000\r\n" + kH264Pm0And1)),
       OfferRole::Publisher);
   EXPECT_EQ(offer.video()->videoCodec, VideoCodec::VP8);
   EXPECT_EQ(offer.video()->payloadType, 100);
@@ -115,10 +114,10 @@ TEST(SdpOffer, ViewerPrefersConstrainedBaselineH264) {
 }
 
 TEST(SdpOffer, ViewerWithoutH264GetsVp8) {
-  const auto offer = SdpOffer::parse(
-      session(videoSection("recvonly", "100 101",
-                           "a=rtpmap:100 VP8/90000\r\na=rtpmap:101 VP9/90000\r\n")),
-      OfferRole::Viewer);
+  const auto offer =
+      SdpOffer::parse(session(videoSection("recvonly", "100 101",
+                                           "a=rtpmap:100 VP8/90000\r\na=rtpmap:101 VP9/90000\r\n")),
+                      OfferRole::Viewer);
   EXPECT_EQ(offer.video()->videoCodec, VideoCodec::VP8);
 }
 
@@ -142,14 +141,16 @@ TEST(SdpOffer, WrongDirectionIs422) {
             ErrorKind::Unprocessable);
   EXPECT_EQ(kindOf(session(videoSection("sendonly", "100", vp8)), OfferRole::Viewer),
             ErrorKind::Unprocessable);
-  EXPECT_NO_THROW(SdpOffer::parse(session(videoSection("sendrecv", "100", vp8)), OfferRole::Viewer));
+  EXPECT_NO_THROW(
+      SdpOffer::parse(session(videoSection("sendrecv", "100", vp8)), OfferRole::Viewer));
 }
 
 TEST(SdpOffer, TwoVideoTracksAre422) {
   const std::string vp8 = "a=rtpmap:100 VP8/90000\r\n";
-  EXPECT_EQ(kindOf(session(videoSection("sendonly", "100", vp8) + videoSection("sendonly", "100", vp8)),
-                   OfferRole::Publisher),
-            ErrorKind::Unprocessable);
+  EXPECT_EQ(
+      kindOf(session(videoSection("sendonly", "100", vp8) + videoSection("sendonly", "100", vp8)),
+             OfferRole::Publisher),
+      ErrorKind::Unprocessable);
 }
 
 TEST(SdpOffer, MalformedOffersAre400) {
@@ -157,7 +158,8 @@ TEST(SdpOffer, MalformedOffersAre400) {
   EXPECT_EQ(kindOf("  \r\n", OfferRole::Publisher), ErrorKind::BadRequest);
   EXPECT_EQ(kindOf("hello world", OfferRole::Publisher), ErrorKind::BadRequest);
   EXPECT_EQ(kindOf(session(""), OfferRole::Publisher), ErrorKind::BadRequest);  // no m= line
-  std::string noFingerprint = session(videoSection("sendonly", "100", "a=rtpmap:100 VP8/90000\r\n"));
+  std::string noFingerprint =
+      session(videoSection("sendonly", "100", "a=rtpmap:100 VP8/90000\r\n"));
   noFingerprint.erase(noFingerprint.find("a=fingerprint"),
                       noFingerprint.find("a=setup") - noFingerprint.find("a=fingerprint"));
   EXPECT_EQ(kindOf(noFingerprint, OfferRole::Publisher), ErrorKind::BadRequest);
@@ -188,8 +190,9 @@ TEST(SdpOffer, BundledMlinesShareTheTagCredentials) {
               audioSection("sendonly", "opus/48000/2", "second")),
       OfferRole::Publisher);
   SdpMessagePtr msg = offer.messageForWebrtc();
-  EXPECT_STREQ(gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg.get(), 1), "ice-ufrag"),
-               "first");
+  EXPECT_STREQ(
+      gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg.get(), 1), "ice-ufrag"),
+      "first");
   EXPECT_STREQ(gst_sdp_media_get_attribute_val(gst_sdp_message_get_media(msg.get(), 1), "ice-pwd"),
                "aaaaaaaaaaaaaaaaaaaaaaaa");
 }
@@ -204,8 +207,9 @@ TEST(FixAnswer, AddsTheOfferedProfileLevelId) {
 }
 
 TEST(FixAnswer, AddsAnFmtpLineWhenThereIsNone) {
-  const std::string answer = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 98\r\na=rtpmap:98 H264/90000\r\n"
-                             "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
+  const std::string answer =
+      "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 98\r\na=rtpmap:98 H264/90000\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
   const std::string fixed = fixAnswer(answer, {{{98, "42e01f"}}, ""});
   const auto fmtp = fixed.find("a=fmtp:98 packetization-mode=1;profile-level-id=42e01f");
   ASSERT_NE(fmtp, std::string::npos);
@@ -246,7 +250,8 @@ TEST(SdpOffer, ControlCharactersAre400) {
 // Issue 7: every distinct a=extmap id became a GStreamer structure field name (a GQuark, never
 // freed) when caps were made from the media, even for a refused offer: 400 offers, +39 MB.
 TEST(SdpOffer, ExtmapIdsOutsideRfc8285AreRefusedBeforeAnyCapsAreMade) {
-  const std::string twcc = " http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n";
+  const std::string twcc =
+      " http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n";
   for (const std::string id : {"99999", "4242", "256", "0", "abc", "7/bogus", "-3", "12x"}) {
     const std::string field = "extmap-" + id.substr(0, id.find('/'));
     const bool before = g_quark_try_string(field.c_str()) != 0;
@@ -259,14 +264,15 @@ TEST(SdpOffer, ExtmapIdsOutsideRfc8285AreRefusedBeforeAnyCapsAreMade) {
     }
   }
   // Also when the offer would be refused later for another reason (no usable codec: 422).
-  const std::string refused = session(videoSection(
-      "sendonly", "96", "a=rtpmap:96 AV1/90000\r\na=extmap:77777" + twcc));
+  const std::string refused =
+      session(videoSection("sendonly", "96", "a=rtpmap:96 AV1/90000\r\na=extmap:77777" + twcc));
   EXPECT_EQ(kindOf(refused, OfferRole::Publisher), ErrorKind::BadRequest);
   EXPECT_EQ(g_quark_try_string("extmap-77777"), 0u);
 }
 
 TEST(SdpOffer, ValidExtmapIdsAreAccepted) {
-  const std::string twcc = " http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n";
+  const std::string twcc =
+      " http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n";
   for (const std::string id : {"1", "14", "200", "255", "5/sendrecv"}) {
     const std::string sdp = session(videoSection(
         "sendonly", "98",
@@ -274,10 +280,10 @@ TEST(SdpOffer, ValidExtmapIdsAreAccepted) {
             "a=extmap:" + (id == "1" ? "2" : "1") + " urn:ietf:params:rtp-hdrext:sdes:mid\r\n"));
     EXPECT_NO_THROW(SdpOffer::parse(sdp, OfferRole::Publisher)) << id;
   }
-  const std::string dup = session(videoSection(
-      "sendonly", "98",
-      "a=rtpmap:98 H264/90000\r\na=fmtp:98 packetization-mode=1\r\na=extmap:3" + twcc +
-          "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"));
+  const std::string dup = session(
+      videoSection("sendonly", "98",
+                   "a=rtpmap:98 H264/90000\r\na=fmtp:98 packetization-mode=1\r\na=extmap:3" + twcc +
+                       "a=extmap:3 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"));
   EXPECT_EQ(kindOf(dup, OfferRole::Publisher), ErrorKind::BadRequest);
 }
 
@@ -285,10 +291,12 @@ TEST(SdpOffer, CountsAndLineLengthsAreBounded) {
   std::string many;
   for (unsigned i = 0; i <= kMaxSdpMediaSections; ++i)
     many += "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n";
-  EXPECT_EQ(kindOf(session(videoSection("sendonly", "96 98", kH264Pm0And1) + many), OfferRole::Publisher),
-            ErrorKind::BadRequest);
+  EXPECT_EQ(
+      kindOf(session(videoSection("sendonly", "96 98", kH264Pm0And1) + many), OfferRole::Publisher),
+      ErrorKind::BadRequest);
   std::string attrs = kH264Pm0And1;
-  for (unsigned i = 0; i <= kMaxSdpAttributes; ++i) attrs += "a=x-filler:" + std::to_string(i) + "\r\n";
+  for (unsigned i = 0; i <= kMaxSdpAttributes; ++i)
+    attrs += "a=x-filler:" + std::to_string(i) + "\r\n";
   EXPECT_EQ(kindOf(session(videoSection("sendonly", "96 98", attrs)), OfferRole::Publisher),
             ErrorKind::BadRequest);
   const std::string longLine = "a=x-long:" + std::string(kMaxSdpLineBytes, 'a') + "\r\n";

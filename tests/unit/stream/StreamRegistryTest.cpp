@@ -14,7 +14,7 @@ TEST(StreamRegistry, StreamIdsMustBeSafeIdentifiers) {
   EXPECT_NO_THROW(validateStreamId("default"));
   EXPECT_NO_THROW(validateStreamId("cam\xC3\xA9ra-1 room"));
   for (const std::string& bad : {std::string("bad\xFF"), std::string("a\r\nb"), std::string(),
-                                std::string("tab\there"), std::string(300, 'x')}) {
+                                 std::string("tab\there"), std::string(300, 'x')}) {
     try {
       validateStreamId(bad);
       ADD_FAILURE() << "accepted";
@@ -169,8 +169,8 @@ TEST_F(StreamRegistryRoles, PairedSessionsEndTogether) {
   StreamRegistry reg(settings(), loop_);
   auto r = reg.reserveDuplex("pair");
   auto p = std::make_shared<FakePublisher>(sessionInfo("p", "pair", {}, "v"), &loop_);
-  auto v = std::make_shared<FakeViewer>(sessionInfo("v", "pair", {}, "p"), std::nullopt, false,
-                                        &loop_);
+  auto v =
+      std::make_shared<FakeViewer>(sessionInfo("v", "pair", {}, "p"), std::nullopt, false, &loop_);
   reg.attachPublisher(r, p);
   reg.attachViewer(r, v);
   reg.endViewer("v");

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "FakeSessions.h"
 #include "../TestFrames.h"
+#include "FakeSessions.h"
 
 namespace cs {
 namespace {

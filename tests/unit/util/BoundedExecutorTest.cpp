@@ -12,8 +12,9 @@ using namespace std::chrono_literals;
 TEST(BoundedExecutor, ReturnsTheResultAndRethrowsErrors) {
   BoundedExecutor ex("test", 1, 4);
   EXPECT_EQ(ex.run<int>([](const CancelFlag&) { return 42; }, 5s, "answer"), 42);
-  EXPECT_THROW(ex.run<int>([](const CancelFlag&) -> int { throw std::runtime_error("no"); }, 5s, "x"),
-               std::runtime_error);
+  EXPECT_THROW(
+      ex.run<int>([](const CancelFlag&) -> int { throw std::runtime_error("no"); }, 5s, "x"),
+      std::runtime_error);
 }
 
 TEST(BoundedExecutor, PastTheDeadlineTheCallerGetsCapacityAndTheTaskIsCancelled) {
@@ -31,7 +32,8 @@ TEST(BoundedExecutor, PastTheDeadlineTheCallerGetsCapacityAndTheTaskIsCancelled)
     FAIL() << "no deadline";
   } catch (const ControlError& e) {
     EXPECT_EQ(e.kind(), ErrorKind::Capacity);
-    EXPECT_NE(std::string(e.what()).find("slow work did not finish within 100 ms"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("slow work did not finish within 100 ms"),
+              std::string::npos);
   }
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   // The worker sees the cancellation and is free again.
@@ -44,10 +46,12 @@ TEST(BoundedExecutor, AFullQueueIsCapacity) {
   // One running, one queued: the third is refused at once.
   std::thread a([&] {
     try {
-      ex.run<int>([&](const CancelFlag&) {
-        while (!release) std::this_thread::sleep_for(1ms);
-        return 0;
-      }, 5s, "a");
+      ex.run<int>(
+          [&](const CancelFlag&) {
+            while (!release) std::this_thread::sleep_for(1ms);
+            return 0;
+          },
+          5s, "a");
     } catch (...) {
     }
   });

@@ -27,7 +27,8 @@ ControlError errorOf(std::string_view text) {
 }  // namespace
 
 TEST(JsonLimits, ParsesOrdinaryDocuments) {
-  const auto j = parseJsonBounded(R"({"1": {"class_type": "LoadTensor", "inputs": {"x": [[1, 2]]}}})");
+  const auto j =
+      parseJsonBounded(R"({"1": {"class_type": "LoadTensor", "inputs": {"x": [[1, 2]]}}})");
   EXPECT_EQ(j["1"]["inputs"]["x"][0][1], 2);
   EXPECT_NO_THROW(parseJsonBounded(nested(kMaxJsonDepth)));
 }
@@ -37,8 +38,8 @@ TEST(JsonLimits, RefusesDeepNestingBeforeBuildingIt) {
   EXPECT_EQ(e.kind(), ErrorKind::BadRequest);
   EXPECT_NE(std::string(e.what()).find("nested deeper than 64"), std::string::npos);
   // The measured attack: ~58,000 levels in a ~116 KB body, inside a workflow input.
-  const std::string attack = R"({"1": {"class_type": "LoadTensor", "inputs": {"x": )" +
-                             nested(58000) + "}}}";
+  const std::string attack =
+      R"({"1": {"class_type": "LoadTensor", "inputs": {"x": )" + nested(58000) + "}}}";
   EXPECT_EQ(errorOf(attack).kind(), ErrorKind::BadRequest);
   std::string objects;
   for (int i = 0; i < 100; ++i) objects += "{\"a\":";

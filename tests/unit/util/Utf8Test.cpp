@@ -12,12 +12,12 @@ TEST(Utf8, AcceptsWellFormedText) {
 
 TEST(Utf8, RefusesMalformedText) {
   EXPECT_FALSE(isValidUtf8("\xFF"));
-  EXPECT_FALSE(isValidUtf8("a\x80"));              // stray continuation byte
-  EXPECT_FALSE(isValidUtf8("\xC3"));               // truncated
-  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));           // overlong '/'
-  EXPECT_FALSE(isValidUtf8("\xE0\x80\xAF"));       // overlong, 3 bytes
-  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));       // UTF-16 surrogate
-  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));   // above U+10FFFF
+  EXPECT_FALSE(isValidUtf8("a\x80"));             // stray continuation byte
+  EXPECT_FALSE(isValidUtf8("\xC3"));              // truncated
+  EXPECT_FALSE(isValidUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(isValidUtf8("\xE0\x80\xAF"));      // overlong, 3 bytes
+  EXPECT_FALSE(isValidUtf8("\xED\xA0\x80"));      // UTF-16 surrogate
+  EXPECT_FALSE(isValidUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
 }
 
 TEST(Utf8, SafeIdentifiersHaveNoControlCharacters) {

@@ -43,12 +43,16 @@ json node(const std::string& type, json inputs = json::object()) {
 }
 
 json withWidgets(json inputs) {
-  json w = {{"image", {"1", 0}}, {"count", 3}, {"strength", 0.25}, {"mode", "slow"}, {"flag", true}};
+  json w = {
+      {"image", {"1", 0}}, {"count", 3}, {"strength", 0.25}, {"mode", "slow"}, {"flag", true}};
   for (auto& [k, v] : inputs.items()) {
-    if (v.is_null()) w.erase(k);
-    else w[k] = v;
+    if (v.is_null())
+      w.erase(k);
+    else
+      w[k] = v;
   }
-  return {{"1", node("LoadTensor")}, {"2", node("Widgets", w)},
+  return {{"1", node("LoadTensor")},
+          {"2", node("Widgets", w)},
           {"3", node("SaveTensor", {{"images", {"2", 0}}})}};
 }
 
@@ -81,7 +85,8 @@ void expectError(const json& prompt, const std::string& id, const std::string& t
 }
 
 TEST(CompiledGraph, EveryUnsupportedNodeIsNamedAtOnce) {
-  const WorkflowError e = compileError({{"1", node("LoadTensor")}, {"7", node("KSampler")},
+  const WorkflowError e = compileError({{"1", node("LoadTensor")},
+                                        {"7", node("KSampler")},
                                         {"9", node("NoSuchNode")},
                                         {"3", node("SaveTensor", {{"images", {"1", 0}}})}});
   EXPECT_EQ(e.type(), "invalid_prompt");

@@ -26,8 +26,10 @@ json blendWith(const json& emptyInputs) {
   for (const auto& [k, v] : emptyInputs.items()) inputs[k] = v;
   return {{"1", node("LoadTensor")},
           {"2", node("EmptyImage", inputs)},
-          {"3", node("ImageBlend", {{"image1", {"1", 0}}, {"image2", {"2", 0}},
-                                    {"blend_factor", 0.5}, {"blend_mode", "normal"}})},
+          {"3", node("ImageBlend", {{"image1", {"1", 0}},
+                                    {"image2", {"2", 0}},
+                                    {"blend_factor", 0.5},
+                                    {"blend_mode", "normal"}})},
           {"4", node("SaveTensor", {{"images", {"3", 0}}})}};
 }
 
@@ -59,9 +61,10 @@ void expectSizeError(const WorkflowError& e, const std::string& id, const std::s
 
 TEST(WorkflowLimits, A16384SquareEmptyImageIsRefusedBeforeAnythingAllocates) {
   const auto t0 = std::chrono::steady_clock::now();
-  const auto e = buildError(blendWith({{"width", 16384}, {"height", 16384}, {"batch_size", 1},
-                                       {"color", 0}}));
-  const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const auto e =
+      buildError(blendWith({{"width", 16384}, {"height", 16384}, {"batch_size", 1}, {"color", 0}}));
+  const auto ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(e.type(), "prompt_outputs_failed_validation");
   expectSizeError(e, "2", "width", "--max-image-size");
   expectSizeError(e, "2", "height", "--max-image-size");
@@ -91,7 +94,8 @@ TEST(WorkflowLimits, BatchIsBounded) {
 TEST(WorkflowLimits, ScaleFactorsAreCheckedAtTheStreamsSize) {
   const json prompt = {
       {"1", node("LoadTensor")},
-      {"2", node("ImageScaleBy", {{"image", {"1", 0}}, {"upscale_method", "bilinear"}, {"scale_by", 8.0}})},
+      {"2", node("ImageScaleBy",
+                 {{"image", {"1", 0}}, {"upscale_method", "bilinear"}, {"scale_by", 8.0}})},
       {"3", node("SaveTensor", {{"images", {"2", 0}}})}};
   NodeContext ctx;
   ctx.width = 1280;
@@ -104,7 +108,8 @@ TEST(WorkflowLimits, ScaleFactorsAreCheckedAtTheStreamsSize) {
 TEST(WorkflowLimits, ExtentsAreBounded) {
   const json prompt = {
       {"1", node("LoadTensor")},
-      {"2", node("ImageCrop", {{"image", {"1", 0}}, {"width", 10000}, {"height", 64}, {"x", 0}, {"y", 0}})},
+      {"2", node("ImageCrop",
+                 {{"image", {"1", 0}}, {"width", 10000}, {"height", 64}, {"x", 0}, {"y", 0}})},
       {"3", node("SaveTensor", {{"images", {"2", 0}}})}};
   expectSizeError(buildError(prompt), "2", "width", "--max-image-size");
 }
@@ -142,7 +147,8 @@ TEST(WorkflowLimits, DeepLiteralsNeverReachTheRecursiveCompiler) {
 TEST(WorkflowLimits, NodeAndWorkflowCountsAreBounded) {
   json big = json::object();
   big["1"] = node("LoadTensor");
-  for (int i = 2; i <= 1100; ++i) big[std::to_string(i)] = node("SaveTensor", {{"images", {"1", 0}}});
+  for (int i = 2; i <= 1100; ++i)
+    big[std::to_string(i)] = node("SaveTensor", {{"images", {"1", 0}}});
   EXPECT_NE(std::string(buildError(big).what()).find("the limit is 1000"), std::string::npos);
   json list = json::array();
   for (int i = 0; i < 17; ++i) list.push_back(blendWith({}));

@@ -50,8 +50,9 @@ TEST_F(ModelStoreTest, RefusesAbsoluteNamesAndParentComponents) {
   touch("upscale_models/net.onnx");
   EXPECT_THAT(resolveError("upscale_models", "/etc/passwd"),
               HasSubstr("'/etc/passwd' is an absolute path"));
-  EXPECT_THAT(resolveError("tensorrt/depth-anything", "../../../../etc/passwd"),
-              HasSubstr("model name '../../../../etc/passwd' escapes models/tensorrt/depth-anything"));
+  EXPECT_THAT(
+      resolveError("tensorrt/depth-anything", "../../../../etc/passwd"),
+      HasSubstr("model name '../../../../etc/passwd' escapes models/tensorrt/depth-anything"));
   // Even a '..' that would land back inside is refused, and '\' cannot smuggle one in.
   EXPECT_THAT(resolveError("upscale_models", "a/../net.onnx"), HasSubstr("escapes"));
   EXPECT_THAT(resolveError("upscale_models", "..\\upscale_models\\net.onnx"), HasSubstr("escapes"));
@@ -74,7 +75,8 @@ TEST_F(ModelStoreTest, EngineFallsBackToASiblingAndTheErrorListsThemAll) {
   const fs::path dir = ws_.path() / "models/tensorrt/depth-anything";
   touch("tensorrt/depth-anything/depth.engine");
   const std::string e = resolveError("tensorrt/depth-anything", "depth.engine");
-  EXPECT_THAT(e, HasSubstr((dir / "depth.engine").string() + " (exists, cannot be run by this build)"));
+  EXPECT_THAT(
+      e, HasSubstr((dir / "depth.engine").string() + " (exists, cannot be run by this build)"));
   for (const auto& ext : ModelStore::loadableExtensions())
     EXPECT_THAT(e, HasSubstr("\n    " + (dir / ("depth" + ext)).string()));
   EXPECT_THAT(e, HasSubstr("'depth.engine' is a TensorRT engine"));
@@ -123,7 +125,8 @@ TEST_F(ModelStoreTest, FoldersAreSearchedInComfyUiOrder) {
   touch("diffusion_models/m.onnx");
   const auto unet = touch("unet/m.onnx");
   EXPECT_EQ(store_.resolve("diffusion_models", "m.onnx"), unet);
-  EXPECT_EQ(ModelStore::folders("controlnet"), (std::vector<std::string>{"controlnet", "t2i_adapter"}));
+  EXPECT_EQ(ModelStore::folders("controlnet"),
+            (std::vector<std::string>{"controlnet", "t2i_adapter"}));
   EXPECT_EQ(ModelStore::folders("tensorrt/depth-anything"),
             (std::vector<std::string>{"tensorrt/depth-anything"}));
   EXPECT_THROW(ModelStore::folders("nope"), std::invalid_argument);

@@ -55,7 +55,9 @@ class TempDir {
 
 // From the build (tests/CMakeLists.txt), not __FILE__: a ccache build with CCACHE_BASEDIR sees
 // relative paths, and this header's depth in the tree is no business of the tests using it.
-inline fs::path repoRoot() { return fs::path(COMFYSTREAM_SOURCE_DIR); }
+inline fs::path repoRoot() {
+  return fs::path(COMFYSTREAM_SOURCE_DIR);
+}
 
 // Runs scripts/make_test_models.py into a fresh workspace, once per process and kind. Throws
 // (failing the test) when python3-onnx (or python3-torch for `torch`) is missing.
@@ -77,8 +79,8 @@ inline const fs::path& generatedWorkspace(bool torch = false) {
     const int rc = pclose(p);
     if (rc != 0)
       throw std::runtime_error("make_test_models.py failed (install python3-onnx" +
-                               std::string(torch ? " and python3-torch" : "") + "): " + cmd +
-                               "\n" + output);
+                               std::string(torch ? " and python3-torch" : "") + "): " + cmd + "\n" +
+                               output);
     d = std::move(dir);
   }
   return d->path();
@@ -134,7 +136,8 @@ inline cv::Mat conv3x3Exact(const cv::Mat& rgb) {
   std::vector<cv::Mat> outs;
   for (int o = 0; o < 3; ++o) {
     cv::Mat c = conv3x3(in, MIX[o], 1.0, BIAS[o]);
-    for (auto it = c.begin<double>(); it != c.end<double>(); ++it) *it = std::clamp(*it, 0.0, 1.0) * 255.0;
+    for (auto it = c.begin<double>(); it != c.end<double>(); ++it)
+      *it = std::clamp(*it, 0.0, 1.0) * 255.0;
     outs.push_back(c);
   }
   cv::Mat out;
@@ -162,14 +165,17 @@ inline cv::Mat torchBilinear(const cv::Mat& src, int outW, int outH) {
   const double sy = static_cast<double>(src.rows) / outH, sx = static_cast<double>(src.cols) / outW;
   for (int y = 0; y < outH; ++y) {
     const double fy = std::max(0.0, (y + 0.5) * sy - 0.5);
-    const int y0 = std::min(static_cast<int>(fy), src.rows - 1), y1 = std::min(y0 + 1, src.rows - 1);
+    const int y0 = std::min(static_cast<int>(fy), src.rows - 1),
+              y1 = std::min(y0 + 1, src.rows - 1);
     const double ly = fy - y0;
     for (int x = 0; x < outW; ++x) {
       const double fx = std::max(0.0, (x + 0.5) * sx - 0.5);
-      const int x0 = std::min(static_cast<int>(fx), src.cols - 1), x1 = std::min(x0 + 1, src.cols - 1);
+      const int x0 = std::min(static_cast<int>(fx), src.cols - 1),
+                x1 = std::min(x0 + 1, src.cols - 1);
       const double lx = fx - x0;
-      dst.at<double>(y, x) = (1 - ly) * ((1 - lx) * src.at<double>(y0, x0) + lx * src.at<double>(y0, x1)) +
-                             ly * ((1 - lx) * src.at<double>(y1, x0) + lx * src.at<double>(y1, x1));
+      dst.at<double>(y, x) =
+          (1 - ly) * ((1 - lx) * src.at<double>(y0, x0) + lx * src.at<double>(y0, x1)) +
+          ly * ((1 - lx) * src.at<double>(y1, x0) + lx * src.at<double>(y1, x1));
     }
   }
   return dst;
@@ -203,7 +209,8 @@ inline Diff diff(const cv::Mat& a, const cv::Mat& b) {
   cv::absdiff(a, b, d);
   double mx;
   cv::minMaxLoc(d.reshape(1), nullptr, &mx);
-  const double eq = 1.0 - static_cast<double>(cv::countNonZero(d.reshape(1))) / d.reshape(1).total();
+  const double eq =
+      1.0 - static_cast<double>(cv::countNonZero(d.reshape(1))) / d.reshape(1).total();
   return {static_cast<int>(mx), eq};
 }
 

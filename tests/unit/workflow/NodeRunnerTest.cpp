@@ -97,7 +97,8 @@ json node(const std::string& type, json inputs = json::object()) {
 json throughOne(const std::string& type, json extra = json::object()) {
   json inputs = {{"image", {"1", 0}}};
   for (auto& [k, v] : extra.items()) inputs[k] = v;
-  return {{"1", node("LoadTensor")}, {"2", node(type, inputs)},
+  return {{"1", node("LoadTensor")},
+          {"2", node(type, inputs)},
           {"3", node("SaveTensor", {{"images", {"2", 0}}})}};
 }
 

@@ -25,14 +25,19 @@ json node(const std::string& type, json inputs = json::object()) {
 }
 
 TEST(ConvertPrompt, TooManyInputs) {
-  EXPECT_EQ(errorOf({{"1", node("LoadImage")}, {"2", node("LoadImage")}, {"3", node("LoadAudioTensor")},
+  EXPECT_EQ(errorOf({{"1", node("LoadImage")},
+                     {"2", node("LoadImage")},
+                     {"3", node("LoadAudioTensor")},
                      {"4", node("SaveTensor")}}),
             "too many inputs in prompt");
 }
 
 TEST(ConvertPrompt, TooManyOutputs) {
-  EXPECT_EQ(errorOf({{"1", node("LoadTensor")}, {"2", node("SaveTensor")}, {"3", node("PreviewImage")},
-                     {"4", node("SaveImage")}, {"5", node("SaveTextTensor")}}),
+  EXPECT_EQ(errorOf({{"1", node("LoadTensor")},
+                     {"2", node("SaveTensor")},
+                     {"3", node("PreviewImage")},
+                     {"4", node("SaveImage")},
+                     {"5", node("SaveTextTensor")}}),
             "too many outputs in prompt");
 }
 
@@ -42,7 +47,8 @@ TEST(ConvertPrompt, MissingInputAndOutput) {
 }
 
 TEST(ConvertPrompt, TooManyPrimaryInputs) {
-  EXPECT_EQ(errorOf({{"1", node("PrimaryInputLoadImage")}, {"2", node("PrimaryInputLoadImage")},
+  EXPECT_EQ(errorOf({{"1", node("PrimaryInputLoadImage")},
+                     {"2", node("PrimaryInputLoadImage")},
                      {"3", node("SaveTensor")}}),
             "too many primary inputs in prompt");
 }
@@ -50,9 +56,10 @@ TEST(ConvertPrompt, TooManyPrimaryInputs) {
 TEST(ConvertPrompt, LoadImageAndPreviewBecomeTensorNodes) {
   const json out = convertPrompt({{"1", node("LoadImage", {{"image", "example.png"}})},
                                   {"2", node("PreviewImage", {{"images", {"1", 0}}})}});
-  EXPECT_EQ(out, (json{{"1", {{"inputs", json::object()},
-                              {"class_type", "LoadTensor"},
-                              {"_meta", {{"title", "LoadTensor"}}}}},
+  EXPECT_EQ(out, (json{{"1",
+                        {{"inputs", json::object()},
+                         {"class_type", "LoadTensor"},
+                         {"_meta", {{"title", "LoadTensor"}}}}},
                        {"2", {{"class_type", "SaveTensor"}, {"inputs", {{"images", {"1", 0}}}}}}}));
 }
 

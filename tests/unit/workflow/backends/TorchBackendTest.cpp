@@ -102,7 +102,8 @@ TEST_F(TorchModels, TorchOnnxExportNeedsTheIdentityFix) {
   const int sz[] = {1, 3, 4, 4};
   const cv::Mat out = m->forward(cv::Mat(4, sz, CV_32F, cv::Scalar(0.5)));
   ASSERT_EQ(out.total(), 48u);
-  for (size_t i = 0; i < out.total(); ++i) EXPECT_NEAR(out.ptr<float>()[i], 0.75 * 0.5 + 0.25, 1e-6);
+  for (size_t i = 0; i < out.total(); ++i)
+    EXPECT_NEAR(out.ptr<float>()[i], 0.75 * 0.5 + 0.25, 1e-6);
 }
 
 }  // namespace

@@ -55,8 +55,9 @@ class AudioNodeHarness {
     frame.outputAudio = sink;
     runner_.run(*node_, NodeArgs(ptrs), outputs_, frame);  // as the graph runs it
     static const Audio kNone{};
-    return outputs_.empty() || !std::holds_alternative<Audio>(outputs_[0]) ? kNone
-                                                                           : std::get<Audio>(outputs_[0]);
+    return outputs_.empty() || !std::holds_alternative<Audio>(outputs_[0])
+               ? kNone
+               : std::get<Audio>(outputs_[0]);
   }
 
  private:
@@ -79,7 +80,8 @@ inline Audio sine(double hz, size_t n, int sr = 48000, double amp = 0.5, size_t 
 
 // The strongest frequency of samples[from, to): Hann window, FFT zero-padded to 2^17, parabolic
 // interpolation of the log magnitude around the peak.
-inline double dominantHz(const std::vector<float>& s, int sr, size_t from = 0, size_t to = SIZE_MAX) {
+inline double dominantHz(const std::vector<float>& s, int sr, size_t from = 0,
+                         size_t to = SIZE_MAX) {
   to = std::min(to, s.size());
   const int n = static_cast<int>(to - from), N = 1 << 17;
   cv::Mat x = cv::Mat::zeros(1, N, CV_32F);
@@ -89,7 +91,8 @@ inline double dominantHz(const std::vector<float>& s, int sr, size_t from = 0, s
   cv::Mat X;
   cv::dft(x, X, cv::DFT_COMPLEX_OUTPUT);
   std::vector<double> mag(N / 2 + 1);
-  for (int k = 0; k <= N / 2; ++k) mag[k] = std::hypot(X.at<cv::Vec2f>(k)[0], X.at<cv::Vec2f>(k)[1]);
+  for (int k = 0; k <= N / 2; ++k)
+    mag[k] = std::hypot(X.at<cv::Vec2f>(k)[0], X.at<cv::Vec2f>(k)[1]);
   int best = 1;
   for (int k = 1; k < N / 2; ++k)
     if (mag[k] > mag[best]) best = k;
@@ -112,6 +115,8 @@ inline bool allFinite(const std::vector<float>& s) {
   return true;
 }
 
-inline double semitones(double hz, double n) { return hz * std::pow(2.0, n / 12.0); }
+inline double semitones(double hz, double n) {
+  return hz * std::pow(2.0, n / 12.0);
+}
 
 }  // namespace cs::test

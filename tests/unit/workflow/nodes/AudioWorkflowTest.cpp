@@ -61,7 +61,8 @@ TEST(AudioWorkflow, PitchShiftExampleRunsChunkByChunk) {
 TEST(AudioWorkflow, DefaultPitchShiftIsFourSemitones) {
   const json prompt = {
       {"1", {{"class_type", "LoadAudioTensor"}, {"inputs", {{"buffer_size", 250}}}}},
-      {"2", {{"class_type", "PitchShifter"}, {"inputs", {{"audio", {"1", 0}}, {"pitch_shift", 4}}}}},
+      {"2",
+       {{"class_type", "PitchShifter"}, {"inputs", {{"audio", {"1", 0}}, {"pitch_shift", 4}}}}},
       {"3", {{"class_type", "SaveAudioTensor"}, {"inputs", {{"audio", {"2", 0}}}}}}};
   NodeContext ctx;
   auto graph = CompiledGraph::compile(prompt, NodeRegistry::builtin(), ctx);
@@ -76,13 +77,15 @@ TEST(AudioWorkflow, DefaultPitchShiftIsFourSemitones) {
     played.insert(played.end(), out.samples.begin(), out.samples.end());
   }
   ASSERT_EQ(played.size(), 24000u);  // two 250 ms blocks, the last one after chunk 25
-  EXPECT_NEAR(dominantHz(played, 48000, 2048, 12000 - 2048), semitones(440, 4), semitones(440, 4) * 0.02);
+  EXPECT_NEAR(dominantHz(played, 48000, 2048, 12000 - 2048), semitones(440, 4),
+              semitones(440, 4) * 0.02);
 }
 
 TEST(AudioWorkflow, OutOfRangePitchIsRefused) {
   const json prompt = {
       {"1", {{"class_type", "LoadAudioTensor"}, {"inputs", {{"buffer_size", 500}}}}},
-      {"2", {{"class_type", "PitchShifter"}, {"inputs", {{"audio", {"1", 0}}, {"pitch_shift", 13}}}}},
+      {"2",
+       {{"class_type", "PitchShifter"}, {"inputs", {{"audio", {"1", 0}}, {"pitch_shift", 13}}}}},
       {"3", {{"class_type", "SaveAudioTensor"}, {"inputs", {{"audio", {"2", 0}}}}}}};
   NodeContext ctx;
   EXPECT_ANY_THROW(CompiledGraph::compile(prompt, NodeRegistry::builtin(), ctx));

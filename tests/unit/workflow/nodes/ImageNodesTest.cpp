@@ -35,7 +35,8 @@ cv::Mat comfyBlurRef(const cv::Mat& src, int r, double sigma) {
         double acc = 0;
         for (int i = 0; i < k; ++i)
           for (int j = 0; j < k; ++j)
-            acc += kern[i * k + j] / sum * src.at<cv::Vec3b>(refl(y + i - r, src.rows), refl(x + j - r, src.cols))[c];
+            acc += kern[i * k + j] / sum *
+                   src.at<cv::Vec3b>(refl(y + i - r, src.rows), refl(x + j - r, src.cols))[c];
         out.at<cv::Vec3d>(y, x)[c] = acc;
       }
   return out;
@@ -49,17 +50,20 @@ cv::Mat roundToU8(const cv::Mat& d) {
 
 TEST(ImageFilterNodes, InvertIs255MinusX) {
   const cv::Mat in = rgb(1, 2, {0, 1, 254, 255, 128, 127});
-  EXPECT_EQ(maxDiff(runImage("ImageInvert", {{"image", img(in)}}), rgb(1, 2, {255, 254, 1, 0, 127, 128})), 0);
+  EXPECT_EQ(
+      maxDiff(runImage("ImageInvert", {{"image", img(in)}}), rgb(1, 2, {255, 254, 1, 0, 127, 128})),
+      0);
 }
 
 TEST(ImageFilterNodes, BlurOfAnImpulseMatchesComfyKernelByHand) {
   // 3x3, 255 in the centre, r = 1, σ = 1: the 1-D factor is [a, b, a] with a = e^-½ / (1 + 2e^-½).
   const cv::Mat in = greyImage(3, 3, [](int x, int y) { return x == 1 && y == 1 ? 255 : 0; });
-  const cv::Mat out = runImage("ImageBlur", {{"image", img(in)}, {"blur_radius", i64(1)}, {"sigma", f64(1.0)}});
+  const cv::Mat out =
+      runImage("ImageBlur", {{"image", img(in)}, {"blur_radius", i64(1)}, {"sigma", f64(1.0)}});
   const double a = std::exp(-0.5) / (1 + 2 * std::exp(-0.5)), b = 1 / (1 + 2 * std::exp(-0.5));
-  EXPECT_EQ(out.at<cv::Vec3b>(1, 1)[0], std::lround(255 * b * b));          // 52
-  EXPECT_EQ(out.at<cv::Vec3b>(0, 1)[1], std::lround(255 * b * 2 * a));      // 63: reflect pads twice
-  EXPECT_EQ(out.at<cv::Vec3b>(0, 0)[2], std::lround(255 * 4 * a * a));      // 77
+  EXPECT_EQ(out.at<cv::Vec3b>(1, 1)[0], std::lround(255 * b * b));      // 52
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 1)[1], std::lround(255 * b * 2 * a));  // 63: reflect pads twice
+  EXPECT_EQ(out.at<cv::Vec3b>(0, 0)[2], std::lround(255 * 4 * a * a));  // 77
   EXPECT_EQ(out.at<cv::Vec3b>(1, 1)[0], 52);
   EXPECT_EQ(out.at<cv::Vec3b>(0, 1)[0], 63);
   EXPECT_EQ(out.at<cv::Vec3b>(0, 0)[0], 77);
@@ -70,7 +74,8 @@ TEST(ImageFilterNodes, BlurMatchesComfyOnNoiseForSeveralRadii) {
   for (auto [r, sigma] : {std::pair{1, 1.0}, {2, 0.5}, {3, 2.0}, {6, 10.0}}) {
     const cv::Mat out =
         runImage("ImageBlur", {{"image", img(in)}, {"blur_radius", i64(r)}, {"sigma", f64(sigma)}});
-    EXPECT_LE(maxDiff(out, roundToU8(comfyBlurRef(in, r, sigma))), 1) << "r=" << r << " sigma=" << sigma;
+    EXPECT_LE(maxDiff(out, roundToU8(comfyBlurRef(in, r, sigma))), 1)
+        << "r=" << r << " sigma=" << sigma;
   }
 }
 
@@ -84,14 +89,18 @@ TEST(ImageFilterNodes, FiltersOfAViewIgnorePixelsOutsideIt) {
   const cv::Mat big = noiseImage(12, 14, 4);
   const cv::Mat view = big(cv::Rect(3, 2, 7, 6));
   for (const char* t : {"ImageBlur", "ImageSharpen"})
-    EXPECT_EQ(maxDiff(runImage(t, {{"image", img(view)}}), runImage(t, {{"image", img(view.clone())}})), 0) << t;
+    EXPECT_EQ(
+        maxDiff(runImage(t, {{"image", img(view)}}), runImage(t, {{"image", img(view.clone())}})),
+        0)
+        << t;
 }
 
 TEST(ImageFilterNodes, SharpenIsUnsharpMaskWithTenAlpha) {
   // 100 everywhere, 200 in the centre; alpha 0.05 → 1.5·x − 0.5·blur(x).
   const cv::Mat in = greyImage(3, 3, [](int x, int y) { return x == 1 && y == 1 ? 200 : 100; });
-  const cv::Mat out = runImage("ImageSharpen", {{"image", img(in)}, {"sharpen_radius", i64(1)},
-                                                {"sigma", f64(1.0)}, {"alpha", f64(0.05)}});
+  const cv::Mat out = runImage(
+      "ImageSharpen",
+      {{"image", img(in)}, {"sharpen_radius", i64(1)}, {"sigma", f64(1.0)}, {"alpha", f64(0.05)}});
   EXPECT_EQ(out.at<cv::Vec3b>(1, 1)[0], 240);  // 300 − 0.5·120.418
   EXPECT_EQ(out.at<cv::Vec3b>(0, 0)[0], 85);   // 150 − 0.5·130.046
 }
@@ -103,8 +112,10 @@ TEST(ImageFilterNodes, SharpenMatchesComfyOnNoiseAndClamps) {
     cv::Mat inD, ref;
     in.convertTo(inD, CV_64F);
     ref = inD * (1 + 10 * alpha) - blur * (10 * alpha);
-    const cv::Mat out = runImage("ImageSharpen", {{"image", img(in)}, {"sharpen_radius", i64(2)},
-                                                  {"sigma", f64(1.5)}, {"alpha", f64(alpha)}});
+    const cv::Mat out = runImage("ImageSharpen", {{"image", img(in)},
+                                                  {"sharpen_radius", i64(2)},
+                                                  {"sigma", f64(1.5)},
+                                                  {"alpha", f64(alpha)}});
     EXPECT_LE(maxDiff(out, roundToU8(ref)), 1) << alpha;
   }
   EXPECT_EQ(maxDiff(runImage("ImageSharpen", {{"image", img(in)}, {"alpha", f64(0.0)}}), in), 0);
@@ -129,40 +140,47 @@ TEST(ImageFilterNodes, BlendModesMatchComfyFormulas) {
   const cv::Mat a = noiseImage(6, 7, 1), b = noiseImage(6, 7, 2);
   for (const char* mode : {"normal", "multiply", "screen", "overlay", "soft_light", "difference"})
     for (double f : {0.0, 0.3, 1.0}) {
-      const cv::Mat out = runImage("ImageBlend", {{"image1", img(a)}, {"image2", img(b)},
-                                                  {"blend_factor", f64(f)}, {"blend_mode", str(mode)}});
+      const cv::Mat out = runImage("ImageBlend", {{"image1", img(a)},
+                                                  {"image2", img(b)},
+                                                  {"blend_factor", f64(f)},
+                                                  {"blend_mode", str(mode)}});
       double worst = 0;
       for (int y = 0; y < a.rows; ++y)
         for (int x = 0; x < a.cols * 3; ++x)
-          worst = std::max(worst, std::abs(out.ptr<uint8_t>(y)[x] -
-                                           blendRef(a.ptr<uint8_t>(y)[x], b.ptr<uint8_t>(y)[x], f, mode)));
+          worst = std::max(worst,
+                           std::abs(out.ptr<uint8_t>(y)[x] -
+                                    blendRef(a.ptr<uint8_t>(y)[x], b.ptr<uint8_t>(y)[x], f, mode)));
       EXPECT_LE(worst, 0.5 + 1e-3) << mode << " " << f;  // correctly rounded
     }
 }
 
 TEST(ImageFilterNodes, BlendKnownPixels) {
   auto one = [](int a, int b, double f, const char* mode) {
-    return runImage("ImageBlend", {{"image1", img(rgb(1, 1, {a, a, a}))}, {"image2", img(rgb(1, 1, {b, b, b}))},
-                                   {"blend_factor", f64(f)}, {"blend_mode", str(mode)}})
+    return runImage("ImageBlend", {{"image1", img(rgb(1, 1, {a, a, a}))},
+                                   {"image2", img(rgb(1, 1, {b, b, b}))},
+                                   {"blend_factor", f64(f)},
+                                   {"blend_mode", str(mode)}})
         .at<cv::Vec3b>(0, 0)[0];
   };
   EXPECT_EQ(one(100, 200, 0.5, "normal"), 150);
-  EXPECT_EQ(one(128, 128, 1.0, "multiply"), 64);      // 128·128/255 = 64.25
-  EXPECT_EQ(one(100, 200, 1.0, "difference"), 0);     // a − b, clamped: not |a − b|
-  EXPECT_EQ(one(200, 100, 0.5, "difference"), 150);   // a − f·b
+  EXPECT_EQ(one(128, 128, 1.0, "multiply"), 64);     // 128·128/255 = 64.25
+  EXPECT_EQ(one(100, 200, 1.0, "difference"), 0);    // a − b, clamped: not |a − b|
+  EXPECT_EQ(one(200, 100, 0.5, "difference"), 150);  // a − f·b
   EXPECT_EQ(one(0, 255, 1.0, "screen"), 255);
 }
 
 TEST(ImageFilterNodes, BlendResizesImage2ToImage1) {
   const cv::Mat a = rgb(4, 4, {0, 0, 0});
   const cv::Mat b = rgb(3, 5, {200, 100, 50});  // other aspect: centre-cropped, then bicubic
-  const cv::Mat out = runImage("ImageBlend", {{"image1", img(a)}, {"image2", img(b)}, {"blend_factor", f64(1.0)}});
+  const cv::Mat out =
+      runImage("ImageBlend", {{"image1", img(a)}, {"image2", img(b)}, {"blend_factor", f64(1.0)}});
   EXPECT_EQ(out.size(), a.size());
   EXPECT_EQ(maxDiff(out, rgb(4, 4, {200, 100, 50})), 0);
 }
 
 TEST(ImageFilterNodes, CannyFindsTheOutlineOfASquareOnly) {
-  const cv::Mat in = greyImage(16, 16, [](int x, int y) { return x >= 4 && x <= 11 && y >= 4 && y <= 11 ? 255 : 0; });
+  const cv::Mat in = greyImage(
+      16, 16, [](int x, int y) { return x >= 4 && x <= 11 && y >= 4 && y <= 11 ? 255 : 0; });
   const cv::Mat out = runImage("Canny", {{"image", img(in)}});
   ASSERT_EQ(out.size(), in.size());
   int edges = 0;
@@ -174,27 +192,34 @@ TEST(ImageFilterNodes, CannyFindsTheOutlineOfASquareOnly) {
       if (!p[0]) continue;
       ++edges;
       // Within one pixel of the square's outline.
-      const bool nearBorder = x >= 3 && x <= 12 && y >= 3 && y <= 12 && !(x >= 5 && x <= 10 && y >= 5 && y <= 10);
+      const bool nearBorder =
+          x >= 3 && x <= 12 && y >= 3 && y <= 12 && !(x >= 5 && x <= 10 && y >= 5 && y <= 10);
       EXPECT_TRUE(nearBorder) << x << "," << y;
     }
   EXPECT_GE(edges, 4 * 6);  // every side is found
   // A flat image and thresholds above its (zero) gradient: nothing.
-  EXPECT_EQ(cv::countNonZero(runImage("Canny", {{"image", img(rgb(8, 8, {90, 90, 90}))}}).reshape(1)), 0);
+  EXPECT_EQ(
+      cv::countNonZero(runImage("Canny", {{"image", img(rgb(8, 8, {90, 90, 90}))}}).reshape(1)), 0);
 }
 
 TEST(ImageFilterNodes, CannyThresholdsAreOnTheZeroToOneGradient) {
   // A vertical ramp of 20 codes per pixel: Sobel magnitude ≈ 8·20/255 = 0.63 after the blur.
-  const cv::Mat in = greyImage(12, 12, [](int x, int) { return x < 3 ? 0 : x > 8 ? 120 : (x - 3) * 20; });
+  const cv::Mat in = greyImage(12, 12, [](int x, int) {
+    return x < 3 ? 0 : x > 8 ? 120 : (x - 3) * 20;
+  });
   auto count = [&](double lo, double hi) {
     return cv::countNonZero(
-        runImage("Canny", {{"image", img(in)}, {"low_threshold", f64(lo)}, {"high_threshold", f64(hi)}}).reshape(1));
+        runImage("Canny",
+                 {{"image", img(in)}, {"low_threshold", f64(lo)}, {"high_threshold", f64(hi)}})
+            .reshape(1));
   };
   EXPECT_GT(count(0.3, 0.5), 0);
   EXPECT_EQ(count(0.8, 0.9), 0);
 }
 
 TEST(ImageFilterNodes, EmptyImageIsTheColour) {
-  const cv::Mat out = runImage("EmptyImage", {{"width", i64(7)}, {"height", i64(5)}, {"color", i64(0x123456)}});
+  const cv::Mat out =
+      runImage("EmptyImage", {{"width", i64(7)}, {"height", i64(5)}, {"color", i64(0x123456)}});
   EXPECT_EQ(out.size(), cv::Size(7, 5));
   EXPECT_EQ(maxDiff(out, rgb(5, 7, {0x12, 0x34, 0x56})), 0);
 }
@@ -210,15 +235,17 @@ TEST(ImageFilterNodes, ColorAdjustDefaultsAreTheIdentity) {
 
 TEST(ImageFilterNodes, ColorAdjustKnownPixels) {
   auto adj = [](cv::Mat in, double b, double c, double s) {
-    return runImage("ImageColorAdjust", {{"image", img(in)}, {"brightness", f64(b)}, {"contrast", f64(c)},
+    return runImage("ImageColorAdjust", {{"image", img(in)},
+                                         {"brightness", f64(b)},
+                                         {"contrast", f64(c)},
                                          {"saturation", f64(s)}})
         .at<cv::Vec3b>(0, 0);
   };
   EXPECT_EQ(adj(rgb(1, 1, {200, 40, 0}), 0.5, 1, 1), cv::Vec3b(100, 20, 0));
-  EXPECT_EQ(adj(rgb(1, 1, {100, 100, 100}), 1, 1.5, 1), cv::Vec3b(86, 86, 86));   // 127.5 − 1.5·27.5
-  EXPECT_EQ(adj(rgb(1, 1, {255, 0, 0}), 1, 1, 0), cv::Vec3b(76, 76, 76));         // luma 76.245
-  EXPECT_EQ(adj(rgb(1, 1, {200, 100, 50}), 1, 1, 2), cv::Vec3b(255, 76, 0));     // 2x − L, L = 124.2
-  EXPECT_EQ(adj(rgb(1, 1, {10, 20, 30}), 1, 0, 1), cv::Vec3b(128, 128, 128));    // flat mid-grey
+  EXPECT_EQ(adj(rgb(1, 1, {100, 100, 100}), 1, 1.5, 1), cv::Vec3b(86, 86, 86));  // 127.5 − 1.5·27.5
+  EXPECT_EQ(adj(rgb(1, 1, {255, 0, 0}), 1, 1, 0), cv::Vec3b(76, 76, 76));        // luma 76.245
+  EXPECT_EQ(adj(rgb(1, 1, {200, 100, 50}), 1, 1, 2), cv::Vec3b(255, 76, 0));  // 2x − L, L = 124.2
+  EXPECT_EQ(adj(rgb(1, 1, {10, 20, 30}), 1, 0, 1), cv::Vec3b(128, 128, 128));  // flat mid-grey
 }
 
 TEST(ImageFilterNodes, DepthColorMapColoursTheLuminanceInRgbOrder) {
@@ -233,14 +260,18 @@ TEST(ImageFilterNodes, DepthColorMapColoursTheLuminanceInRgbOrder) {
   cv::cvtColor(bgr, want, cv::COLOR_BGR2RGB);
   EXPECT_EQ(maxDiff(inferno, want), 0);
   // Inferno's top is pale yellow: red well above blue in RGB order.
-  const cv::Vec3b top = runImage("DepthColorMap", {{"image", img(rgb(1, 1, {255, 255, 255}))}}).at<cv::Vec3b>(0, 0);
+  const cv::Vec3b top =
+      runImage("DepthColorMap", {{"image", img(rgb(1, 1, {255, 255, 255}))}}).at<cv::Vec3b>(0, 0);
   EXPECT_GT(top[0], top[2] + 50);
 }
 
 TEST(ImageFilterNodes, EmptyInputGivesEmptyOutput) {
-  for (const char* t : {"ImageInvert", "ImageBlur", "ImageSharpen", "Canny", "ImageColorAdjust", "DepthColorMap"})
+  for (const char* t :
+       {"ImageInvert", "ImageBlur", "ImageSharpen", "Canny", "ImageColorAdjust", "DepthColorMap"})
     EXPECT_TRUE(runImage(t, {{"image", img(cv::Mat())}}).empty()) << t;
-  EXPECT_TRUE(runImage("ImageBlend", {{"image1", img(cv::Mat())}, {"image2", img(rgb(2, 2, {1, 2, 3}))}}).empty());
+  EXPECT_TRUE(
+      runImage("ImageBlend", {{"image1", img(cv::Mat())}, {"image2", img(rgb(2, 2, {1, 2, 3}))}})
+          .empty());
 }
 
 }  // namespace

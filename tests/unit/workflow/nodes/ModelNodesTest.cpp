@@ -46,7 +46,7 @@ cv::Mat depthReference(const cv::Mat& rgb, DepthMode mode) {
   }
   cv::Mat full;
   cv::resize(d8, full, rgb.size(), 0, 0, cv::INTER_LINEAR);  // the original's cv2.resize
-  if (mode == DepthMode::Metric) full = 255 - full;           // 1 - x
+  if (mode == DepthMode::Metric) full = 255 - full;          // 1 - x
   cv::Mat out;
   cv::cvtColor(full, out, cv::COLOR_GRAY2RGB);
   return out;
@@ -157,10 +157,12 @@ TEST_F(ModelNodes, ErrorsNameTheInputAndListPathsTried) {
   EXPECT_THAT(e, HasSubstr("model 'missing.engine' not found"));
   EXPECT_THAT(e, HasSubstr((dir / "missing.engine").string()));
   EXPECT_THAT(e, HasSubstr((dir / "missing.onnx").string()));
-  EXPECT_THAT(e, HasSubstr("available: tiny_depth.onnx tiny_depth_DA3.onnx tiny_depth_metric.onnx"));
+  EXPECT_THAT(e,
+              HasSubstr("available: tiny_depth.onnx tiny_depth_DA3.onnx tiny_depth_metric.onnx"));
 
-  EXPECT_THAT(configureError("DepthAnythingTensorrt", "engine", "../../upscale_models/conv3x3.onnx"),
-              HasSubstr("escapes models/tensorrt/depth-anything"));
+  EXPECT_THAT(
+      configureError("DepthAnythingTensorrt", "engine", "../../upscale_models/conv3x3.onnx"),
+      HasSubstr("escapes models/tensorrt/depth-anything"));
   EXPECT_THAT(configureError("UpscaleModelLoader", "model_name", "/etc/passwd"),
               HasSubstr("absolute path"));
   EXPECT_THAT(configureError("UpscaleModelLoader", "model_name", "nope.pth"),
@@ -192,7 +194,8 @@ TEST_F(ModelNodes, FailingFrameIsDroppedNotThrown) {
   loader.set("model_name", "invert_up2x.onnx");
   loader.configure(ctx_);
   NodeHarness up("ImageUpscaleWithModel");
-  up.set("upscale_model", loader.run().at(0)).set("image", Image{cv::Mat(8, 8, CV_8UC1, cv::Scalar(3))});
+  up.set("upscale_model", loader.run().at(0))
+      .set("image", Image{cv::Mat(8, 8, CV_8UC1, cv::Scalar(3))});
   EXPECT_TRUE(std::holds_alternative<std::monostate>(up.run().at(0)));
 }
 
@@ -206,7 +209,8 @@ nlohmann::json depthWorkflow(const std::string& engine) {
 }
 
 TEST_F(ModelNodes, DepthWorkflowCompilesAndRuns) {
-  auto g = CompiledGraph::compile(depthWorkflow("tiny_depth.engine"), NodeRegistry::builtin(), ctx_);
+  auto g =
+      CompiledGraph::compile(depthWorkflow("tiny_depth.engine"), NodeRegistry::builtin(), ctx_);
   const cv::Mat in = testImage(512, 512);
   cv::Mat out;
   FrameContext f;
@@ -246,13 +250,13 @@ TEST_F(ModelNodes, WorkflowWithMissingModelIsRejectedNamingNodeAndInput) {
     EXPECT_EQ(ne.classType, "DepthAnythingTensorrt");
     ASSERT_EQ(ne.errors.size(), 1u);
     EXPECT_EQ(ne.errors[0].inputName, "engine");
-    EXPECT_THAT(ne.errors[0].message,
-                HasSubstr("depth-anything/depth_anything_vitl14-fp16.onnx"));
+    EXPECT_THAT(ne.errors[0].message, HasSubstr("depth-anything/depth_anything_vitl14-fp16.onnx"));
   }
 }
 
 TEST_F(ModelNodes, GraphsNamingOneModelShareOneLoad) {
-  auto a = CompiledGraph::compile(depthWorkflow("tiny_depth.engine"), NodeRegistry::builtin(), ctx_);
+  auto a =
+      CompiledGraph::compile(depthWorkflow("tiny_depth.engine"), NodeRegistry::builtin(), ctx_);
   auto b = CompiledGraph::compile(depthWorkflow("tiny_depth"), NodeRegistry::builtin(), ctx_);
   // Both graphs hold the model the store hands out now: a third load returns the same object.
   auto m1 = store_.load("tensorrt/depth-anything", "tiny_depth.engine");

@@ -15,11 +15,30 @@ namespace {
 using nlohmann::json;
 
 const std::vector<std::string>& nativeNodes() {
-  static const std::vector<std::string> n{
-      "ImageInvert", "ImageBlur", "ImageSharpen", "ImageBlend", "Canny", "EmptyImage", "ImageColorAdjust",
-      "DepthColorMap", "ImageScale", "ImageScaleBy", "ImageCrop", "ImageFlip", "ImageRotate",
-      "ImageCompositeMasked", "ImageToMask", "MaskToImage", "InvertMask", "ThresholdMask", "SolidMask",
-      "GrowMask", "CropMask", "FeatherMask", "MaskComposite", "ImageColorToMask"};
+  static const std::vector<std::string> n{"ImageInvert",
+                                          "ImageBlur",
+                                          "ImageSharpen",
+                                          "ImageBlend",
+                                          "Canny",
+                                          "EmptyImage",
+                                          "ImageColorAdjust",
+                                          "DepthColorMap",
+                                          "ImageScale",
+                                          "ImageScaleBy",
+                                          "ImageCrop",
+                                          "ImageFlip",
+                                          "ImageRotate",
+                                          "ImageCompositeMasked",
+                                          "ImageToMask",
+                                          "MaskToImage",
+                                          "InvertMask",
+                                          "ThresholdMask",
+                                          "SolidMask",
+                                          "GrowMask",
+                                          "CropMask",
+                                          "FeatherMask",
+                                          "MaskComposite",
+                                          "ImageColorToMask"};
   return n;
 }
 
@@ -36,15 +55,18 @@ json workflowFor(const std::string& type, const json& overrides = json::object()
   const NodeSpec& spec = NodeRegistry::builtin().find(type)->spec;
   json inputs = json::object();
   for (const auto& in : spec.inputs) {
-    if (in.type == ValueType::Image) inputs[in.name] = json::array({"1", 0});
+    if (in.type == ValueType::Image)
+      inputs[in.name] = json::array({"1", 0});
     else if (in.type == ValueType::Mask) {
       if (in.required) inputs[in.name] = json::array({"2", 0});
-    } else if (in.required) inputs[in.name] = literal(in.defaultValue);
+    } else if (in.required)
+      inputs[in.name] = literal(in.defaultValue);
   }
   for (const auto& [k, v] : overrides.items()) inputs[k] = v;
-  json p = {{"1", {{"class_type", "LoadTensor"}, {"inputs", json::object()}}},
-            {"2", {{"class_type", "ImageToMask"}, {"inputs", {{"image", {"1", 0}}, {"channel", "red"}}}}},
-            {"3", {{"class_type", type}, {"inputs", inputs}}}};
+  json p = {
+      {"1", {{"class_type", "LoadTensor"}, {"inputs", json::object()}}},
+      {"2", {{"class_type", "ImageToMask"}, {"inputs", {{"image", {"1", 0}}, {"channel", "red"}}}}},
+      {"3", {{"class_type", type}, {"inputs", inputs}}}};
   if (spec.outputs[0].type == ValueType::Mask) {
     p["4"] = {{"class_type", "MaskToImage"}, {"inputs", {{"mask", {"3", 0}}}}};
     p["5"] = {{"class_type", "SaveTensor"}, {"inputs", {{"images", {"4", 0}}}}};
@@ -97,8 +119,10 @@ TEST(NodeSpecs, EveryNodeIsDocumented) {
     for (const auto& in : e->spec.inputs) EXPECT_FALSE(in.doc.empty()) << type << "." << in.name;
   }
   for (const char* t : {"ImageColorAdjust", "DepthColorMap"})
-    EXPECT_NE(NodeRegistry::builtin().find(t)->spec.description.find("comfystream-native"), std::string::npos);
-  EXPECT_NE(NodeRegistry::builtin().find("Canny")->spec.description.find("approximation"), std::string::npos);
+    EXPECT_NE(NodeRegistry::builtin().find(t)->spec.description.find("comfystream-native"),
+              std::string::npos);
+  EXPECT_NE(NodeRegistry::builtin().find("Canny")->spec.description.find("approximation"),
+            std::string::npos);
 }
 
 TEST(NodeSpecs, ComfyRangesAndOptionsAreEnforced) {
@@ -126,7 +150,10 @@ TEST(NodeSpecs, ComfyRangesAndOptionsAreEnforced) {
       {"EmptyImage", {{"color", 0x1000000}}, "color", "value_bigger_than_max"},
       {"Canny", {{"high_threshold", 1.0}}, "high_threshold", "value_bigger_than_max"},
       // Values the ranges cannot express, refused by configure():
-      {"Canny", {{"low_threshold", 0.6}, {"high_threshold", 0.3}}, "low_threshold", "invalid_input"},
+      {"Canny",
+       {{"low_threshold", 0.6}, {"high_threshold", 0.3}},
+       "low_threshold",
+       "invalid_input"},
       {"EmptyImage", {{"batch_size", 4}}, "batch_size", "invalid_input"},
   };
   for (const auto& c : cases) {
@@ -161,28 +188,48 @@ TEST(NodeSpecs, AMaskCannotFeedAnImageInput) {
 }
 
 TEST(NodeSpecs, AChainComputesWhatTheNodesDoAlone) {
-  // LoadTensor → ImageScale(2x, nearest) → ImageFlip → ImageCompositeMasked(mask from the frame) → SaveTensor
+  // LoadTensor → ImageScale(2x, nearest) → ImageFlip → ImageCompositeMasked(mask from the frame) →
+  // SaveTensor
   const json p = {
       {"1", {{"class_type", "LoadTensor"}, {"inputs", json::object()}}},
-      {"2", {{"class_type", "ImageScale"},
-             {"inputs", {{"image", {"1", 0}}, {"upscale_method", "nearest-exact"}, {"width", 8}, {"height", 6},
-                         {"crop", "disabled"}}}}},
-      {"3", {{"class_type", "ImageFlip"}, {"inputs", {{"image", {"2", 0}}, {"flip_method", "y-axis: horizontally"}}}}},
-      {"4", {{"class_type", "ImageToMask"}, {"inputs", {{"image", {"1", 0}}, {"channel", "green"}}}}},
-      {"5", {{"class_type", "ImageCompositeMasked"},
-             {"inputs", {{"destination", {"3", 0}}, {"source", {"1", 0}}, {"x", 2}, {"y", 1},
-                         {"resize_source", false}, {"mask", {"4", 0}}}}}},
+      {"2",
+       {{"class_type", "ImageScale"},
+        {"inputs",
+         {{"image", {"1", 0}},
+          {"upscale_method", "nearest-exact"},
+          {"width", 8},
+          {"height", 6},
+          {"crop", "disabled"}}}}},
+      {"3",
+       {{"class_type", "ImageFlip"},
+        {"inputs", {{"image", {"2", 0}}, {"flip_method", "y-axis: horizontally"}}}}},
+      {"4",
+       {{"class_type", "ImageToMask"}, {"inputs", {{"image", {"1", 0}}, {"channel", "green"}}}}},
+      {"5",
+       {{"class_type", "ImageCompositeMasked"},
+        {"inputs",
+         {{"destination", {"3", 0}},
+          {"source", {"1", 0}},
+          {"x", 2},
+          {"y", 1},
+          {"resize_source", false},
+          {"mask", {"4", 0}}}}}},
       {"6", {{"class_type", "SaveTensor"}, {"inputs", {{"images", {"5", 0}}}}}}};
   NodeContext ctx;
   auto g = CompiledGraph::compile(p, NodeRegistry::builtin(), ctx);
   const cv::Mat frame = noiseImage(3, 4, 5);
   const cv::Mat out = runOnce(*g, frame).clone();
 
-  const cv::Mat scaled = runImage("ImageScale", {{"image", img(frame)}, {"width", i64(8)}, {"height", i64(6)}});
-  const cv::Mat flipped = runImage("ImageFlip", {{"image", img(scaled)}, {"flip_method", str("y-axis: horizontally")}});
+  const cv::Mat scaled =
+      runImage("ImageScale", {{"image", img(frame)}, {"width", i64(8)}, {"height", i64(6)}});
+  const cv::Mat flipped =
+      runImage("ImageFlip", {{"image", img(scaled)}, {"flip_method", str("y-axis: horizontally")}});
   const cv::Mat m = runMask("ImageToMask", {{"image", img(frame)}, {"channel", str("green")}});
-  const cv::Mat want = runImage("ImageCompositeMasked", {{"destination", img(flipped)}, {"source", img(frame)},
-                                                         {"x", i64(2)}, {"y", i64(1)}, {"mask", msk(m)}});
+  const cv::Mat want = runImage("ImageCompositeMasked", {{"destination", img(flipped)},
+                                                         {"source", img(frame)},
+                                                         {"x", i64(2)},
+                                                         {"y", i64(1)},
+                                                         {"mask", msk(m)}});
   EXPECT_EQ(maxDiff(out, want), 0);
 }
 

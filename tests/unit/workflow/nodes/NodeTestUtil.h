@@ -129,11 +129,21 @@ inline cv::Mat maskOf(int h, int w, std::initializer_list<float> v) {
   return m;
 }
 
-inline Value img(const cv::Mat& m) { return Image{m}; }
-inline Value msk(const cv::Mat& m) { return Mask{m}; }
-inline Value i64(int64_t v) { return v; }
-inline Value f64(double v) { return v; }
-inline Value str(const char* s) { return std::string(s); }
+inline Value img(const cv::Mat& m) {
+  return Image{m};
+}
+inline Value msk(const cv::Mat& m) {
+  return Mask{m};
+}
+inline Value i64(int64_t v) {
+  return v;
+}
+inline Value f64(double v) {
+  return v;
+}
+inline Value str(const char* s) {
+  return std::string(s);
+}
 
 // Largest absolute per-element difference (any depth, same shape).
 inline double maxDiff(const cv::Mat& a, const cv::Mat& b) {

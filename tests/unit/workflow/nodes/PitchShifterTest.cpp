@@ -30,7 +30,8 @@ TEST_P(PitchShifterSine, MovesA440HzSineBySemitones) {
   const double level = rms(out.samples, 2048, 24000 - 2048) / rms(in.samples);
   EXPECT_GT(level, 0.7) << steps;
   EXPECT_LT(level, 1.3) << steps;
-  std::printf("[ pitch %+5.1f ] %.2f Hz (want %.2f), level %.3f of the input\n", steps, hz, want, level);
+  std::printf("[ pitch %+5.1f ] %.2f Hz (want %.2f), level %.3f of the input\n", steps, hz, want,
+              level);
 }
 
 INSTANTIATE_TEST_SUITE_P(Steps, PitchShifterSine, ::testing::Values(0.0, 1.0, 4.0, 7.0, 12.0));

@@ -22,7 +22,8 @@ cv::Mat build(cv::Size out, int channels, const std::function<double(int, int, i
 }
 
 double px(const cv::Mat& m, int y, int x, int c) {
-  return m.depth() == CV_8U ? m.ptr<uint8_t>(y)[x * m.channels() + c] : m.ptr<float>(y)[x * m.channels() + c];
+  return m.depth() == CV_8U ? m.ptr<uint8_t>(y)[x * m.channels() + c]
+                            : m.ptr<float>(y)[x * m.channels() + c];
 }
 
 // torch bilinear, align_corners=False, no antialias.
@@ -43,10 +44,13 @@ cv::Mat bicubicRef(const cv::Mat& s, cv::Size out) {
   const double A = -0.75;
   auto w = [&](double t, int k) {
     const double x = std::abs(t - k);
-    return x <= 1 ? ((A + 2) * x - (A + 3)) * x * x + 1 : x < 2 ? ((A * x - 5 * A) * x + 8 * A) * x - 4 * A : 0.0;
+    return x <= 1  ? ((A + 2) * x - (A + 3)) * x * x + 1
+           : x < 2 ? ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+                   : 0.0;
   };
   return build(out, s.channels(), [&](int y, int x, int c) {
-    const double sy = (y + 0.5) * s.rows / out.height - 0.5, sx = (x + 0.5) * s.cols / out.width - 0.5;
+    const double sy = (y + 0.5) * s.rows / out.height - 0.5,
+                 sx = (x + 0.5) * s.cols / out.width - 0.5;
     const int iy = static_cast<int>(std::floor(sy)), ix = static_cast<int>(std::floor(sx));
     double acc = 0;
     for (int j = -1; j <= 2; ++j)
@@ -78,7 +82,8 @@ cv::Mat lanczosRef(const cv::Mat& s, cv::Size out) {
     cv::Mat o(horizontal ? in.rows : n, horizontal ? n : in.cols, CV_8UC3);
     for (int k = 0; k < n; ++k) {
       const double center = (k + 0.5) * scale;
-      const int lo = std::max(0, (int)(center - support + 0.5)), hi = std::min(len, (int)(center + support + 0.5));
+      const int lo = std::max(0, (int)(center - support + 0.5)),
+                hi = std::min(len, (int)(center + support + 0.5));
       std::vector<double> w;
       double sum = 0;
       for (int i = lo; i < hi; ++i) {
@@ -90,7 +95,8 @@ cv::Mat lanczosRef(const cv::Mat& s, cv::Size out) {
       for (int q = 0; q < other; ++q)
         for (int c = 0; c < 3; ++c) {
           double acc = 0;
-          for (int i = lo; i < hi; ++i) acc += w[i - lo] / sum * (horizontal ? px(in, q, i, c) : px(in, i, q, c));
+          for (int i = lo; i < hi; ++i)
+            acc += w[i - lo] / sum * (horizontal ? px(in, q, i, c) : px(in, i, q, c));
           const uint8_t v = cv::saturate_cast<uint8_t>(std::floor(acc + 0.5));
           (horizontal ? o.ptr<uint8_t>(q)[k * 3 + c] : o.ptr<uint8_t>(k)[q * 3 + c]) = v;
         }
@@ -110,8 +116,11 @@ cv::Mat u8(const cv::Mat& d) {
 }
 
 cv::Mat scale(const cv::Mat& in, const char* method, int w, int h, const char* crop = "disabled") {
-  return runImage("ImageScale", {{"image", img(in)}, {"upscale_method", str(method)}, {"width", i64(w)},
-                                 {"height", i64(h)}, {"crop", str(crop)}});
+  return runImage("ImageScale", {{"image", img(in)},
+                                 {"upscale_method", str(method)},
+                                 {"width", i64(w)},
+                                 {"height", i64(h)},
+                                 {"crop", str(crop)}});
 }
 
 TEST(TransformNodes, NearestExactPicksPixelCentres) {
@@ -119,7 +128,8 @@ TEST(TransformNodes, NearestExactPicksPixelCentres) {
   const cv::Mat out = scale(in, "nearest-exact", 2, 2);
   ASSERT_EQ(out.size(), cv::Size(2, 2));
   for (int y = 0; y < 2; ++y)
-    for (int x = 0; x < 2; ++x) EXPECT_EQ(out.at<cv::Vec3b>(y, x), in.at<cv::Vec3b>(2 * y + 1, 2 * x + 1));
+    for (int x = 0; x < 2; ++x)
+      EXPECT_EQ(out.at<cv::Vec3b>(y, x), in.at<cv::Vec3b>(2 * y + 1, 2 * x + 1));
   // 2 → 3 columns: floor((o + 0.5)·2/3) = 0, 1, 1.
   const cv::Mat row = greyImage(1, 2, [](int x, int) { return 10 + x; });
   const cv::Mat up = scale(row, "nearest-exact", 3, 1);
@@ -131,8 +141,10 @@ TEST(TransformNodes, NearestExactPicksPixelCentres) {
 TEST(TransformNodes, BilinearAndBicubicMatchTorchWithinOne) {
   const cv::Mat in = noiseImage(7, 9);
   for (cv::Size out : {cv::Size(11, 5), cv::Size(4, 3), cv::Size(18, 14), cv::Size(9, 13)}) {
-    EXPECT_LE(maxDiff(scale(in, "bilinear", out.width, out.height), u8(bilinearRef(in, out))), 1) << out;
-    EXPECT_LE(maxDiff(scale(in, "bicubic", out.width, out.height), u8(bicubicRef(in, out))), 1) << out;
+    EXPECT_LE(maxDiff(scale(in, "bilinear", out.width, out.height), u8(bilinearRef(in, out))), 1)
+        << out;
+    EXPECT_LE(maxDiff(scale(in, "bicubic", out.width, out.height), u8(bicubicRef(in, out))), 1)
+        << out;
   }
 }
 
@@ -148,7 +160,8 @@ TEST(TransformNodes, AreaIsAdaptiveAveragePooling) {
 
 TEST(TransformNodes, LanczosIsPillows) {
   const cv::Mat in = noiseImage(9, 12);
-  for (cv::Size o : {cv::Size(5, 4), cv::Size(25, 19), cv::Size(12, 4), cv::Size(3, 9), cv::Size(31, 2)})
+  for (cv::Size o :
+       {cv::Size(5, 4), cv::Size(25, 19), cv::Size(12, 4), cv::Size(3, 9), cv::Size(31, 2)})
     EXPECT_LE(maxDiff(scale(in, "lanczos", o.width, o.height), lanczosRef(in, o)), 1) << o;
   EXPECT_EQ(maxDiff(scale(rgb(6, 5, {200, 3, 90}), "lanczos", 13, 2), rgb(2, 13, {200, 3, 90})), 0);
 }
@@ -175,7 +188,7 @@ TEST(TransformNodes, EveryMethodIsTheIdentityAtTheSameSize) {
 }
 
 TEST(TransformNodes, ZeroWidthOrHeightKeepsTheAspectWithPythonRounding) {
-  const cv::Mat in = noiseImage(5, 10);                        // 10 wide, 5 high
+  const cv::Mat in = noiseImage(5, 10);  // 10 wide, 5 high
   EXPECT_EQ(scale(in, "bilinear", 0, 3).size(), cv::Size(6, 3));
   EXPECT_EQ(scale(in, "bilinear", 5, 0).size(), cv::Size(5, 2));  // round(2.5) = 2
   EXPECT_EQ(scale(in, "bilinear", 7, 0).size(), cv::Size(7, 4));  // round(3.5) = 4
@@ -183,11 +196,13 @@ TEST(TransformNodes, ZeroWidthOrHeightKeepsTheAspectWithPythonRounding) {
 }
 
 TEST(TransformNodes, CenterCropCutsTheCentredWindowFirst) {
-  const cv::Mat in = noiseImage(4, 8);  // aspect 2 → 1: x = round((8 − 4) / 2) = 2, window columns 2..5
+  const cv::Mat in =
+      noiseImage(4, 8);  // aspect 2 → 1: x = round((8 − 4) / 2) = 2, window columns 2..5
   const cv::Mat out = scale(in, "nearest-exact", 2, 2, "center");
   ASSERT_EQ(out.size(), cv::Size(2, 2));
   for (int y = 0; y < 2; ++y)
-    for (int x = 0; x < 2; ++x) EXPECT_EQ(out.at<cv::Vec3b>(y, x), in.at<cv::Vec3b>(2 * y + 1, 2 + 2 * x + 1));
+    for (int x = 0; x < 2; ++x)
+      EXPECT_EQ(out.at<cv::Vec3b>(y, x), in.at<cv::Vec3b>(2 * y + 1, 2 + 2 * x + 1));
   EXPECT_EQ(imageops::centerCropRect({8, 4}, {2, 2}), cv::Rect(2, 0, 4, 4));
   EXPECT_EQ(imageops::centerCropRect({4, 8}, {2, 2}), cv::Rect(0, 2, 4, 4));
   EXPECT_EQ(imageops::centerCropRect({5, 5}, {2, 2}), cv::Rect(0, 0, 5, 5));
@@ -196,7 +211,8 @@ TEST(TransformNodes, CenterCropCutsTheCentredWindowFirst) {
 TEST(TransformNodes, ScaleByRoundsLikePython) {
   const cv::Mat in = noiseImage(6, 10);
   auto by = [&](double s) {
-    return runImage("ImageScaleBy", {{"image", img(in)}, {"upscale_method", str("area")}, {"scale_by", f64(s)}});
+    return runImage("ImageScaleBy",
+                    {{"image", img(in)}, {"upscale_method", str("area")}, {"scale_by", f64(s)}});
   };
   EXPECT_EQ(by(0.5).size(), cv::Size(5, 3));
   EXPECT_EQ(by(0.25).size(), cv::Size(2, 2));  // round(2.5) = 2, round(1.5) = 2
@@ -207,33 +223,40 @@ TEST(TransformNodes, ScaleByRoundsLikePython) {
 TEST(TransformNodes, CropClampsXYAndClipsTheWindow) {
   const cv::Mat in = noiseImage(4, 5);
   auto crop = [&](int w, int h, int x, int y) {
-    return runImage("ImageCrop", {{"image", img(in)}, {"width", i64(w)}, {"height", i64(h)}, {"x", i64(x)}, {"y", i64(y)}});
+    return runImage(
+        "ImageCrop",
+        {{"image", img(in)}, {"width", i64(w)}, {"height", i64(h)}, {"x", i64(x)}, {"y", i64(y)}});
   };
   EXPECT_EQ(maxDiff(crop(2, 3, 1, 1), in(cv::Rect(1, 1, 2, 3))), 0);
-  EXPECT_EQ(maxDiff(crop(512, 512, 0, 0), in), 0);                 // clipped to the image
-  EXPECT_EQ(maxDiff(crop(3, 3, 10, 10), in(cv::Rect(4, 3, 1, 1))), 0);  // x, y moved to the last column/row
+  EXPECT_EQ(maxDiff(crop(512, 512, 0, 0), in), 0);  // clipped to the image
+  EXPECT_EQ(maxDiff(crop(3, 3, 10, 10), in(cv::Rect(4, 3, 1, 1))),
+            0);  // x, y moved to the last column/row
   EXPECT_EQ(maxDiff(crop(9, 1, 3, 2), in(cv::Rect(3, 2, 2, 1))), 0);
 }
 
 TEST(TransformNodes, FlipAxesAreComfys) {
   const cv::Mat in = rgb(2, 3, {1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6});
-  EXPECT_EQ(maxDiff(runImage("ImageFlip", {{"image", img(in)}, {"flip_method", str("x-axis: vertically")}}),
+  EXPECT_EQ(maxDiff(runImage("ImageFlip",
+                             {{"image", img(in)}, {"flip_method", str("x-axis: vertically")}}),
                     rgb(2, 3, {4, 4, 4, 5, 5, 5, 6, 6, 6, 1, 1, 1, 2, 2, 2, 3, 3, 3})),
             0);
-  EXPECT_EQ(maxDiff(runImage("ImageFlip", {{"image", img(in)}, {"flip_method", str("y-axis: horizontally")}}),
+  EXPECT_EQ(maxDiff(runImage("ImageFlip",
+                             {{"image", img(in)}, {"flip_method", str("y-axis: horizontally")}}),
                     rgb(2, 3, {3, 3, 3, 2, 2, 2, 1, 1, 1, 6, 6, 6, 5, 5, 5, 4, 4, 4})),
             0);
 }
 
 TEST(TransformNodes, RotateIsClockwise) {
   const cv::Mat in = noiseImage(2, 3);
-  auto rot = [&](const char* r) { return runImage("ImageRotate", {{"image", img(in)}, {"rotation", str(r)}}); };
+  auto rot = [&](const char* r) {
+    return runImage("ImageRotate", {{"image", img(in)}, {"rotation", str(r)}});
+  };
   const cv::Mat r90 = rot("90 degrees"), r180 = rot("180 degrees"), r270 = rot("270 degrees");
   ASSERT_EQ(r90.size(), cv::Size(2, 3));
   ASSERT_EQ(r270.size(), cv::Size(2, 3));
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 2; ++c) {
-      EXPECT_EQ(r90.at<cv::Vec3b>(r, c), in.at<cv::Vec3b>(1 - c, r));   // top-left goes to top-right
+      EXPECT_EQ(r90.at<cv::Vec3b>(r, c), in.at<cv::Vec3b>(1 - c, r));  // top-left goes to top-right
       EXPECT_EQ(r270.at<cv::Vec3b>(r, c), in.at<cv::Vec3b>(c, 2 - r));
     }
   for (int r = 0; r < 2; ++r)
@@ -243,8 +266,11 @@ TEST(TransformNodes, RotateIsClockwise) {
 
 cv::Mat composite(const cv::Mat& dst, const cv::Mat& src, int x, int y, bool resize = false,
                   const cv::Mat* mask = nullptr) {
-  std::map<std::string, Value> in{{"destination", img(dst)}, {"source", img(src)}, {"x", i64(x)},
-                                  {"y", i64(y)}, {"resize_source", resize}};
+  std::map<std::string, Value> in{{"destination", img(dst)},
+                                  {"source", img(src)},
+                                  {"x", i64(x)},
+                                  {"y", i64(y)},
+                                  {"resize_source", resize}};
   if (mask) in["mask"] = msk(*mask);
   return runImage("ImageCompositeMasked", in);
 }
@@ -276,7 +302,8 @@ TEST(TransformNodes, CompositeMaskIsResizedBilinearlyToTheSource) {
     for (int x = 0; x < 4; ++x)
       for (int c = 0; c < 3; ++c) {
         const double k = mr.at<double>(y, x);
-        const double want2 = k * src4.at<cv::Vec3b>(y, x)[c] + (1 - k) * dst4.at<cv::Vec3b>(y, x)[c];
+        const double want2 =
+            k * src4.at<cv::Vec3b>(y, x)[c] + (1 - k) * dst4.at<cv::Vec3b>(y, x)[c];
         EXPECT_NEAR(out.at<cv::Vec3b>(y, x)[c], want2, 0.5 + 1e-4);
       }
 }
