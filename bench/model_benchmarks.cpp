@@ -33,8 +33,9 @@ const fs::path& modelWorkspace() {
   static const Workspace ws = [] {
     std::string tmpl = (fs::temp_directory_path() / "cs-bench-models-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) return Workspace{};
-    const fs::path script =
-        fs::path(__FILE__).parent_path() / ".." / "scripts" / "make_test_models.py";
+    // Not from __FILE__: with CCACHE_BASEDIR (the Makefile sets it) that path is relative to
+    // build/bench, and `make bench` runs from the checkout's root.
+    const fs::path script = fs::path(COMFYSTREAM_SOURCE_DIR) / "scripts" / "make_test_models.py";
     const std::string cmd = "/usr/bin/python3 '" + script.string() + "' '" + tmpl + "'" +
                             (torchScriptCompiledIn() ? " --torch" : "") + " >/dev/null 2>&1";
     if (std::system(cmd.c_str()) != 0) {
