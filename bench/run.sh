@@ -35,3 +35,6 @@ echo "== one recording: CPU and bytes written (pattern, then frames that use the
 /usr/bin/python3 bench/recording.py --bin "$build/comfystream" > "$out/recording.json"
 /usr/bin/python3 bench/recording.py --bin "$build/comfystream" --noise > "$out/recording-noise.json"
 cat "$out/recording.json" "$out/recording-noise.json"
+echo "== publisher takeover: SIGKILL of a publisher → its re-POST answered, frames flowing again"
+/usr/bin/python3 bench/takeover.py --bin "$build/comfystream" > "$out/takeover.json"
+cat "$out/takeover.json"

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <stdexcept>
 
 #include "byoc/Registrar.h"
@@ -126,6 +127,14 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_option("--max-viewers", c.maxViewers, "Viewers per stream")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  const std::map<std::string, PublisherTakeover> takeovers = {{"always", PublisherTakeover::Always},
+                                                              {"idle", PublisherTakeover::Idle},
+                                                              {"never", PublisherTakeover::Never}};
+  app.add_option("--publisher-takeover", c.publisherTakeover,
+                 "A WHIP POST on a stream that has a publisher: always (replace it), idle (only "
+                 "one silent for 1 s or not connected), never (409 + Retry-After)")
+      ->transform(CLI::CheckedTransformer(takeovers, CLI::ignore_case))
+      ->default_str("always");
   app.add_option("--video-bitrate", bitrate, "Encoder bitrate, e.g. 2M or 1500k")
       ->capture_default_str();
   app.add_option("--ice-server", iceSpecs,

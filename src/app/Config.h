@@ -8,6 +8,7 @@
 #include "http/HttpServer.h"
 #include "record/RecordingSettings.h"
 #include "rtc/IceServer.h"
+#include "stream/StreamRegistry.h"
 #include "workflow/Limits.h"
 
 namespace cs {
@@ -34,6 +35,9 @@ struct Config {
   http::ServerSettings http;
   http::AuthSettings auth;
   unsigned maxPendingPerAddress = 8;  // WHIP/WHEP sessions not yet connected, per client address
+  // A WHIP POST on a stream that has a publisher: replace it (always), only a quiet one (idle),
+  // or 409 + Retry-After (never).
+  PublisherTakeover publisherTakeover = PublisherTakeover::Always;
   // Resource limits of a workflow (docs/security/LIMITS.md).
   WorkflowLimits workflowLimits;
   unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request

@@ -82,6 +82,7 @@ int main(int argc, char** argv) {
     rs.maxViewers = config.maxViewers;
     rs.videoBitrate = config.videoBitrate;
     rs.maxPendingPerAddress = config.maxPendingPerAddress;
+    rs.takeover = config.publisherTakeover;
     cs::StreamRegistry registry(rs, loop);
     cs::WebRtcGateway webrtc(
         registry, workflows,

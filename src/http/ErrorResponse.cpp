@@ -60,6 +60,11 @@ void writeError(http::Response& res, ErrorKind kind, const std::string& message)
     res.setHeader("WWW-Authenticate", "Bearer realm=\"comfystream\", error=\"invalid_token\"");
 }
 
+void writeError(http::Response& res, const ControlError& e) {
+  writeError(res, e.kind(), e.what());
+  if (e.retryAfter() > 0) res.setHeader("Retry-After", std::to_string(e.retryAfter()));
+}
+
 void writeError(http::Response& res, const WorkflowError& e, WorkflowErrorShape shape) {
   res.status = 400;
   auto comfy = e.toJson();

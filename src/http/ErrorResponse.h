@@ -13,6 +13,8 @@ int statusFor(ErrorKind kind);
 // Writes {"error": message, "status_code": N} with the status and its headers.
 void writeError(http::Response& res, ErrorKind kind, const std::string& message);
 void writeError(http::Response& res, int status, const std::string& message);
+// The same, with the error's own Retry-After when it carries one.
+void writeError(http::Response& res, const ControlError& e);
 // How a rejected workflow is written (always 400). ComfyUI: the original's {"error": {type,
 // message, …}, "node_errors": {…}} (POST /prompt, WHIP). Message: "error" is a string as in every
 // other error, "invalid workflow: <message>", with ComfyUI's "node_errors" when there are any —
@@ -28,7 +30,7 @@ void answerErrors(http::Response& res, Fn&& fn,
   try {
     fn();
   } catch (const ControlError& e) {
-    writeError(res, e.kind(), e.what());
+    writeError(res, e);
   } catch (const WorkflowError& e) {
     writeError(res, e, shape);
   }

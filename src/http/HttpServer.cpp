@@ -390,7 +390,7 @@ void Server::Impl::invoke(const Handler& h, const Request& req, Response& res) {
   try {
     h(req, res);
   } catch (const ControlError& e) {
-    writeError(res, e.kind(), e.what());
+    writeError(res, e);
   } catch (const WorkflowError& e) {
     writeError(res, e);
   } catch (const std::exception& e) {

@@ -54,7 +54,7 @@ void handlePost(Kind kind, const Request& req, Response& res, WebRtcGateway& gat
     for (const auto& s : ice.current()) res.addHeader("Link", s.linkHeaderValue());
     res.setContent(created.answer, "application/sdp");
   } catch (const ControlError& e) {
-    writeError(res, e.kind(), e.what());
+    writeError(res, e);
   } catch (const WorkflowError& e) {
     writeError(res, e);
   }

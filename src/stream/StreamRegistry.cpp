@@ -61,17 +61,58 @@ unsigned StreamRegistry::publishedCountLocked() const {
 
 StreamRegistry::Reservation StreamRegistry::reservePublisher(const std::string& streamId) {
   validateStreamId(streamId);
-  std::lock_guard lock(mu_);
-  auto it = streams_.find(streamId);
-  if (it != streams_.end() && it->second.hasPublisher())
+  std::string displaced;
+  std::optional<Reservation> reservation;
+  {
+    std::lock_guard lock(mu_);
+    auto it = streams_.find(streamId);
+    if (it != streams_.end() && it->second.hasPublisher()) {
+      displaced = takeoverCandidateLocked(it->second, streamId);
+    } else if (const unsigned live = publishedCountLocked(); live >= settings_.maxStreams) {
+      throw ControlError(ErrorKind::Capacity, "the server already carries " + std::to_string(live) +
+                                                  " streams (--max-streams)");
+    }
+    Entry& e = entryLocked(streamId);
+    e.publisherReserved = true;
+    reservation.emplace(Reservation(this, e.stream, true, 0));
+  }
+  // The reservation keeps the stream (and its viewers, encoders, recordings) while the old
+  // publisher goes; its pipeline stops on the main loop, never on this thread.
+  if (!displaced.empty())
+    loop_.invokeSync([&] { removePublisher(displaced, "taken over by a new publisher"); });
+  return std::move(*reservation);
+}
+
+std::string StreamRegistry::takeoverCandidateLocked(const Entry& e,
+                                                    const std::string& streamId) const {
+  // A publisher still negotiating has no media to lose yet, but ending it would race its own
+  // set-up; it is answered or gone within a second.
+  if (e.publisherReserved)
     throw ControlError(ErrorKind::Conflict,
-                       "stream '" + logSafe(streamId) + "' already has a publisher");
-  if (const unsigned live = publishedCountLocked(); live >= settings_.maxStreams)
-    throw ControlError(ErrorKind::Capacity, "the server already carries " + std::to_string(live) +
-                                                " streams (--max-streams)");
-  Entry& e = entryLocked(streamId);
-  e.publisherReserved = true;
-  return Reservation(this, e.stream, true, 0);
+                       "stream '" + logSafe(streamId) + "' has a publisher being set up", 1);
+  std::shared_ptr<Publisher> current;
+  for (const auto& [_, p] : publishers_)
+    if (p->streamId() == streamId) current = p;
+  if (!current)
+    throw ControlError(ErrorKind::Conflict,
+                       "stream '" + logSafe(streamId) + "' already has a publisher", 1);
+  const auto last = current->lastActivity();
+  const auto quiet = std::max(std::chrono::steady_clock::duration::zero(),
+                              std::chrono::steady_clock::now() - last);
+  const bool idle =
+      current->state() != ConnectionState::Connected || quiet >= settings_.takeoverIdle;
+  if (settings_.takeover == PublisherTakeover::Always ||
+      (settings_.takeover == PublisherTakeover::Idle && idle))
+    return current->id();
+  // When the refusal will pass at the soonest: the watchdog ends a silent publisher after
+  // --silence-timeout; under `idle`, a quiet one becomes replaceable after takeoverIdle.
+  const auto until = settings_.takeover == PublisherTakeover::Idle
+                         ? settings_.takeoverIdle - quiet
+                         : settings_.silenceTimeout - quiet;
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(until).count();
+  throw ControlError(ErrorKind::Conflict,
+                     "stream '" + logSafe(streamId) + "' already has a publisher",
+                     static_cast<unsigned>(std::max<decltype(seconds)>(1, seconds)));
 }
 
 StreamRegistry::Reservation StreamRegistry::reserveViewer(const std::string& streamId) {

@@ -19,6 +19,15 @@
 
 namespace cs {
 
+// What a WHIP POST meets on a stream that already has a publisher (--publisher-takeover).
+// A publisher that vanished without DELETE (network loss; OBS or ffmpeg reconnecting) looks live
+// until the silence watchdog ends it, so only a takeover lets its re-publish in at once.
+enum class PublisherTakeover {
+  Always,  // the new publisher replaces the current one (MediaMTX's overridePublisher default)
+  Idle,    // only one that is not connected or sent nothing for `takeoverIdle`
+  Never,   // 409 + Retry-After until the current one ends
+};
+
 struct RegistrySettings {
   unsigned maxStreams = 16;
   unsigned maxViewers = 64;
@@ -27,6 +36,8 @@ struct RegistrySettings {
   // Sessions from one client address whose media has not connected yet: answered offers that
   // never connect would otherwise hold stream and viewer capacity for the silence timeout.
   unsigned maxPendingPerAddress = 8;
+  PublisherTakeover takeover = PublisherTakeover::Always;
+  std::chrono::milliseconds takeoverIdle{1'000};
 };
 
 // Stream ids come from clients (query strings, BYOC bodies): 1-256 bytes of UTF-8 with no control
@@ -65,7 +76,9 @@ class StreamRegistry {
 
   // Control plane; each throws ControlError with the precise kind of refusal. These run before
   // anything costly (a workflow compiled, a model loaded, a peer negotiated).
-  // The publisher role: Conflict when the stream has one, Capacity past --max-streams.
+  // The publisher role: Capacity past --max-streams; Conflict (with the seconds until it may
+  // pass) when the stream's publisher is still being set up, or is live and the takeover policy
+  // keeps it. A publisher taken over is ended here, before this returns; viewers stay.
   Reservation reservePublisher(const std::string& streamId);
   // A viewer role: NoPublisher when the stream has no live publisher, Capacity past
   // --max-viewers.
@@ -105,6 +118,8 @@ class StreamRegistry {
   };
 
   void release(Reservation& r) noexcept;
+  // The attached publisher of `streamId` that a new one may replace; throws Conflict otherwise.
+  std::string takeoverCandidateLocked(const Entry& e, const std::string& streamId) const;
   Entry& entryLocked(const std::string& streamId);
   unsigned publishedCountLocked() const;
   // Removes the stream's entry when nothing holds a role in it; the caller shuts it down.

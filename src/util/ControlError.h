@@ -27,10 +27,17 @@ class ControlError : public std::runtime_error {
  public:
   ControlError(ErrorKind kind, const std::string& message)
       : std::runtime_error(message), kind_(kind) {}
+  // A refusal that knows when it will pass (a busy publisher role frees when the watchdog ends
+  // the silent publisher): the seconds the client is told to wait (Retry-After).
+  ControlError(ErrorKind kind, const std::string& message, unsigned retryAfterSeconds)
+      : std::runtime_error(message), kind_(kind), retryAfter_(retryAfterSeconds) {}
   ErrorKind kind() const { return kind_; }
+  // 0: the kind's own default, if it has one.
+  unsigned retryAfter() const { return retryAfter_; }
 
  private:
   ErrorKind kind_;
+  unsigned retryAfter_ = 0;
 };
 
 }  // namespace cs

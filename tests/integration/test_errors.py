@@ -140,7 +140,9 @@ async def test_ice_server_flags_become_link_headers(start_server):
 
 
 @pytest.mark.timeout_s(120)
-async def test_every_error_answers_json_while_a_session_keeps_playing(server):
+async def test_every_error_answers_json_while_a_session_keeps_playing(start_server):
+    # "never": a second publisher is refused (the default takes over; test_takeover.py)
+    server = start_server("--publisher-takeover", "never")
     url = server.url
     async with cc.Sessions() as s:
         live_pub = s.add(await cc.whip_publish(url, "live", workflow="invert"))
@@ -178,7 +180,7 @@ async def test_every_error_answers_json_while_a_session_keeps_playing(server):
         expect("WHIP VP9-only video", await post("/whip?streamId=e422", vp9_only_pub), 422)
         expect("WHEP VP9-only video", await post("/whep?streamId=live", vp9_only_view), 422)
         expect("second publisher on a live stream", await post("/whip?streamId=live", pub_offer),
-               409)
+               409, True)
         expect("WHEP on a stream without publisher",
                await post("/whep?streamId=nobody", view_offer), 409, True)
         expect("unknown workflow", await post("/whip?streamId=wf&workflow=no-such", pub_offer),

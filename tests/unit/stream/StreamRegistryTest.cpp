@@ -39,6 +39,17 @@ using test::FakePublisher;
 using test::FakeViewer;
 using test::sessionInfo;
 
+// The Retry-After a refusal carries (0: none of its own).
+unsigned retryAfterOf(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const ControlError& e) {
+    return e.retryAfter();
+  }
+  ADD_FAILURE() << "not refused";
+  return 0;
+}
+
 ErrorKind refusal(const std::function<void()>& fn) {
   try {
     fn();
@@ -51,8 +62,10 @@ ErrorKind refusal(const std::function<void()>& fn) {
 
 class StreamRegistryRoles : public ::testing::Test {
  protected:
-  RegistrySettings settings(unsigned maxStreams = 4, unsigned maxViewers = 2) {
+  RegistrySettings settings(unsigned maxStreams = 4, unsigned maxViewers = 2,
+                            PublisherTakeover takeover = PublisherTakeover::Never) {
     RegistrySettings s;
+    s.takeover = takeover;
     s.maxStreams = maxStreams;
     s.maxViewers = maxViewers;
     s.maxPendingPerAddress = 2;
@@ -80,6 +93,65 @@ TEST_F(StreamRegistryRoles, ASecondPublisherIsAConflictEvenWhileTheFirstNegotiat
   auto p = publish(reg, "s", "p1");
   EXPECT_EQ(refusal([&] { reg.reservePublisher("s"); }), ErrorKind::Conflict);
   EXPECT_TRUE(reg.findStream("s")->hasPublisher());
+}
+
+TEST_F(StreamRegistryRoles, APublisherBeingSetUpIsNeverTakenOver) {
+  StreamRegistry reg(settings(4, 2, PublisherTakeover::Always), loop_);
+  auto negotiating = reg.reservePublisher("s");
+  EXPECT_EQ(refusal([&] { reg.reservePublisher("s"); }), ErrorKind::Conflict);
+  EXPECT_EQ(retryAfterOf([&] { reg.reservePublisher("s"); }), 1u);
+}
+
+// Issue 9: a publisher that vanished without DELETE held its stream until the watchdog fired.
+TEST_F(StreamRegistryRoles, ANewPublisherTakesOverAndTheViewersStay) {
+  StreamRegistry reg(settings(/*maxStreams=*/1, 2, PublisherTakeover::Always), loop_);
+  auto p1 = publish(reg, "s", "p1");
+  p1->state_ = ConnectionState::Connected;  // live and sending: replaced all the same
+  auto r = reg.reserveViewer("s");
+  auto v = std::make_shared<FakeViewer>(sessionInfo("v1", "s"), std::nullopt, true, &loop_);
+  reg.attachViewer(r, v);
+  auto stream = reg.findStream("s");
+
+  // At --max-streams 1: a takeover is not a new stream.
+  auto p2 = publish(reg, "s", "p2");
+  EXPECT_TRUE(p1->stopped.stopped());
+  EXPECT_TRUE(p1->stopped.stoppedOnLoop());
+  EXPECT_FALSE(reg.publisherStats("p1").has_value());
+  EXPECT_TRUE(reg.publisherStats("p2").has_value());
+  EXPECT_EQ(reg.findStream("s"), stream);
+  EXPECT_EQ(stream->viewerCount(), 1u);
+  EXPECT_FALSE(v->stopped.stopped());
+  EXPECT_EQ(reg.publishers().size(), 1u);
+}
+
+TEST_F(StreamRegistryRoles, IdleTakeoverReplacesOnlyAQuietOrUnconnectedPublisher) {
+  StreamRegistry reg(settings(4, 2, PublisherTakeover::Idle), loop_);
+  auto p1 = publish(reg, "s", "p1");
+  p1->state_ = ConnectionState::Connected;
+  EXPECT_EQ(refusal([&] { reg.reservePublisher("s"); }), ErrorKind::Conflict);
+  // Sending right now: it may be taken over once it has been quiet for a second.
+  EXPECT_EQ(retryAfterOf([&] { reg.reservePublisher("s"); }), 1u);
+  EXPECT_FALSE(p1->stopped.stopped());
+  p1->silent_ = true;
+  auto p2 = publish(reg, "s", "p2");
+  EXPECT_TRUE(p1->stopped.stopped());
+  // One that never connected is replaceable at once.
+  auto p3 = publish(reg, "t", "p3");
+  auto p4 = publish(reg, "t", "p4");
+  EXPECT_TRUE(p3->stopped.stopped());
+}
+
+TEST_F(StreamRegistryRoles, NeverTakeoverSaysWhenTheWatchdogWillFreeTheStream) {
+  RegistrySettings s = settings(4, 2, PublisherTakeover::Never);
+  s.silenceTimeout = std::chrono::milliseconds(7'500);
+  StreamRegistry reg(s, loop_);
+  auto p1 = publish(reg, "s", "p1");
+  p1->state_ = ConnectionState::Connected;
+  // Heard from just now: the watchdog cannot end it before --silence-timeout (7.5 s → 8).
+  EXPECT_EQ(retryAfterOf([&] { reg.reservePublisher("s"); }), 8u);
+  p1->silent_ = true;  // silent for ages: the next sweep ends it
+  EXPECT_EQ(retryAfterOf([&] { reg.reservePublisher("s"); }), 1u);
+  EXPECT_FALSE(p1->stopped.stopped());
 }
 
 TEST_F(StreamRegistryRoles, StreamAndViewerLimitsCountReservations) {
