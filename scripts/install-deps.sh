@@ -26,6 +26,8 @@ build_pkgs=(
 test_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-aiortc python3-av python3-numpy python3-pytest
+  # the seeds' curl examples run verbatim (tests/integration/test_seed_examples.py)
+  curl
   # recordings are checked with GStreamer's own tools: gst-launch-1.0, gst-discoverer-1.0
   gstreamer1.0-tools gstreamer1.0-plugins-base-apps
   # scripts/make_test_models.py builds the unit tests' ONNX models with onnx.helper

@@ -1,5 +1,7 @@
 #include "byoc/ByocSession.h"
 
+#include "workflow/TextPrompt.h"
+
 #include <stdexcept>
 
 namespace cs {
@@ -62,6 +64,13 @@ nlohmann::json ByocSession::statusJson() const {
                       {"created_at", createdAt},
                       {"result", result}};
   if (!error.empty()) j["error"] = error;
+  if (textPrompts.is_array() && !textPrompts.empty()) {
+    j["text_prompts"] = textPrompts;
+    std::vector<TextPrompt> texts;
+    for (const auto& t : textPrompts)
+      texts.push_back({t.value("text", ""), t.value("weight", 1.0)});
+    j["prompt_text"] = combinedText(texts);
+  }
   if (endedAt) {
     j["ended_at"] = *endedAt;
     j["ended_reason"] = endedReason;

@@ -35,6 +35,8 @@ struct ByocSession {
   int width = 512;
   int height = 512;
   nlohmann::json prompts;  // the workflow(s) the session's stream runs (null for whep-subscribe)
+  // The request's text prompts, [{text, weight}] (the seed's form): the session's prompt text.
+  nlohmann::json textPrompts = nlohmann::json::array();
   nlohmann::json result = nlohmann::json::object();  // the capability-specific job result
 
   bool ended() const { return isTerminal(status); }

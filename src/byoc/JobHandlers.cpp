@@ -69,6 +69,7 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   s.width = req.width;
   s.height = req.height;
   s.prompts = req.prompts;
+  s.textPrompts = toJson(req.texts);
   s.result = {{"pipeline_ready", true},
               {"session_id", s.id},
               {"capabilities", {"video_processing", "image_generation"}},
@@ -89,6 +90,7 @@ nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
   s.width = req.width;
   s.height = req.height;
   s.prompts = req.prompts;
+  s.textPrompts = toJson(req.texts);
   const auto created =
       media_.publish(s.streamId, s.prompts, req.sdpOffer, req.width, req.height, nullptr);
   s.status = SessionStatus::Connected;

@@ -46,6 +46,11 @@ std::string optionalId(const nlohmann::json& body, const char* field) {
   return id;
 }
 
+nlohmann::json bound(nlohmann::json workflows, const std::vector<TextPrompt>& texts) {
+  if (!texts.empty()) bindTextInputs(workflows, combinedText(texts));
+  return workflows;
+}
+
 }  // namespace
 
 nlohmann::json parseJsonObject(const std::string& body) {
@@ -56,19 +61,25 @@ nlohmann::json parseJsonObject(const std::string& body) {
   return j;
 }
 
-nlohmann::json normalizePrompts(const nlohmann::json& obj, const char* where) {
+nlohmann::json normalizePrompts(const nlohmann::json& obj, const char* where,
+                                std::vector<TextPrompt>* texts) {
   if (!obj.contains("prompts") || obj["prompts"].is_null()) return defaultPrompt();
-  const auto& p = obj["prompts"];
-  if (p.is_object()) return p.empty() ? defaultPrompt() : p;
-  if (!p.is_array())
-    bad(std::string("'") + where + "prompts' must be a workflow object or a list of them");
+  const std::string field = std::string(where) + "prompts";
+  // The seed's own examples carry text prompts ({text, weight}): the session's prompt text,
+  // bound to the workflows' text inputs; with no workflow beside them the default one runs.
+  PromptParts parts = splitTextPrompts(obj["prompts"], field);
+  if (texts) *texts = parts.texts;
+  const auto& p = parts.workflows;
+  if (p.is_null()) return defaultPrompt();
+  if (p.is_object()) return p.empty() ? defaultPrompt() : bound(p, parts.texts);
+  if (!p.is_array()) bad("'" + field + "' must be a workflow object or a list of them");
   bool allEmpty = true;
   for (const auto& w : p) {
     if (!w.is_object())
-      bad(std::string("'") + where + "prompts' must be a workflow object or a list of them");
+      bad("'" + field + "' must be a workflow object, a text prompt, or a list of them");
     allEmpty = allEmpty && w.empty();
   }
-  return allEmpty ? defaultPrompt() : p;
+  return allEmpty ? defaultPrompt() : bound(p, parts.texts);
 }
 
 VideoJobRequest parseVideoJob(const nlohmann::json& body) {
@@ -80,7 +91,7 @@ VideoJobRequest parseVideoJob(const nlohmann::json& body) {
   if (in.contains("media_data") && !in["media_data"].is_null() && !in["media_data"].is_string())
     bad("'input.media_data' must be a string");
   VideoJobRequest r;
-  r.prompts = normalizePrompts(in, "input.");
+  r.prompts = normalizePrompts(in, "input.", &r.texts);
   r.width = dimension(in, "width", "input.");
   r.height = dimension(in, "height", "input.");
   return r;
@@ -89,7 +100,7 @@ VideoJobRequest parseVideoJob(const nlohmann::json& body) {
 WhipJobRequest parseWhipJob(const nlohmann::json& body) {
   WhipJobRequest r;
   r.sdpOffer = sdpOffer(body);
-  r.prompts = normalizePrompts(body, "");
+  r.prompts = normalizePrompts(body, "", &r.texts);
   r.width = dimension(body, "width", "");
   r.height = dimension(body, "height", "");
   return r;

@@ -3,12 +3,16 @@
 // parsed and validated. Each parser throws ControlError(BadRequest) naming the offending field.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
+
+#include "workflow/TextPrompt.h"
 
 namespace cs {
 
 // {"input": {"prompts", "width", "height", "media_data"?}, "workspace"?}
 struct VideoJobRequest {
-  nlohmann::json prompts;  // the workflow(s) to run; the default passthrough when none given
+  nlohmann::json prompts;         // the workflow(s) to run; the default passthrough when none given
+  std::vector<TextPrompt> texts;  // the text prompts among "prompts" (already bound into them)
   int width = 512;
   int height = 512;
 };
@@ -17,6 +21,7 @@ struct VideoJobRequest {
 struct WhipJobRequest {
   std::string sdpOffer;
   nlohmann::json prompts;
+  std::vector<TextPrompt> texts;
   int width = 512;
   int height = 512;
 };
@@ -38,7 +43,10 @@ WhepJobRequest parseWhepJob(const nlohmann::json& body);
 
 // prompts: absent, null, [], {} or a list of empty objects (the seed's placeholder) mean "no
 // workflow" → the default passthrough workflow; an object (one workflow) or a list of objects is
-// returned as is (the workflow engine validates the graphs). Anything else is a BadRequest.
-nlohmann::json normalizePrompts(const nlohmann::json& body, const char* where);
+// returned as is (the workflow engine validates the graphs). Text prompts ({text, weight}) among
+// them are taken out into *texts and written into the workflows' text inputs; text alone means
+// the default workflow. Anything else is a BadRequest.
+nlohmann::json normalizePrompts(const nlohmann::json& body, const char* where,
+                                std::vector<TextPrompt>* texts = nullptr);
 
 }  // namespace cs

@@ -16,7 +16,8 @@
 namespace cs {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first schema. 2: text_prompts (issue 9).
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS sessions (
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   width        INTEGER NOT NULL,
   height       INTEGER NOT NULL,
   prompts      TEXT NOT NULL,
-  result       TEXT NOT NULL
+  result       TEXT NOT NULL,
+  text_prompts TEXT NOT NULL DEFAULT '[]'
 );
 )sql";
 
@@ -126,7 +128,13 @@ SessionStore::SessionStore(const std::filesystem::path& dir) : path_(databasePat
     } else if (version > kSchemaVersion) {
       throw StoreError(path_.string() + ": schema version " + std::to_string(version) +
                        " is newer than this server's (" + std::to_string(kSchemaVersion) + ")");
-    } else if (writable_ && pragmaInt("auto_vacuum") != 2) {
+    } else if (version == 1 && writable_) {
+      transaction([&] {
+        exec("ALTER TABLE sessions ADD COLUMN text_prompts TEXT NOT NULL DEFAULT '[]'");
+        exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+      });
+    }
+    if (version != 0 && writable_ && pragmaInt("auto_vacuum") != 2) {
       // A store written before auto_vacuum was used: converting takes one VACUUM. Optional: on
       // a full disk it fails, and the store works as before.
       try {
@@ -137,6 +145,8 @@ SessionStore::SessionStore(const std::filesystem::path& dir) : path_(databasePat
                      e.what());
       }
     }
+    // A read-only store of schema 1 still answers; its sessions have no text prompts.
+    hasTextPrompts_ = version == 0 || version >= 2 || writable_;
     if (!writable_)
       spdlog::warn("BYOC: {} is read-only: stored sessions answer, new ones are refused",
                    path_.string());
@@ -212,8 +222,8 @@ void SessionStore::transaction(const std::function<void()>& fn) {
 void SessionStore::upsert(const ByocSession& s) {
   static constexpr const char* kSql =
       "INSERT OR REPLACE INTO sessions (id, capability, status, created_at, updated_at, ended_at, "
-      "ended_reason, error, stream_id, width, height, prompts, result) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+      "ended_reason, error, stream_id, width, height, prompts, result, text_prompts) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db_, kSql, -1, &raw, nullptr) != SQLITE_OK)
     throw StoreError(path_.string() + ": " + sqlite3_errmsg(db_));
@@ -222,6 +232,7 @@ void SessionStore::upsert(const ByocSession& s) {
   const std::string status(toString(s.status));
   const std::string prompts = safeDump(s.prompts);
   const std::string result = safeDump(s.result);
+  const std::string textPrompts = safeDump(s.textPrompts);
   sqlite3_bind_text(raw, 1, s.id.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 2, cap.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 3, status.c_str(), -1, SQLITE_TRANSIENT);
@@ -238,6 +249,7 @@ void SessionStore::upsert(const ByocSession& s) {
   sqlite3_bind_int(raw, 11, s.height);
   sqlite3_bind_text(raw, 12, prompts.c_str(), -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(raw, 13, result.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(raw, 14, textPrompts.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(raw) != SQLITE_DONE)
     throw StoreError(path_.string() + ": " + sqlite3_errmsg(db_));
 }
@@ -265,11 +277,13 @@ bool SessionStore::remove(const std::string& id) {
 
 std::vector<ByocSession> SessionStore::loadAll() {
   std::lock_guard lock(mu_);
-  static constexpr const char* kSql =
-      "SELECT id, capability, status, created_at, updated_at, ended_at, ended_reason, error, "
-      "stream_id, width, height, prompts, result FROM sessions ORDER BY created_at, id";
+  const std::string sql =
+      std::string(
+          "SELECT id, capability, status, created_at, updated_at, ended_at, ended_reason, error, "
+          "stream_id, width, height, prompts, result, ") +
+      (hasTextPrompts_ ? "text_prompts" : "'[]'") + " FROM sessions ORDER BY created_at, id";
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_, kSql, -1, &raw, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr) != SQLITE_OK)
     throw StoreError(path_.string() + ": " + sqlite3_errmsg(db_));
   Stmt st(raw);
   std::vector<ByocSession> out;
@@ -297,6 +311,7 @@ std::vector<ByocSession> SessionStore::loadAll() {
     try {
       s.prompts = parseJsonBounded(text(raw, 11), kMaxJsonDepth, 64 << 20);
       s.result = parseJsonBounded(text(raw, 12), kMaxJsonDepth, 64 << 20);
+      s.textPrompts = parseJsonBounded(text(raw, 13), kMaxJsonDepth, 64 << 20);
     } catch (const std::exception& e) {
       spdlog::warn("BYOC: {}: skipping session {} ({})", path_.string(), s.id, e.what());
       continue;

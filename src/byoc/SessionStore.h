@@ -65,6 +65,7 @@ class SessionStore {
   std::recursive_mutex mu_;
   int depth_ = 0;
   bool writable_ = true;
+  bool hasTextPrompts_ = true;  // false: a read-only store of schema 1
 };
 
 }  // namespace cs

@@ -55,6 +55,30 @@ TEST(ByocJobRequest, VideoDefaultsAndTheSeedsPlaceholder) {
   EXPECT_EQ(parseVideoJob(json{{"input", {{"prompts", kInvert}}}}).prompts, kInvert);
 }
 
+// Issue 9: the seed's curl example and whip-ingest request carry text prompts.
+TEST(ByocJobRequest, TheSeedsTextPromptsRunTheDefaultWorkflow) {
+  auto r = parseVideoJob(json::parse(R"({"input": {
+      "prompts": [{"text": "a beautiful sunset", "weight": 1.0}], "width": 512, "height": 512}})"));
+  EXPECT_EQ(r.prompts, defaultPrompt());
+  ASSERT_EQ(r.texts.size(), 1u);
+  EXPECT_EQ(r.texts[0].text, "a beautiful sunset");
+  auto w = parseWhipJob(json::parse(R"({"sdp_offer": "v=0",
+      "prompts": [{"text": "processing prompt", "weight": 1.0}], "width": 512, "height": 512})"));
+  EXPECT_EQ(w.prompts, defaultPrompt());
+  ASSERT_EQ(w.texts.size(), 1u);
+  // Beside a workflow, the text goes into its text inputs.
+  json wf = kInvert;
+  wf["4"] = {{"class_type", "CLIPTextEncode"}, {"inputs", {{"text", ""}}}};
+  r = parseVideoJob(json{{"input", {{"prompts", json::array({wf, {{"text", "dusk"}}})}}}});
+  ASSERT_TRUE(r.prompts.is_array());
+  ASSERT_EQ(r.prompts.size(), 1u);
+  EXPECT_EQ(r.prompts[0]["4"]["inputs"]["text"], "dusk");
+  EXPECT_NE(rejection([] {
+              parseVideoJob(json::parse(R"({"input": {"prompts": [{"text": ""}]}})"));
+            }).find("input.prompts[].text"),
+            std::string::npos);
+}
+
 TEST(ByocJobRequest, VideoRejectsBadFields) {
   const std::pair<const char*, const char*> cases[] = {
       {R"({})", "'input' is missing"},

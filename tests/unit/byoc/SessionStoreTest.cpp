@@ -85,6 +85,43 @@ TEST_F(SessionStoreTest, CreatesTheDirectoryAndReloadsEveryField) {
   EXPECT_TRUE(all[1].prompts.is_null());
 }
 
+TEST_F(SessionStoreTest, KeepsTextPromptsAndMigratesASchemaOneStore) {
+  {
+    SessionStore store(dir_);
+    auto a = session("a");
+    a.textPrompts = nlohmann::json::parse(R"([{"text": "a beautiful sunset", "weight": 1.0}])");
+    store.put(a);
+  }
+  EXPECT_EQ(SessionStore(dir_).loadAll().at(0).textPrompts[0]["text"], "a beautiful sunset");
+  fs::remove_all(dir_);
+  // A store written by the previous release: no text_prompts column, user_version 1.
+  fs::create_directories(dir_);
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(SessionStore::databasePath(dir_).c_str(), &h), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(h,
+                         "CREATE TABLE sessions (id TEXT PRIMARY KEY, capability TEXT NOT NULL, "
+                         "status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT "
+                         "NULL, ended_at REAL, ended_reason TEXT NOT NULL DEFAULT '', error TEXT "
+                         "NOT NULL DEFAULT '', stream_id TEXT NOT NULL, width INTEGER NOT NULL, "
+                         "height INTEGER NOT NULL, prompts TEXT NOT NULL, result TEXT NOT NULL);"
+                         "INSERT INTO sessions VALUES ('old', 'comfystream-video', 'ready', 1, 1, "
+                         "NULL, '', '', 'old', 512, 512, '{}', '{}');"
+                         "PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(h);
+  SessionStore store(dir_);
+  auto all = store.loadAll();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].textPrompts, nlohmann::json::array());
+  auto b = session("b");
+  b.textPrompts = nlohmann::json::parse(R"([{"text": "x", "weight": 0.5}])");
+  store.put(b);
+  all = store.loadAll();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].textPrompts[0]["weight"], 0.5);
+}
+
 TEST_F(SessionStoreTest, RemoveForgets) {
   SessionStore store(dir_);
   store.put(session("a"));
