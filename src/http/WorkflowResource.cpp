@@ -65,8 +65,8 @@ void addWorkflowRoutes(http::Router& router, WebRtcGateway& gateway, WorkflowSer
   });
   // The original's POST /prompt, addressed to one stream (?streamId=, default "default"). It
   // changes what someone else's stream shows: the stream's publish token, or the admin token.
-  router.post("(?:/live)?/prompt", [registry, &workflows, &auth](const Request& req,
-                                                                 Response& res) {
+  router.post("(?:/live)?/prompt", [registry, &gateway, &workflows, &auth](const Request& req,
+                                                                           Response& res) {
     answerErrors(res, [&] {
       const std::string streamId = streamIdOf(req);
       if (auth.streamsProtected())
@@ -78,13 +78,20 @@ void addWorkflowRoutes(http::Router& router, WebRtcGateway& gateway, WorkflowSer
       const auto& prompts = body.is_object() && body.contains("prompts") ? body["prompts"] : body;
       validateStreamId(streamId);
       auto stream = registry->findStream(streamId);
-      if (!stream || !stream->hasPublisher())
-        throw ControlError(ErrorKind::NotFound,
-                           "stream '" + logSafe(streamId) + "' has no publisher");
+      if (!stream || !stream->hasPublisher()) {
+        // Set up ahead of going live: the stream's next publisher runs it.
+        gateway.stageWorkflow(streamId, WorkflowSource::of("prompt", prompts));
+        spdlog::info("stream {}: workflow staged for its next publisher", logSafe(streamId));
+        res.setContent(
+            dumpJson({{"success", true}, {"stream_id", streamId}, {"applies", "next_publisher"}}),
+            "application/json");
+        return;
+      }
       stream->applyWorkflow(workflows, WorkflowSource::of("prompt", prompts),
                             "the workflow of stream '" + logSafe(streamId) + "'");
       spdlog::info("stream {}: workflow updated", logSafe(streamId));
-      res.setContent(dumpJson({{"success", true}, {"stream_id", streamId}}), "application/json");
+      res.setContent(dumpJson({{"success", true}, {"stream_id", streamId}, {"applies", "now"}}),
+                     "application/json");
     });
   });
   router.get("(?:/live)?/streams/stats", [registry, &auth](const Request& req, Response& res) {

@@ -30,9 +30,36 @@ WebRtcGateway::Created WebRtcGateway::publish(const std::string& streamId,
                                               const std::string& offer,
                                               const std::string& clientAddress) {
   validateStreamId(streamId);
+  if (workflowName.empty()) {
+    if (auto staged = takeStaged(streamId))
+      return publishWorkflow(streamId, *staged, offer, 512, 512, clientAddress);
+  }
   return publishWorkflow(streamId,
                          workflows_.named(workflowName.empty() ? "passthrough" : workflowName),
                          offer, 512, 512, clientAddress);
+}
+
+void WebRtcGateway::stageWorkflow(const std::string& streamId, const WorkflowSource& source) {
+  validateStreamId(streamId);
+  workflows_.compile(source, 512, 512);  // throws WorkflowError with the node errors
+  std::lock_guard lock(stagedMu_);
+  staged_.insert_or_assign(streamId, Staged{source, ++stagedOrder_});
+  if (staged_.size() <= kMaxStagedWorkflows) return;
+  auto oldest = staged_.begin();
+  for (auto it = staged_.begin(); it != staged_.end(); ++it)
+    if (it->second.order < oldest->second.order) oldest = it;
+  spdlog::info("stream {}: staged workflow dropped (more than {} staged)", logSafe(oldest->first),
+               kMaxStagedWorkflows);
+  staged_.erase(oldest);
+}
+
+std::optional<WorkflowSource> WebRtcGateway::takeStaged(const std::string& streamId) {
+  std::lock_guard lock(stagedMu_);
+  auto it = staged_.find(streamId);
+  if (it == staged_.end()) return std::nullopt;
+  WorkflowSource source = std::move(it->second.source);
+  staged_.erase(it);
+  return source;
 }
 
 WebRtcGateway::Created WebRtcGateway::publishWorkflow(const std::string& streamId,

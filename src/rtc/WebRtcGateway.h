@@ -3,7 +3,11 @@
 // connection that publishes a stream of its own and views its output). Each one reserves its
 // role first (conflicts, limits: no workflow is compiled for a request that would be refused),
 // prepares the workflow, negotiates the session, and hands it to the registry.
+#include <cstdint>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "rtc/MediaNetwork.h"
@@ -40,14 +44,31 @@ class WebRtcGateway {
   Created offer(const std::string& offer, const nlohmann::json& prompts, int width, int height,
                 const std::string& clientAddress = {});
 
+  // The original's POST /prompt for a stream that has no publisher yet: compiles `source` (so a
+  // broken workflow is refused now, with its node errors) and keeps it as the workflow of the
+  // stream's next publisher that names none (no ?workflow=). Replaces an earlier staged one; at
+  // most kMaxStagedWorkflows are kept, the oldest goes first.
+  void stageWorkflow(const std::string& streamId, const WorkflowSource& source);
+  static constexpr size_t kMaxStagedWorkflows = 64;
+
   StreamRegistry& registry() { return registry_; }
 
  private:
+  // The staged workflow of `streamId`, taken (a publisher uses it once); nullopt when none.
+  std::optional<WorkflowSource> takeStaged(const std::string& streamId);
+
   StreamRegistry& registry_;
   WorkflowService& workflows_;
   const MediaNetwork network_;
   TaskQueue controlTasks_{"cs:control"};
   const WebRtcContext ctx_{network_, controlTasks_, workflows_};
+  struct Staged {
+    WorkflowSource source;
+    uint64_t order;
+  };
+  std::mutex stagedMu_;
+  std::map<std::string, Staged> staged_;
+  uint64_t stagedOrder_ = 0;
 };
 
 }  // namespace cs

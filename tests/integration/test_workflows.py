@@ -124,8 +124,15 @@ async def test_prompt_changes_the_output_without_reconnecting(server):
         await viewer.wait_more_frames(30)
         assert looks(viewer) == "inverted"
 
-        r = await post_prompt(server, "nobody", INVERT)
-        assert r.status == 404
+        # A stream without a publisher keeps a valid workflow for its next publisher (issue 9),
+        # and refuses a broken one as it would a live stream's.
+        r = await post_prompt(server, "later", {"prompts": [BROKEN]})
+        assert r.status == 400 and "node_errors" in r.json(), r
+        r = await post_prompt(server, "later", INVERT)
+        assert r.status == 200 and r.json()["applies"] == "next_publisher", r
+        s.add(await cc.whip_publish(server.url, "later"))  # no ?workflow=: the staged one
+        later = s.add(await cc.whep_subscribe(server.url, "later"))
+        await wait_looks(later, "inverted")
 
 
 @pytest.mark.timeout_s(120)
