@@ -8,6 +8,7 @@
 #include "http/HttpServer.h"
 #include "record/RecordingSettings.h"
 #include "rtc/IceServer.h"
+#include "util/EntityTag.h"
 #include "workflow/Limits.h"
 
 namespace cs {
@@ -34,6 +35,7 @@ struct Config {
   http::ServerSettings http;
   http::AuthSettings auth;
   unsigned maxPendingPerAddress = 8;  // WHIP/WHEP sessions not yet connected, per client address
+  IfMatchPolicy iceIfMatch = IfMatchPolicy::Strict;  // --ice-if-match: a PATCH without If-Match
   // Resource limits of a workflow (docs/security/LIMITS.md).
   WorkflowLimits workflowLimits;
   unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request
