@@ -163,6 +163,12 @@ async def test_lenient_if_match_and_resource_headers(start_server):
         assert (await patch(pub.location, fragment(offer))).status == 204
         # ...but a wrong one is still refused.
         assert (await patch(pub.location, fragment(offer), '"0123"')).status == 412
+        # A restart without If-Match, then a late trickle for the ICE session it replaced: the
+        # late one is dropped (RFC 8840 §4.4), not taken for another restart.
+        r = await patch(pub.location, fragment(offer, "rEstArt2", "newpasswordnewpassword2"))
+        assert r.status == 200, r
+        r = await patch(pub.location, fragment(offer))
+        assert (r.status, r.header("ETag")) == (204, None), r
         # RFC 9725 §4.4.1: a=rtcp-mux-only in every bundled m-section of the answer.
         sections = pub.answer_sdp.split("\r\nm=")[1:]
         assert sections and all("a=rtcp-mux-only" in m for m in sections), pub.answer_sdp
@@ -172,3 +178,17 @@ async def test_lenient_if_match_and_resource_headers(start_server):
     assert head.status == get.status == 200
     assert head.header("Content-Type") == get.header("Content-Type") == "application/sdp"
     assert get.body == b""
+
+
+@pytest.mark.timeout_s(60)
+async def test_patch_needs_the_stream_token(start_server):
+    """With tokens on, a session URL alone cannot change its ICE session (as for DELETE)."""
+    server = start_server("--auth-token", "pub-secret")
+    async with cc.Sessions() as s:
+        pub = s.add(await cc.whip_publish(server.url, "tok", token="pub-secret"))
+        await pub.wait_connected()
+        etag = pub.response.header("ETag")
+        frag = fragment(pub.pc.localDescription.sdp)
+        assert (await patch(pub.location, frag, etag)).status == 401
+        r = await patch(pub.location, frag, etag, headers=cc.bearer("pub-secret"))
+        assert r.status == 204, r
