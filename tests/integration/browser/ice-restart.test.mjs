@@ -70,6 +70,9 @@ function installClient() {
       const media = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: false });
       const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
       pc.addTransceiver(media.getVideoTracks()[0], { direction: 'sendonly' });
+      // The web UI's publisher has a data channel too (the original's protocol): its m-line is
+      // re-offered on a restart like the others.
+      this.channel = pc.createDataChannel('control');
       this.pub = await session(pc, `${base}/whip?streamId=${streamId}`);
       return { location: this.pub.location, etag: this.pub.etag };
     },
@@ -99,7 +102,16 @@ function installClient() {
       const oldServerUfrag = s.pc.remoteDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1];
       s.pc.restartIce();
       await s.pc.setLocalDescription(await s.pc.createOffer({ iceRestart: true }));
-      await gathered(s.pc);
+      // The gathering state may still read "complete" from the first generation: wait until the
+      // description holds candidates of the new one.
+      const newUfrag = s.pc.localDescription.sdp.match(/a=ice-ufrag:(\S+)/)[1];
+      const deadline = Date.now() + 10_000;
+      while (!(s.pc.iceGatheringState === 'complete'
+        && fragmentOf(s.pc.localDescription.sdp).includes('a=candidate:')
+        && s.pc.localDescription.sdp.includes(`a=ice-ufrag:${newUfrag}`))) {
+        if (Date.now() > deadline) throw new Error('no candidates gathered for the restart');
+        await new Promise((resolve) => { setTimeout(resolve, 50); });
+      }
       const local = s.pc.localDescription.sdp;
       const res = await fetch(s.location, {
         method: 'PATCH',
