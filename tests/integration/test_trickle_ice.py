@@ -103,6 +103,9 @@ async def test_patch_preconditions_and_errors(server):
         for wildcard in ("*", '"*"'):
             r = await patch(pub.location, frag, wildcard)
             assert (r.status, r.header("ETag")) == (204, None), r
+        # The /live prefix answers like the plain route.
+        r = await patch(pub.location.replace("/whip/", "/live/whip/"), frag, etag)
+        assert r.status == 204, r
         # New credentials without a password cannot restart: 400, and the session carries on.
         r = await patch(pub.location, "a=ice-ufrag:brandnew\r\n", etag)
         assert r.status == 400, r
