@@ -351,6 +351,8 @@ PeerConnection::IcePatchResult PeerConnection::patchIce(const IceFragment& frag,
     if (m.endOfCandidates || frag.endOfCandidates)
       g_signal_emit_by_name(webrtc_, "add-ice-candidate", mline, "");
   }
+  if (frag.media.empty() && frag.endOfCandidates)
+    g_signal_emit_by_name(webrtc_, "add-ice-candidate", bundleIndex_, "");
   spdlog::debug("{}: trickle ICE: {} candidates added, {} discarded", name_, added, frag.discarded);
   return {};
 }
