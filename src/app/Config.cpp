@@ -167,6 +167,15 @@ int parseConfig(int argc, char** argv, Config& c) {
                  "WHIP/WHEP sessions per client address whose media has not connected yet")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  // RFC 9725 §4.3.1: a PATCH without If-Match is 428; "lenient" lets it through for clients
+  // that never send one. A wrong If-Match is 412 either way.
+  app.add_option("--ice-if-match", c.iceIfMatch,
+                 "A WHIP/WHEP PATCH without If-Match: strict (428) or lenient (accepted)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, IfMatchPolicy>{{"strict", IfMatchPolicy::Strict},
+                                               {"lenient", IfMatchPolicy::Lenient}},
+          CLI::ignore_case))
+      ->default_str("strict");
   app.add_option("--rate-limit", rateLimit,
                  "POST/PATCH/DELETE per client address: RATE[/BURST] per second; 0 turns it off")
       ->capture_default_str();

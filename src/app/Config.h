@@ -9,6 +9,7 @@
 #include "record/RecordingSettings.h"
 #include "rtc/IceServer.h"
 #include "stream/StreamRegistry.h"
+#include "util/EntityTag.h"
 #include "workflow/Limits.h"
 
 namespace cs {
@@ -38,6 +39,7 @@ struct Config {
   // A WHIP POST on a stream that has a publisher: replace it (always), only a quiet one (idle),
   // or 409 + Retry-After (never).
   PublisherTakeover publisherTakeover = PublisherTakeover::Always;
+  IfMatchPolicy iceIfMatch = IfMatchPolicy::Strict;  // --ice-if-match: a PATCH without If-Match
   // Resource limits of a workflow (docs/security/LIMITS.md).
   WorkflowLimits workflowLimits;
   unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request

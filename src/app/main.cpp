@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
       // outlive the server.
       cs::http::Router router;
       cs::addHealthRoute(router);
-      cs::addWhipWhepRoutes(router, webrtc, ice, *auth, &recordings);
+      cs::addWhipWhepRoutes(router, webrtc, ice, *auth, &recordings, config.iceIfMatch);
       cs::addRecordingRoutes(router, recordings, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);

@@ -5,6 +5,8 @@
 #include "http/ErrorResponse.h"
 #include "http/RecordingResource.h"
 #include "http/StatsJson.h"
+#include "rtc/IcePatch.h"
+#include "util/EntityTag.h"
 #include "util/LogEscape.h"
 #include "util/RandomId.h"
 
@@ -22,6 +24,21 @@ enum class Kind { Whip, Whep };
 std::string streamIdOf(const Request& req) {
   const std::string id = req.param("streamId");
   return id.empty() ? "default" : id;
+}
+
+IceSessionRole roleOf(Kind kind) {
+  return kind == Kind::Whip ? IceSessionRole::Publisher : IceSessionRole::Viewer;
+}
+
+// The session's stream, nullopt once it has ended (or never existed).
+std::optional<std::string> streamOfSession(Kind kind, const StreamRegistry& registry,
+                                           const std::string& id) {
+  if (kind == Kind::Whip) {
+    if (auto p = registry.findPublisher(id)) return p->streamId();
+  } else if (auto v = registry.findViewer(id)) {
+    return v->streamId();
+  }
+  return std::nullopt;
 }
 
 void handlePost(Kind kind, const Request& req, Response& res, WebRtcGateway& gateway,
@@ -52,6 +69,9 @@ void handlePost(Kind kind, const Request& req, Response& res, WebRtcGateway& gat
     res.setHeader("Location", std::string(kind == Kind::Whip ? "/whip/" : "/whep/") + created.id);
     // RFC 9725 §4.6: one Link header per ICE server.
     for (const auto& s : ice.current()) res.addHeader("Link", s.linkHeaderValue());
+    // RFC 9725 §4.3.1: the ICE session's strong entity-tag, for the PATCHes' If-Match.
+    if (auto tag = iceEtagOf(gateway.registry(), roleOf(kind), created.id))
+      res.setHeader("ETag", *tag);
     res.setContent(created.answer, "application/sdp");
   } catch (const ControlError& e) {
     writeError(res, e);
@@ -86,10 +106,63 @@ void handleDelete(Kind kind, const Request& req, Response& res, StreamRegistry& 
   res.status = 200;
 }
 
+// A PATCH's If-Match that does not hold: 412 or 428, thrown from under the session's ICE lock.
+struct PreconditionError {
+  int status;
+  std::string message;
+};
+
+// RFC 9725 §4.3, WHEP §4.5: a trickle-ICE fragment adds candidates (204, no body, no ETag); new
+// credentials restart ICE (200, the server's fragment, a new ETag). A failed restart answers an
+// error and keeps the session on its current ICE session (§4.3.3).
+void handlePatch(Kind kind, const Request& req, Response& res, const StreamRegistry& registry,
+                 const http::Authorizer& auth, IfMatchPolicy policy) {
+  const std::string& id = req.matches[1];
+  const auto streamId = streamOfSession(kind, registry, id);
+  if (!streamId) throw ControlError(ErrorKind::NotFound, "no such session");
+  // As for DELETE: with tokens on, the session URL alone is not enough.
+  if (auth.streamsProtected())
+    auth.require(req, kind == Kind::Whip ? Role::Publish : Role::View, *streamId);
+  if (mediaTypeOf(req.header("Content-Type")) != "application/trickle-ice-sdpfrag")
+    throw ControlError(ErrorKind::UnsupportedMedia,
+                       "Content-Type required: application/trickle-ice-sdpfrag");
+  const std::optional<std::string> ifMatch =
+      req.hasHeader("If-Match") ? std::optional(req.header("If-Match")) : std::nullopt;
+  // RFC 9725 §4.3.1: 428 without If-Match (unless --ice-if-match lenient), 412 when it names
+  // another ICE session; checked under the session's ICE lock.
+  const auto check = [&ifMatch, policy](const std::string& current) {
+    switch (evaluateIfMatch(ifMatch, current)) {
+      case IfMatchResult::Matches:
+        return;
+      case IfMatchResult::Missing:
+        if (policy == IfMatchPolicy::Lenient) return;
+        // RFC 6585 §3
+        throw PreconditionError{428, "If-Match required: the ETag of the session's 201, or \"*\""};
+      case IfMatchResult::Fails:
+        // RFC 9110 §13.1.1
+        throw PreconditionError{412, "If-Match does not name the session's current ICE session"};
+    }
+  };
+  PeerConnection::IcePatchResult result;
+  try {
+    result = patchSessionIce(registry, roleOf(kind), id, req.body, check);
+  } catch (const PreconditionError& e) {
+    return writeError(res, e.status, e.message);
+  }
+  if (!result.restarted) {
+    res.status = 204;
+    return;
+  }
+  res.status = 200;
+  res.setHeader("ETag", result.etag);
+  res.setContent(result.fragment, "application/trickle-ice-sdpfrag");
+}
+
 }  // namespace
 
 void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerProvider& ice,
-                       const http::Authorizer& auth, RecordingService* recordings) {
+                       const http::Authorizer& auth, RecordingService* recordings,
+                       IfMatchPolicy ifMatch) {
   // Owned by main; outlives the router.
   StreamRegistry* const registry = &gateway.registry();
   for (Kind kind : {Kind::Whip, Kind::Whep}) {
@@ -103,11 +176,11 @@ void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerPr
         "application/sdp");
     // RFC 9725 §4.1 / WHEP §4.1: GET on the endpoint or a session is 2xx without content.
     // WHEP §4.2: HEAD on the endpoint is 200 with the Content-Type a POST takes, so players can
-    // recognise a WHEP URL.
+    // recognise a WHEP URL, and carries what a GET would: both answer the same.
     router.get(
         base,
-        [kind](const Request& req, Response& res) {
-          if (kind == Kind::Whep && req.method == "HEAD") {
+        [kind](const Request&, Response& res) {
+          if (kind == Kind::Whep) {
             res.status = 200;
             res.setHeader("Content-Type", "application/sdp");
             return;
@@ -115,15 +188,21 @@ void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerPr
           res.status = 204;
         },
         http::Dispatch::Inline);
+    // A live session: 2xx without content; an ended or unknown one: 404, as for every method,
+    // so a client can tell its session is gone.
     router.get(
-        session, [](const Request&, Response& res) { res.status = 204; }, http::Dispatch::Inline);
+        session,
+        [kind, registry](const Request& req, Response& res) {
+          if (!streamOfSession(kind, *registry, req.matches[1]))
+            return writeError(res, ErrorKind::NotFound, "no such session");
+          res.status = 204;
+        },
+        http::Dispatch::Inline);
     router.del(session, [kind, registry, &auth](const Request& req, Response& res) {
       handleDelete(kind, req, res, *registry, auth);
     });
-    // Neither trickle ICE nor ICE restart is supported: the answer holds every candidate.
-    router.patch(session, [](const Request&, Response& res) {
-      res.setHeader("Allow", "GET, DELETE, OPTIONS");
-      writeError(res, 405, "trickle ICE and ICE restart are not supported");
+    router.patch(session, [kind, registry, &auth, ifMatch](const Request& req, Response& res) {
+      answerErrors(res, [&] { handlePatch(kind, req, res, *registry, auth, ifMatch); });
     });
   }
   // Listings name sessions by their public id only; with an admin token, only its holder sees

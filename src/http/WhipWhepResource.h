@@ -4,6 +4,7 @@
 #include "http/Router.h"
 #include "rtc/IceServerProvider.h"
 #include "rtc/WebRtcGateway.h"
+#include "util/EntityTag.h"
 
 namespace cs {
 class RecordingService;
@@ -14,8 +15,10 @@ namespace cs {
 // Listings (/whip-stats, /whep-stats) key sessions by their public id (util/RandomId.h): a
 // listing must never hand out the keys to other people's sessions.
 // With `recordings`, a WHIP POST with ?record=1 (or every one under --record) starts a recording
-// of its stream with the publisher.
+// of its stream with the publisher. `ifMatch`: what a PATCH without If-Match gets (428, or let
+// through with --ice-if-match lenient).
 void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerProvider& iceServers,
-                       const http::Authorizer& auth, RecordingService* recordings = nullptr);
+                       const http::Authorizer& auth, RecordingService* recordings = nullptr,
+                       IfMatchPolicy ifMatch = IfMatchPolicy::Strict);
 
 }  // namespace cs

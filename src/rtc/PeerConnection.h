@@ -7,10 +7,13 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "rtc/IceFragment.h"
 #include "rtc/MediaNetwork.h"
 #include "util/GstPtr.h"
 
@@ -45,6 +48,24 @@ class PeerConnection {
   // Stops the pipeline; idempotent. Main loop only (docs/GSTREAMER-NOTES.md §G14).
   void stop();
 
+  // Trickle ICE and ICE restart (RFC 9725 §4.3, WHEP §4.5), once answer() has succeeded.
+  // The current ICE session's strong entity-tag (quoted); a restart makes a new one.
+  std::string iceEtag() const;
+  // Checks a PATCH's If-Match against the current entity-tag; throws ControlError (412/428).
+  using IcePrecondition = std::function<void(const std::string& currentEtag)>;
+  struct IcePatchResult {
+    bool restarted = false;
+    std::string fragment;  // a restart's answer: the server's new credentials and candidates
+    std::string etag;      // a restart's new entity-tag
+  };
+  // A fragment with the current remote credentials (or none) hands its candidates to the ICE
+  // agent; new credentials restart ICE (docs/GSTREAMER-NOTES.md §G17). One PATCH at a time per
+  // connection; `check` runs under that lock, so a restart cannot slip in between the check and
+  // the change. Throws ControlError; a restart that fails keeps the current ICE session.
+  // HTTP threads only.
+  IcePatchResult patchIce(const IceFragment& fragment, const IcePrecondition& check,
+                          std::chrono::milliseconds timeout);
+
   GstWebRTCPeerConnectionState state() const {
     return static_cast<GstWebRTCPeerConnectionState>(state_.load(std::memory_order_relaxed));
   }
@@ -61,6 +82,12 @@ class PeerConnection {
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
   GstStructure* runPromise(const char* signal, GstWebRTCSessionDescription* desc,
                            std::chrono::steady_clock::time_point deadline, const char* what);
+  // After a negotiation: what trickle and restart need from its offer and answer (iceMu_ held).
+  void rememberIceSession(SdpMessagePtr offer, const GstSDPMessage* answer);
+  // The m-line index webrtcbin files candidates for `mid` under: the bundle's (iceMu_ held).
+  unsigned mlineForMid(const std::string& mid) const;
+  IcePatchResult restartIce(const IceFragment& fragment, const std::string& ufrag,
+                            const std::string& pwd, std::chrono::milliseconds timeout);
 
   const std::string name_;
   ElementPtr pipeline_;
@@ -73,7 +100,20 @@ class PeerConnection {
   std::mutex gatherMu_;
   std::condition_variable gatherCv_;
   bool gatherComplete_ = false;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
+
+  // The ICE session (RFC 9725 §4.3): guarded by iceMu_, held for a whole PATCH.
+  const std::string publicIp_;  // host candidates in a restart's answer carry it, as in answers
+  mutable std::mutex iceMu_;
+  SdpMessagePtr remoteOffer_;      // the last offer webrtcbin took; a restart re-offers it
+  std::vector<std::string> mids_;  // per m-line of that offer
+  unsigned bundleIndex_ = 0;       // the BUNDLE tag's m-line: where webrtcbin keeps the ICE stream
+  std::string remoteUfrag_, remotePwd_;
+  std::deque<std::string> retiredUfrags_;     // earlier remote ufrags: late trickles are dropped
+  std::vector<std::string> localCandidates_;  // gathered once; a restart keeps the sockets
+  std::vector<std::string> iceOptions_;
+  std::string bundleKind_;  // "audio"/"video": the m= line of a restart's answer
+  std::string etag_;
 };
 
 }  // namespace cs

@@ -428,6 +428,13 @@ std::string fixAnswer(std::string_view answer, const AnswerFixups& fx) {
         line.clear();
         for (size_t i = 0; i < f.size(); ++i) line += (i ? " " : "") + f[i];
       }
+    } else if (line == "a=rtcp-mux-only") {
+      continue;  // written after a=rtcp-mux below, once
+    } else if (line == "a=rtcp-mux") {
+      // RFC 9725 §4.4.1 / WHEP §4.6.1: every bundled m-section carries a=rtcp-mux-only. (RFC
+      // 8858 §4.2 keeps the attribute to offers; WHIP asks both ends for it, and clients ignore
+      // it in an answer.) webrtcbin writes only a=rtcp-mux.
+      line += "\r\na=rtcp-mux-only";
     } else if (!fx.publicIp.empty() && line.starts_with("c=IN IP")) {
       line = std::string("c=IN ") + (fx.publicIp.find(':') != std::string::npos ? "IP6 " : "IP4 ") +
              fx.publicIp;

@@ -60,7 +60,8 @@ struct AnswerFixups {
   std::string publicIp;  // when set, replaces the address of host candidates
 };
 // webrtcbin 1.22 drops profile-level-id from answers (docs/GSTREAMER-NOTES.md §G6); behind NAT
-// the host candidates must carry the public address (libnice has no 1:1 NAT option, §G4).
+// the host candidates must carry the public address (libnice has no 1:1 NAT option, §G4); WHIP
+// and WHEP want a=rtcp-mux-only next to every a=rtcp-mux (RFC 9725 §4.4.1).
 std::string fixAnswer(std::string_view answer, const AnswerFixups& fixups);
 
 }  // namespace cs

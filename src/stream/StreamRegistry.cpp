@@ -312,6 +312,18 @@ std::optional<ViewerStats> StreamRegistry::viewerStats(const std::string& id) co
   return v->stats();
 }
 
+std::shared_ptr<Publisher> StreamRegistry::findPublisher(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = publishers_.find(id);
+  return it == publishers_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Viewer> StreamRegistry::findViewer(const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = viewers_.find(id);
+  return it == viewers_.end() ? nullptr : it->second;
+}
+
 std::vector<PublisherStats> StreamRegistry::publishers() const {
   std::vector<std::shared_ptr<Publisher>> all;
   {

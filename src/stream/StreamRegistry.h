@@ -105,6 +105,10 @@ class StreamRegistry {
   std::optional<ViewerStats> viewerStats(const std::string& id) const;
   std::vector<PublisherStats> publishers() const;
   std::vector<ViewerStats> viewers() const;
+  // The session itself, nullptr once it has ended (or never existed): for what only its
+  // transport knows, such as a WHIP/WHEP PATCH (rtc/IcePatch).
+  std::shared_ptr<Publisher> findPublisher(const std::string& id) const;
+  std::shared_ptr<Viewer> findViewer(const std::string& id) const;
 
   // Stops every session and stream (on the main loop). Called once at shutdown.
   void shutdown();

@@ -228,6 +228,19 @@ TEST(FixAnswer, PublicIpReplacesHostCandidatesOnly) {
   EXPECT_NE(fixed.find("c=IN IP4 203.0.113.7\r\n"), std::string::npos);
 }
 
+// RFC 9725 §4.4.1 / WHEP §4.6.1: a=rtcp-mux-only in every bundled m-section, once.
+TEST(FixAnswer, AddsRtcpMuxOnlyToEveryMuxedSection) {
+  const std::string answer =
+      "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 98\r\na=rtcp-mux\r\n"
+      "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtcp-mux\r\na=rtcp-mux-only\r\n"
+      "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n";
+  const std::string fixed = fixAnswer(answer, {});
+  EXPECT_EQ(fixed,
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 98\r\na=rtcp-mux\r\na=rtcp-mux-only\r\n"
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtcp-mux\r\na=rtcp-mux-only\r\n"
+            "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n");
+}
+
 }  // namespace
 // Issue 7: SDP with invalid UTF-8 answered 500 (the error message could not be written as JSON).
 TEST(SdpOffer, InvalidUtf8Is400) {
