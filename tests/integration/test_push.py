@@ -1,0 +1,174 @@
+"""Pushes (docs/API.md "Pushes"): server A sends a stream's processed output to server B's WHIP
+endpoint as a WHIP client. Real servers (two comfystream processes on 127.0.0.1), a real aiortc
+publisher on A and a real aiortc viewer on B."""
+
+import asyncio
+import json
+import urllib.parse
+
+import pytest
+
+import comfystream_client as cc
+from conftest import free_port
+
+
+def pushes_path(stream_id: str) -> str:
+    return f"/streams/{urllib.parse.quote(stream_id, safe='')}/pushes"
+
+
+async def api(server, method: str, path: str, body=None, token=None,
+              content_type="application/json") -> cc.HttpResponse:
+    headers = dict(cc.bearer(token))
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers["Content-Type"] = content_type
+    return await cc.http_request(method, server.url + path, body=data, headers=headers)
+
+
+async def wait_push(server, stream_id: str, push_id: str, pred, timeout: float, what: str) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        r = await api(server, "GET", f"{pushes_path(stream_id)}/{push_id}")
+        assert r.status == 200, r
+        st = r.json()
+        if pred(st):
+            return st
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"push {push_id}: {what}; last status {st}")
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.timeout_s(150)
+async def test_a_push_carries_the_processed_stream_to_another_server(start_server):
+    b = start_server()
+    a = start_server("--push-allow", "127.0.0.1")
+    async with cc.Sessions() as s:
+        pub = s.add(await cc.whip_publish(a.url, "src", workflow="invert", codec="H264",
+                                          audio=True))
+        await pub.wait_connected()
+        target = f"{b.url}/whip?streamId=dst"
+        r = await api(a, "POST", pushes_path("src"), {"url": target, "token": "sekrit-Token"})
+        assert r.status == 201, r
+        push = r.json()
+        assert r.header("Location") == f"/streams/src/pushes/{push['id']}", r
+        assert push["url"] == target and "sekrit" not in r.text, push
+        assert push["state"] in ("connecting", "live") and push["has_audio"] is True, push
+        # A viewer of A's stream like any other.
+        assert cc.public_id(push["id"]) in await a.whep_stats()
+
+        live = await wait_push(a, "src", push["id"], lambda st: st["state"] == "live", 30,
+                               "live")
+        assert live["attempts"] == 1 and live["last_error"] is None, live
+        # B sees a publisher of "dst": A's push.
+        assert any(p.get("stream_id", p.get("streamId")) == "dst" or "dst" in json.dumps(p)
+                   for p in (await b.whip_stats()).values())
+
+        viewer = s.add(await cc.whep_subscribe(b.url, "dst", codec="H264"))
+        await viewer.wait_frames(30, timeout=30)
+        # What B's viewer sees is A's output (inverted), not A's input.
+        want = cc.expected_colors(cc.DEFAULT_COLORS, inverted=True)
+        got = cc.quadrant_colors(viewer.last_rgb())
+        assert cc.colors_match(got, want, tolerance=40), (got, want)
+        idx = [i for i in (cc.decode_barcode(f, inverted=True) for f in viewer.last_frames) if i]
+        assert idx, "no inverted barcode in B's frames"
+
+        st = (await api(a, "GET", f"{pushes_path('src')}/{push['id']}")).json()
+        assert st["frames_sent"] > 0 and st["bytes_sent"] > 0, st
+        listing = (await api(a, "GET", pushes_path("src"))).json()["pushes"]
+        assert [p["id"] for p in listing] == [push["id"]], listing
+
+        # DELETE: 200 with the final status, and B's publisher session is gone.
+        r = await api(a, "DELETE", f"{pushes_path('src')}/{push['id']}")
+        assert r.status == 200, r
+        final = r.json()
+        assert final["state"] == "stopped", final
+        assert await b.whip_stats() == {}, "B still has the pushed publisher"
+        assert cc.public_id(push["id"]) not in await a.whep_stats()
+        # Still listed after it ended; its stream goes on.
+        r = await api(a, "GET", f"{pushes_path('src')}/{push['id']}")
+        assert r.status == 200 and r.json()["state"] == "stopped", r
+
+
+@pytest.mark.timeout_s(90)
+async def test_a_push_to_nothing_retries_with_growing_attempts(start_server):
+    a = start_server("--push-allow", "127.0.0.1")
+    dead = f"http://127.0.0.1:{free_port()}/whip"  # nothing listens: connection refused
+    async with cc.Sessions() as s:
+        pub = s.add(await cc.whip_publish(a.url, "src", codec="H264", audio=False))
+        await pub.wait_connected()
+        r = await api(a, "POST", pushes_path("src"), {"url": dead})
+        assert r.status == 201, r
+        pid = r.json()["id"]
+        st = await wait_push(a, "src", pid, lambda st: st["attempts"] >= 3, 30, "3 attempts")
+        assert st["state"] in ("retrying", "connecting"), st
+        assert st["last_error"], st
+        # The stream is not stalled by it: A's own viewers still get frames.
+        viewer = s.add(await cc.whep_subscribe(a.url, "src", codec="H264"))
+        await viewer.wait_frames(10, timeout=20)
+        r = await api(a, "DELETE", f"{pushes_path('src')}/{pid}")
+        assert r.status == 200 and r.json()["state"] == "stopped", r
+
+
+@pytest.mark.timeout_s(90)
+async def test_a_push_refused_by_the_remote_fails_without_retrying(start_server):
+    b = start_server("--auth-token", "b-secret")
+    a = start_server("--push-allow", "127.0.0.1")
+    async with cc.Sessions() as s:
+        pub = s.add(await cc.whip_publish(a.url, "src", codec="H264", audio=False))
+        await pub.wait_connected()
+        r = await api(a, "POST", pushes_path("src"),
+                      {"url": f"{b.url}/whip?streamId=dst", "token": "wrong"})
+        assert r.status == 201, r
+        pid = r.json()["id"]
+        st = await wait_push(a, "src", pid, lambda st: st["state"] == "failed", 20, "failed")
+        assert "401" in st["last_error"] and st["attempts"] == 1, st
+        assert cc.public_id(pid) not in await a.whep_stats()
+
+
+@pytest.mark.timeout_s(60)
+async def test_push_requests_are_checked_before_anything_is_done(start_server):
+    off = start_server()
+    a = start_server("--push-allow", "127.0.0.1:9", "--admin-token", "adm")
+    async with cc.Sessions() as s:
+        # Pushes off without --push-allow: 403, whatever the request.
+        r = await api(off, "POST", pushes_path("x"), {"url": "http://127.0.0.1:9/whip"})
+        assert r.status == 403 and "--push-allow" in r.json()["error"], r
+
+        pub = s.add(await cc.whip_publish(a.url, "src", codec="H264", audio=False))
+        await pub.wait_connected()
+        ok = {"url": "http://127.0.0.1:9/whip"}
+        # The recordings' auth rule: without stream tokens, the admin token.
+        r = await api(a, "POST", pushes_path("src"), ok)
+        assert r.status == 401, r
+        r = await api(a, "GET", pushes_path("src"))
+        assert r.status == 401, r
+        for body, status in [
+            (b"not json", 400),
+            ({}, 400),
+            ({"url": 5}, 400),
+            ({"url": "ftp://127.0.0.1:9/whip"}, 400),
+            ({"url": "http://user:pw@127.0.0.1:9/whip"}, 400),
+            ({"url": "http://127.0.0.1:9/" + "a" * 2100}, 400),
+            ({"url": "http://127.0.0.1:9/whip", "token": "a\r\nX-Injected: 1"}, 400),
+            ({"url": "http://127.0.0.1:8080/whip"}, 403),   # port not allowed
+            ({"url": "http://169.254.169.254/latest"}, 403),  # host not allowed
+        ]:
+            r = await api(a, "POST", pushes_path("src"), body, token="adm")
+            assert r.status == status, (body, r)
+            assert r.json()["status_code"] == status, r
+        r = await api(a, "POST", pushes_path("src"), b"{}", token="adm", content_type="text/plain")
+        assert r.status == 415, r
+        r = await api(a, "POST", pushes_path("nope"), ok, token="adm")
+        assert r.status == 404, r
+        r = await api(a, "GET", pushes_path("nope"), token="adm")
+        assert r.status == 404, r
+        r = await api(a, "GET", pushes_path("src") + "/" + "0" * 32, token="adm")
+        assert r.status == 404, r
+        r = await api(a, "DELETE", pushes_path("src") + "/" + "0" * 32, token="adm")
+        assert r.status == 404, r
+        r = await api(a, "GET", pushes_path("src"), token="adm")
+        assert r.status == 200 and r.json() == {"pushes": []}, r
+        # Nothing was started by any of the refusals.
+        r = await api(a, "GET", "/whep-stats", token="adm")
+        assert r.status == 200 and r.json() == {}, r
