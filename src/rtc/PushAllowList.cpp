@@ -23,7 +23,9 @@ PushAllowList PushAllowList::parse(const std::string& text) {
     const bool wildcard = host.starts_with("*.");
     if (wildcard) host = host.substr(2);
     std::string why;
-    const auto u = HttpUrl::parse("http://" + host + "/", &why);
+    const auto u = host.find_first_of("/?") == std::string::npos
+                       ? HttpUrl::parse("http://" + host + "/", &why)
+                       : std::nullopt;
     if (!u || (wildcard && u->ipv6()))
       throw std::invalid_argument("--push-allow: '" + item + "' is not a host[:port] pattern" +
                                   (why.empty() ? "" : " (" + why + ")"));

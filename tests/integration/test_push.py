@@ -172,3 +172,29 @@ async def test_push_requests_are_checked_before_anything_is_done(start_server):
         # Nothing was started by any of the refusals.
         r = await api(a, "GET", "/whep-stats", token="adm")
         assert r.status == 200 and r.json() == {}, r
+
+
+@pytest.mark.timeout_s(120)
+async def test_a_push_survives_a_change_of_publisher(start_server):
+    b = start_server()
+    a = start_server("--push-allow", "127.0.0.1")
+    async with cc.Sessions() as s:
+        pub = await cc.whip_publish(a.url, "src", workflow="invert", codec="H264", audio=False)
+        await pub.wait_connected()
+        r = await api(a, "POST", pushes_path("src"), {"url": f"{b.url}/whip?streamId=dst"})
+        assert r.status == 201, r
+        pid = r.json()["id"]
+        await wait_push(a, "src", pid, lambda st: st["state"] == "live", 30, "live")
+        viewer = s.add(await cc.whep_subscribe(b.url, "dst", codec="H264"))
+        await viewer.wait_frames(10, timeout=30)
+        # The publisher leaves and another one takes the stream: the push (a viewer) stays.
+        await pub.close()
+        pub2 = s.add(await cc.whip_publish(a.url, "src", workflow="invert", codec="H264",
+                                           audio=False))
+        await pub2.wait_connected()
+        seen = viewer.video_frames
+        await viewer.wait_frames(seen + 30, timeout=30)
+        st = (await api(a, "GET", f"{pushes_path('src')}/{pid}")).json()
+        assert st["state"] == "live", st
+        want = cc.expected_colors(cc.DEFAULT_COLORS, inverted=True)
+        assert cc.colors_match(cc.quadrant_colors(viewer.last_rgb()), want, tolerance=40)
