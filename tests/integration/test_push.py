@@ -9,7 +9,8 @@ import urllib.parse
 import pytest
 
 import comfystream_client as cc
-from conftest import free_port
+from byoc_support import stop_server
+from conftest import Server, free_port
 
 
 def pushes_path(stream_id: str) -> str:
@@ -198,3 +199,39 @@ async def test_a_push_survives_a_change_of_publisher(start_server):
         assert st["state"] == "live", st
         want = cc.expected_colors(cc.DEFAULT_COLORS, inverted=True)
         assert cc.colors_match(cc.quadrant_colors(viewer.last_rgb()), want, tolerance=40)
+
+
+@pytest.mark.timeout_s(120)
+async def test_a_push_reconnects_when_the_remote_server_comes_back(start_server, tmp_path):
+    a = start_server("--push-allow", "127.0.0.1")
+    b = start_server()
+    b2 = None
+    async with cc.Sessions() as s:
+        try:
+            pub = s.add(await cc.whip_publish(a.url, "src", workflow="invert", codec="H264",
+                                              audio=False))
+            await pub.wait_connected()
+            r = await api(a, "POST", pushes_path("src"), {"url": f"{b.url}/whip?streamId=dst"})
+            assert r.status == 201, r
+            pid = r.json()["id"]
+            await wait_push(a, "src", pid, lambda st: st["state"] == "live", 30, "live")
+            # B goes away: the push notices (ICE/DTLS closed, or 10 s of silence) and retries.
+            stop_server(b)
+            st = await wait_push(a, "src", pid, lambda st: st["state"] != "live", 30, "not live")
+            assert st["state"] in ("retrying", "connecting"), st
+            # B comes back on the same address: the push is live again, by itself.
+            b2 = Server([], tmp_path / "server-b2.log")
+            b2.port, b2.url = b.port, b.url
+            b2.start()
+            st = await wait_push(a, "src", pid, lambda st: st["state"] == "live", 60, "live again")
+            assert st["attempts"] >= 2 and st["last_error"], st
+            viewer = s.add(await cc.whep_subscribe(b2.url, "dst", codec="H264"))
+            await viewer.wait_frames(10, timeout=30)
+            want = cc.expected_colors(cc.DEFAULT_COLORS, inverted=True)
+            assert cc.colors_match(cc.quadrant_colors(viewer.last_rgb()), want, tolerance=40)
+        finally:
+            if b2 is not None:
+                await asyncio.sleep(0)
+                b2_alive = b2.alive()
+                b2.stop()
+                assert b2_alive, b2.log_tail()
