@@ -216,6 +216,10 @@ void WhipPushViewer::stop() {
     if (stopping_) return;
     stopping_ = true;
     ++generation_;
+    // Stopped from now on, whatever an attempt in flight was doing; finished() says when the
+    // remote session is gone too.
+    if (state_ != PushState::Failed) state_ = PushState::Stopped;
+    liveSince_ = 0;
     peer = peer_.exchange(nullptr);
     if (peer) {
       sentBefore_ += peer->framesSent();

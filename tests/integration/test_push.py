@@ -235,3 +235,27 @@ async def test_a_push_reconnects_when_the_remote_server_comes_back(start_server,
                 b2_alive = b2.alive()
                 b2.stop()
                 assert b2_alive, b2.log_tail()
+
+
+@pytest.mark.timeout_s(90)
+async def test_pushes_count_as_viewers_and_have_a_cap_per_stream(start_server):
+    a = start_server("--push-allow", "127.0.0.1:9", "--max-viewers", "2", "--max-pushes", "1")
+    dead = {"url": "http://127.0.0.1:9/whip"}  # the discard port: nothing answers, it retries
+    async with cc.Sessions() as s:
+        pub = s.add(await cc.whip_publish(a.url, "src", codec="H264", audio=False))
+        await pub.wait_connected()
+        r = await api(a, "POST", pushes_path("src"), dead)
+        assert r.status == 201, r
+        first = r.json()["id"]
+        r = await api(a, "POST", pushes_path("src"), dead)
+        assert r.status == 503 and "pushes" in r.json()["error"], r
+        assert r.header("Retry-After"), r
+        s.add(await cc.whep_subscribe(a.url, "src", codec="H264"))  # the second viewer
+        r = await api(a, "DELETE", f"{pushes_path('src')}/{first}")
+        assert r.status == 200, r
+        r = await api(a, "POST", pushes_path("src"), dead)
+        assert r.status == 201, r
+        # A push holds a viewer slot: --max-viewers 2 is reached by one WHEP viewer and one push.
+        with pytest.raises(cc.HttpError) as refused:
+            await cc.whep_subscribe(a.url, "src", codec="H264")
+        assert refused.value.response.status == 503, refused.value.response
