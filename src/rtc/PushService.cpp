@@ -90,9 +90,8 @@ PushStatus PushService::start(const std::string& streamId, const std::string& ur
   for (const auto& p : registry_.publishers())
     if (p.info.streamId == streamId) hasAudio = p.hasAudio;
 
-  // No client address: a push between attempts is not a client's pending session
-  // (--max-pending-per-ip); the per-stream cap bounds them.
-  (void)clientAddress;
+  // No client address in the session: a push between attempts is not a client's pending
+  // session (--max-pending-per-ip); the per-stream cap bounds them. The log names who asked.
   SessionInfo info{newRandomId(), streamId, unixNow(), {}, {}};
   WhipPushViewer::Options opts = settings_.timing;
   opts.url = *target;
@@ -110,6 +109,8 @@ PushStatus PushService::start(const std::string& streamId, const std::string& ur
     pushes_.erase(info.id);
     throw;
   }
+  spdlog::info("stream {}: push {} requested by {}", logSafe(streamId), info.id,
+               clientAddress.empty() ? "the server" : clientAddress);
   push->start();
   return push->status();
 }
