@@ -3,6 +3,7 @@
 #include <gst/sdp/sdp.h>
 #include <spdlog/spdlog.h>
 
+#include "rtc/PushOffer.h"
 #include "rtc/WebRtcSession.h"
 #include "util/LogEscape.h"
 #include "util/RateLimitedLog.h"
@@ -81,7 +82,8 @@ void WhipPushViewer::attempt(uint64_t generation) {
       peer_.store(peer);
     }
     peer->connection().play();
-    const std::string offer = peer->connection().offer(kNegotiationTimeout);
+    const std::string offer =
+        announceH264Profile(peer->connection().offer(kNegotiationTimeout), kVideoPayload);
     const WhipClient::Session session = rt_->client.post(opts_.url, opts_.token, offer);
     location_ = session.location;
     GstSDPMessage* msg = nullptr;

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "rtc/PushAllowList.h"
+#include "rtc/PushOffer.h"
 #include "rtc/RetryBackoff.h"
 #include "rtc/WhipClient.h"
 
@@ -86,6 +87,23 @@ TEST(WhipClient, RetryAfterSecondsOnly) {
   EXPECT_FALSE(WhipClient::parseRetryAfter(""));
   EXPECT_FALSE(WhipClient::parseRetryAfter("-1"));
   EXPECT_FALSE(WhipClient::parseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT"));
+}
+
+}  // namespace cs
+
+namespace cs {
+
+TEST(PushOffer, AnnouncesTheEncodersH264Profile) {
+  const std::string sdp =
+      "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 H264/90000\r\n"
+      "a=fmtp:96 packetization-mode=1\r\na=fmtp:97 apt=96\r\n";
+  EXPECT_EQ(announceH264Profile(sdp, 96),
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=rtpmap:96 H264/90000\r\n"
+            "a=fmtp:96 packetization-mode=1;profile-level-id=42e01f;level-asymmetry-allowed=1\r\n"
+            "a=fmtp:97 apt=96\r\n");
+  const std::string has = "a=fmtp:96 profile-level-id=640c1f;level-asymmetry-allowed=0\n";
+  EXPECT_EQ(announceH264Profile(has, 96), has);
+  EXPECT_EQ(announceH264Profile("a=fmtp:960 x=1", 96), "a=fmtp:960 x=1");
 }
 
 }  // namespace cs
