@@ -61,12 +61,14 @@ async def test_a_push_carries_the_processed_stream_to_another_server(start_serve
         live = await wait_push(a, "src", push["id"], lambda st: st["state"] == "live", 30,
                                "live")
         assert live["attempts"] == 1 and live["last_error"] is None, live
-        # B sees a publisher of "dst": A's push.
-        assert any(p.get("stream_id", p.get("streamId")) == "dst" or "dst" in json.dumps(p)
-                   for p in (await b.whip_stats()).values())
+        # B sees a publisher of "dst": A's push, with H.264 video and the stream's Opus audio.
+        pubs = [p for p in (await b.whip_stats()).values() if p["stream_id"] == "dst"]
+        assert len(pubs) == 1, pubs
+        assert pubs[0]["video_codec"] == "H264" and pubs[0]["has_audio"] is True, pubs[0]
 
         viewer = s.add(await cc.whep_subscribe(b.url, "dst", codec="H264"))
         await viewer.wait_frames(30, timeout=30)
+        await viewer.wait_audio(10, timeout=30)  # A's publisher's audio, through the push
         # What B's viewer sees is A's output (inverted), not A's input.
         want = cc.expected_colors(cc.DEFAULT_COLORS, inverted=True)
         got = cc.quadrant_colors(viewer.last_rgb())
