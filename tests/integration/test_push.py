@@ -261,3 +261,79 @@ async def test_pushes_count_as_viewers_and_have_a_cap_per_stream(start_server):
         with pytest.raises(cc.HttpError) as refused:
             await cc.whep_subscribe(a.url, "src", codec="H264")
         assert refused.value.response.status == 503, refused.value.response
+
+
+class _DeafProxy:
+    """A WHIP endpoint that passes offers on to a real server but rewrites the ports of the
+    offer's and the answer's candidates to the discard port: the POST succeeds, ICE never
+    connects."""
+
+    def __init__(self, upstream: str):
+        import http.server
+        import re
+        import threading
+        import urllib.request
+
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                # Both sides' candidates, or the controlled side's checks would still find the
+                # other (peer-reflexive candidates).
+                body = re.sub(r"(a=candidate:\S+ \d+ UDP \d+ \S+) \d+ typ", r"\1 9 typ",
+                              body).encode()
+                req = urllib.request.Request(upstream + self.path, data=body, method="POST",
+                                             headers={"Content-Type": "application/sdp"})
+                with urllib.request.urlopen(req, timeout=10) as r:
+                    answer = r.read().decode()
+                    location = r.headers["Location"]
+                proxy.posts += 1
+                answer = re.sub(r"(a=candidate:\S+ \d+ UDP \d+ \S+) \d+ typ", r"\1 9 typ", answer)
+                self.send_response(201)
+                self.send_header("Content-Type", "application/sdp")
+                self.send_header("Location", upstream + location)  # absolute: B deletes it
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.posts = 0
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.timeout_s(120)
+async def test_a_push_whose_ice_never_connects_retries_and_ends_each_remote_session(start_server):
+    b = start_server()
+    a = start_server("--push-allow", "127.0.0.1")
+    proxy = _DeafProxy(b.url)
+    try:
+        async with cc.Sessions() as s:
+            pub = s.add(await cc.whip_publish(a.url, "src", codec="H264", audio=False))
+            await pub.wait_connected()
+            r = await api(a, "POST", pushes_path("src"),
+                          {"url": f"{proxy.url}/whip?streamId=dst"})
+            assert r.status == 201, r
+            pid = r.json()["id"]
+            # Three attempts started: the second one's offer was POSTed and failed too.
+            st = await wait_push(a, "src", pid, lambda st: st["attempts"] >= 3, 60,
+                                 "a third attempt")
+            assert proxy.posts >= 2, proxy.posts
+            assert st["state"] != "live" and "ICE" in st["last_error"], st
+            # Each new offer first DELETEs the remote session of the one before: B never holds
+            # more than the current one (its stream takes one publisher).
+            assert len(await b.whip_stats()) <= 1
+            r = await api(a, "DELETE", f"{pushes_path('src')}/{pid}")
+            assert r.status == 200 and r.json()["state"] == "stopped", r
+            assert await b.whip_stats() == {}
+    finally:
+        proxy.close()
