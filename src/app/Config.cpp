@@ -220,6 +220,15 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_option("--record-dir", recordDir,
                  "Directory of recordings (default: {workspace or .}/recordings)");
 
+  // Pushes to other WHIP servers (docs/API.md, docs/SECURITY.md "Pushes").
+  std::string pushAllow;
+  app.add_option("--push-allow", pushAllow,
+                 "Hosts this server may push streams to (POST /streams/{id}/pushes): comma-"
+                 "separated host[:port], *.domain, or * for any (default: pushes are off)");
+  app.add_option("--max-pushes", c.maxPushesPerStream, "Pushes per stream (they count as viewers)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+
   // BYOC worker (docs/BYOC.md).
   unsigned ttl = 300, connectTimeout = 30, retention = 86400, registerInterval = 30;
   auto& reg = c.registration;
@@ -310,6 +319,7 @@ int parseConfig(int argc, char** argv, Config& c) {
     if (c.recording.recordEveryStream || !recordDir.empty())
       if (const std::string why = c.recording.checkWritable(); !why.empty())
         throw std::invalid_argument("--record-dir: " + why);
+    c.pushAllow = PushAllowList::parse(pushAllow);
     c.byoc.sessionTtl = std::chrono::seconds(ttl);
     c.byoc.connectTimeout = std::chrono::seconds(connectTimeout);
     c.byoc.retention = std::chrono::seconds(retention);

@@ -10,6 +10,7 @@
 #include "rtc/IceServer.h"
 #include "stream/StreamRegistry.h"
 #include "util/EntityTag.h"
+#include "rtc/PushAllowList.h"
 #include "workflow/Limits.h"
 
 namespace cs {
@@ -45,6 +46,10 @@ struct Config {
   unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request
   // Server-side recording (docs/RECORDING.md): --record, --record-dir.
   RecordingSettings recording;
+  // Pushes to other WHIP servers (docs/API.md "Pushes", docs/SECURITY.md "Pushes"): only to the
+  // hosts --push-allow names; empty: pushes are refused.
+  PushAllowList pushAllow;
+  unsigned maxPushesPerStream = 8;
 
   // `comfystream register` registers the BYOC capabilities with --orch-url and exits.
   enum class Command { Serve, Register };

@@ -13,6 +13,7 @@
 #include "http/BaseRoutes.h"
 #include "http/ByocResource.h"
 #include "http/HttpServer.h"
+#include "http/PushResource.h"
 #include "http/RecordingResource.h"
 #include "http/WhipWhepResource.h"
 #include "http/WorkflowResource.h"
@@ -88,6 +89,11 @@ int main(int argc, char** argv) {
         registry, workflows,
         {config.mediaIp, config.mediaPortMin, config.mediaPortMax, config.publicIp});
     cs::RecordingService recordings(config.recording, registry, loop);
+    cs::PushSettings pushSettings;
+    pushSettings.allow = config.pushAllow;
+    pushSettings.maxPerStream = config.maxPushesPerStream;
+    cs::PushService pushes(pushSettings, registry, loop,
+                           {config.mediaIp, config.mediaPortMin, config.mediaPortMax, {}});
     cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
     cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
     byoc.start();
@@ -102,6 +108,7 @@ int main(int argc, char** argv) {
       cs::addHealthRoute(router);
       cs::addWhipWhepRoutes(router, webrtc, ice, *auth, &recordings, config.iceIfMatch);
       cs::addRecordingRoutes(router, recordings, *auth);
+      cs::addPushRoutes(router, pushes, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);
       cs::addStaticFiles(router, config.webDir);
@@ -146,6 +153,7 @@ int main(int argc, char** argv) {
     http->stop();
     byoc.shutdown();
     recordings.shutdown();  // EOS first, so every file gets its duration and cues
+    pushes.shutdown();      // remote sessions DELETEd
     registry.shutdown();
   }
   return exitCode;

@@ -25,17 +25,23 @@ guint randomSsrc() {
 EgressPeer::EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
                        const SdpOffer& offer, Viewer::Listener& listener)
     : pc_(std::make_shared<PeerConnection>(name, net, baseTime)), listener_(listener) {
-  addBranches(offer);
+  addBranches(offer.media());
 }
 
 EgressPeer::EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer,
                        Viewer::Listener& listener, GstWebRTCRTPTransceiverDirection direction)
     : pc_(std::move(pc)), listener_(listener), direction_(direction) {
-  addBranches(offer);
+  addBranches(offer.media());
 }
 
-void EgressPeer::addBranches(const SdpOffer& offer) {
-  for (const auto& m : offer.media()) {
+EgressPeer::EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
+                       const std::vector<MediaChoice>& media, Viewer::Listener& listener)
+    : pc_(std::make_shared<PeerConnection>(name, net, baseTime)), listener_(listener) {
+  addBranches(media);
+}
+
+void EgressPeer::addBranches(const std::vector<MediaChoice>& media) {
+  for (const auto& m : media) {
     if (m.kind == MediaChoice::Kind::Video) {
       videoCodec_ = m.videoCodec;
       const bool h264 = m.videoCodec == VideoCodec::H264;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "media/VideoCodec.h"
 #include "rtc/PeerConnection.h"
@@ -28,6 +29,10 @@ class EgressPeer {
   EgressPeer(std::shared_ptr<PeerConnection> pc, const SdpOffer& offer, Viewer::Listener& listener,
              GstWebRTCRTPTransceiverDirection direction);
   std::shared_ptr<PeerConnection> sharedConnection() const { return pc_; }
+  // The offerer's side (a push to another WHIP server, rtc/WhipPushViewer): sendonly branches for
+  // `media`, which the caller chose; the connection then offers them (PeerConnection::offer).
+  EgressPeer(const std::string& name, const MediaNetwork& net, GstClockTime baseTime,
+             const std::vector<MediaChoice>& media, Viewer::Listener& listener);
 
   std::string negotiate(const SdpOffer& offer, const std::string& publicIp);
 
@@ -46,7 +51,7 @@ class EgressPeer {
   uint64_t framesDropped() const { return framesDropped_.load(std::memory_order_relaxed); }
 
  private:
-  void addBranches(const SdpOffer& offer);
+  void addBranches(const std::vector<MediaChoice>& media);
   GstElement* addBranch(const MediaChoice& m, const char* payloader, GstCaps* rtpCaps);
   static GstPadProbeReturn onUpstreamEvent(GstPad*, GstPadProbeInfo*, gpointer self);
 

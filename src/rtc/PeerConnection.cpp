@@ -175,6 +175,44 @@ std::string PeerConnection::answer(SdpMessagePtr offer, std::chrono::millisecond
   return text.get();
 }
 
+std::string PeerConnection::offer(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  GstStructure* reply = runPromise("create-offer", nullptr, deadline, "create-offer");
+  GstWebRTCSessionDescription* off = nullptr;
+  if (reply) gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &off, nullptr);
+  if (reply) gst_structure_free(reply);
+  if (!off) throw ControlError(ErrorKind::Internal, "webrtcbin produced no offer");
+  SessionDescriptionPtr local(off);
+  if (GstStructure* r =
+          runPromise("set-local-description", local.get(), deadline, "set-local-description"))
+    gst_structure_free(r);
+  return localDescriptionWhenGathered(deadline);
+}
+
+void PeerConnection::acceptAnswer(SdpMessagePtr answer, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  SessionDescriptionPtr remote(
+      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, answer.release()));
+  if (GstStructure* r =
+          runPromise("set-remote-description", remote.get(), deadline, "set-remote-description"))
+    gst_structure_free(r);
+}
+
+std::string PeerConnection::localDescriptionWhenGathered(
+    std::chrono::steady_clock::time_point deadline) {
+  {
+    std::unique_lock lock(gatherMu_);
+    if (!gatherCv_.wait_until(lock, deadline, [&] { return gatherComplete_; }))
+      throw ControlError(ErrorKind::Internal, "timed out gathering ICE candidates");
+  }
+  GstWebRTCSessionDescription* current = nullptr;
+  g_object_get(webrtc_, "local-description", &current, nullptr);
+  if (!current) throw ControlError(ErrorKind::Internal, "no local description");
+  SessionDescriptionPtr cur(current);
+  GCharPtr text(gst_sdp_message_as_text(cur->sdp));
+  return text.get();
+}
+
 void PeerConnection::stop() {
   if (stopped_.exchange(true)) return;
   g_signal_handlers_disconnect_by_data(webrtc_, this);

@@ -45,6 +45,12 @@ class PeerConnection {
   // gathering to complete (the answer must hold every server candidate: RFC 9725 §4.3.2).
   // Returns the answer SDP. Throws ControlError on failure or timeout. HTTP threads only.
   std::string answer(SdpMessagePtr offer, std::chrono::milliseconds timeout);
+  // The offerer's side, for a WHIP client (a push to another server): create-offer →
+  // set-local-description → wait for ICE gathering to complete (non-trickle: the offer holds
+  // every candidate, RFC 9725 §4.3.2). Returns the offer SDP. Then acceptAnswer() with the
+  // server's answer. Both throw ControlError on failure or timeout. Not on the main loop.
+  std::string offer(std::chrono::milliseconds timeout);
+  void acceptAnswer(SdpMessagePtr answer, std::chrono::milliseconds timeout);
   // Stops the pipeline; idempotent. Main loop only (docs/GSTREAMER-NOTES.md §G14).
   void stop();
 
@@ -80,6 +86,7 @@ class PeerConnection {
   static void onDeepElementAdded(GstBin*, GstBin*, GstElement*, gpointer self);
   static GstPadProbeReturn onTransportData(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
+  std::string localDescriptionWhenGathered(std::chrono::steady_clock::time_point deadline);
   GstStructure* runPromise(const char* signal, GstWebRTCSessionDescription* desc,
                            std::chrono::steady_clock::time_point deadline, const char* what);
   // After a negotiation: what trickle and restart need from its offer and answer (iceMu_ held).
