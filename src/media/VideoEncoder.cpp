@@ -146,6 +146,7 @@ GstFlowReturn VideoEncoder::onSample(GstAppSink* sink, gpointer data) {
     // keyframe (its viewer may not have been active when it went out), so it must not ride on it.
     std::lock_guard lock(self->keyMu_);
     self->scheduler_.keyframeEmitted(KeyframeScheduler::Clock::now());
+    spdlog::debug("encoder {}: keyframe out", toString(self->codec_));
   }
   self->output_(sample.get());
   return GST_FLOW_OK;
