@@ -10,11 +10,14 @@
 // - a request inside the spacing is scheduled at its end, never dropped; further requests
 //   coalesce into that one timer, and a keyframe the encoder makes on its own (its GOP) before the
 //   timer fires serves them all, so the timer then forces nothing;
-// - the spacing starts at `minSpacing` (a new viewer waits at most that long for its keyframe)
-//   and doubles, up to `maxSpacing`, each time a scheduled keyframe fires, i.e. while requests
-//   keep arriving faster than keyframes go out (a PLI storm, a crowd joining); it returns to
+// - a new viewer's request (Urgency::NewViewer) waits at most `minSpacing` after the last forced
+//   keyframe, always: new viewers are bounded by admission (viewer caps, request rate limits), so
+//   they cannot make a storm, and each one's first picture depends on it;
+// - a decoder's recovery request (PLI/FIR, a viewer's overflow) uses a spacing that starts at
+//   `minSpacing` and doubles, up to `maxSpacing`, each time a scheduled keyframe fires, i.e.
+//   while requests keep arriving faster than keyframes go out (a PLI storm); it returns to
 //   `minSpacing` after a quiet spell of one spacing with no request. A storm so costs at most one
-//   keyframe per `maxSpacing`, and a lone new viewer never waits a whole storm window.
+//   keyframe per `maxSpacing` (plus one per new viewer), and never delays a new viewer.
 #include <chrono>
 #include <optional>
 
@@ -36,6 +39,11 @@ class KeyframeScheduler {
   explicit KeyframeScheduler(Duration minSpacing = kMinSpacing, Duration maxSpacing = kMaxSpacing,
                              Duration inFlightLimit = kInFlightLimit);
 
+  enum class Urgency {
+    Recovery,  // a PLI/FIR or a viewer that fell behind: may back off during a storm
+    NewViewer  // a viewer's first picture: never waits more than the minimum spacing
+  };
+
   struct Decision {
     enum class Action {
       ForceNow,  // force a keyframe now
@@ -44,13 +52,15 @@ class KeyframeScheduler {
     };
     Action action = Action::Coalesced;
     Duration delay{0};
+    unsigned timer = 0;  // Schedule: pass it to timerFired()
   };
 
-  // A viewer needs a keyframe (sent at `now`).
-  Decision request(Clock::time_point now);
-  // The timer armed by a Schedule decision fired: true when a keyframe must be forced now
-  // (false when one the encoder made on its own since has served the waiting requests).
-  bool timerFired(Clock::time_point now);
+  // A viewer needs a keyframe (asked at `now`).
+  Decision request(Clock::time_point now, Urgency urgency = Urgency::Recovery);
+  // The timer `timer` of a Schedule decision fired: true when a keyframe must be forced now
+  // (false when one the encoder made on its own since has served the waiting requests, or when
+  // an earlier timer replaced this one).
+  bool timerFired(Clock::time_point now, unsigned timer);
   // The encoder emitted a keyframe at `now` (forced or not).
   void keyframeEmitted(Clock::time_point now);
 
@@ -69,6 +79,8 @@ class KeyframeScheduler {
   std::optional<Clock::time_point> lastEmitted_;
   bool inFlight_ = false;  // forced, not yet emitted
   bool timerArmed_ = false;
+  Clock::time_point timerDue_{};
+  unsigned timer_ = 0;  // the armed timer's number; older ones are stale
 };
 
 }  // namespace cs

@@ -99,12 +99,12 @@ void VideoEncoder::push(BufferPtr buf, const GstVideoInfo& info) noexcept {
   gst_app_src_push_buffer(src_, buf.release());        // appsrc takes the reference
 }
 
-void VideoEncoder::requestKeyframe() noexcept {
+void VideoEncoder::requestKeyframe(KeyframeScheduler::Urgency urgency) noexcept {
   KeyframeScheduler::Decision decision;
   {
     std::lock_guard lock(keyMu_);
     if (stopped_) return;
-    decision = scheduler_.request(KeyframeScheduler::Clock::now());
+    decision = scheduler_.request(KeyframeScheduler::Clock::now(), urgency);
   }
   // The event is sent outside the lock: the streaming thread takes it in onSample().
   switch (decision.action) {
@@ -116,13 +116,14 @@ void VideoEncoder::requestKeyframe() noexcept {
     case KeyframeScheduler::Decision::Action::Schedule:
       break;
   }
-  loop_.after(decision.delay, [weak = weak_from_this()] {
+  loop_.after(decision.delay, [weak = weak_from_this(), timer = decision.timer] {
     auto self = weak.lock();
     if (!self) return;
     bool force = false;
     {
       std::lock_guard lock(self->keyMu_);
-      force = !self->stopped_ && self->scheduler_.timerFired(KeyframeScheduler::Clock::now());
+      force =
+          !self->stopped_ && self->scheduler_.timerFired(KeyframeScheduler::Clock::now(), timer);
     }
     if (force) self->forceKeyframe();
   });

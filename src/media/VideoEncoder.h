@@ -35,7 +35,8 @@ class VideoEncoder : public std::enable_shared_from_this<VideoEncoder> {
   void push(BufferPtr buf, const GstVideoInfo& info) noexcept;
   // Coalesced by a KeyframeScheduler (docs/GSTREAMER-NOTES.md §G9): many viewers asking at once
   // cause one keyframe; a request inside the spacing is scheduled at its end, never dropped.
-  void requestKeyframe() noexcept;
+  void requestKeyframe(
+      KeyframeScheduler::Urgency urgency = KeyframeScheduler::Urgency::Recovery) noexcept;
 
   VideoCodec codec() const { return codec_; }
   uint64_t framesDropped() const { return dropped_.load(std::memory_order_relaxed); }

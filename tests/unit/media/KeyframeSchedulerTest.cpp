@@ -39,7 +39,7 @@ TEST(KeyframeSchedulerTest, BurstAfterTheKeyframeWentOutCoalescesIntoOneSchedule
   ASSERT_EQ(first.action, Action::Schedule);
   EXPECT_EQ(first.delay, milliseconds(80));  // at the end of the 100 ms spacing, not later
   for (int i = 21; i < 30; ++i) EXPECT_EQ(s.request(tl.at(i)).action, Action::Coalesced);
-  if (s.timerFired(tl.at(100))) ++forced;
+  if (s.timerFired(tl.at(100), first.timer)) ++forced;
   EXPECT_EQ(forced, 2);
   EXPECT_FALSE(s.timerArmed());
 }
@@ -65,9 +65,10 @@ TEST(KeyframeSchedulerTest, TheEncodersOwnKeyframeServesTheWaitingRequests) {
   Timeline tl;
   ASSERT_EQ(s.request(tl.at(0)).action, Action::ForceNow);
   s.keyframeEmitted(tl.at(5));
-  ASSERT_EQ(s.request(tl.at(30)).action, Action::Schedule);
+  const auto d = s.request(tl.at(30));
+  ASSERT_EQ(d.action, Action::Schedule);
   s.keyframeEmitted(tl.at(40));  // the GOP's keyframe, after the request: it reached the viewer
-  EXPECT_FALSE(s.timerFired(tl.at(100)));
+  EXPECT_FALSE(s.timerFired(tl.at(100), d.timer));
 }
 
 TEST(KeyframeSchedulerTest, AKeyframeBeforeARequestDoesNotServeIt) {
@@ -75,11 +76,12 @@ TEST(KeyframeSchedulerTest, AKeyframeBeforeARequestDoesNotServeIt) {
   Timeline tl;
   ASSERT_EQ(s.request(tl.at(0)).action, Action::ForceNow);
   s.keyframeEmitted(tl.at(5));
-  ASSERT_EQ(s.request(tl.at(30)).action, Action::Schedule);
+  const auto d = s.request(tl.at(30));
+  ASSERT_EQ(d.action, Action::Schedule);
   s.keyframeEmitted(tl.at(40));
   // A viewer that asks after that keyframe went out has not seen it: the timer still forces one.
   EXPECT_EQ(s.request(tl.at(50)).action, Action::Coalesced);
-  EXPECT_TRUE(s.timerFired(tl.at(100)));
+  EXPECT_TRUE(s.timerFired(tl.at(100), d.timer));
 }
 
 TEST(KeyframeSchedulerTest, AStormIsBoundedAndAQuietSpellEndsIt) {
@@ -87,11 +89,12 @@ TEST(KeyframeSchedulerTest, AStormIsBoundedAndAQuietSpellEndsIt) {
   Timeline tl;
   int forced = 0;
   int timerAt = -1;  // when the armed timer fires; -1: none
+  unsigned timer = 0;
   // A viewer sends a PLI every 30 ms for 10 s; every keyframe leaves the encoder 5 ms later.
   for (int ms = 0; ms < 10'000; ms += 5) {
     if (timerAt >= 0 && timerAt <= ms) {
       timerAt = -1;
-      if (s.timerFired(tl.at(ms))) {
+      if (s.timerFired(tl.at(ms), timer)) {
         ++forced;
         s.keyframeEmitted(tl.at(ms + 5));
       }
@@ -104,6 +107,7 @@ TEST(KeyframeSchedulerTest, AStormIsBoundedAndAQuietSpellEndsIt) {
       } else if (d.action == Action::Schedule) {
         ASSERT_LE(d.delay, KeyframeScheduler::kMaxSpacing);
         timerAt = ms + static_cast<int>(d.delay.count());
+        timer = d.timer;
       }
     }
   }
@@ -113,9 +117,70 @@ TEST(KeyframeSchedulerTest, AStormIsBoundedAndAQuietSpellEndsIt) {
   EXPECT_EQ(s.spacing(), KeyframeScheduler::kMaxSpacing);
 
   // The storm ends; a new viewer a second later is served at once, and the spacing is back.
-  if (timerAt >= 0) s.timerFired(tl.at(timerAt));
+  if (timerAt >= 0) s.timerFired(tl.at(timerAt), timer);
   EXPECT_EQ(s.request(tl.at(12'000)).action, Action::ForceNow);
   EXPECT_EQ(s.spacing(), KeyframeScheduler::kMinSpacing);
+}
+
+TEST(KeyframeSchedulerTest, ANewViewerNeverWaitsOutAStormsSpacing) {
+  KeyframeScheduler s;
+  Timeline tl;
+  // A PLI storm has pushed the recovery spacing to its maximum.
+  int ms = 0;
+  ASSERT_EQ(s.request(tl.at(ms)).action, Action::ForceNow);
+  s.keyframeEmitted(tl.at(ms + 5));
+  while (s.spacing() < KeyframeScheduler::kMaxSpacing) {
+    ms += 30;
+    const auto d = s.request(tl.at(ms));
+    if (d.action == Action::Schedule) {
+      ms += static_cast<int>(d.delay.count());
+      ASSERT_TRUE(s.timerFired(tl.at(ms), d.timer));
+      s.keyframeEmitted(tl.at(ms + 5));
+    }
+  }
+  ms += 30;
+  const auto pli = s.request(tl.at(ms));  // the storm's next keyframe: a second away
+  ASSERT_EQ(pli.action, Action::Schedule);
+  EXPECT_GT(pli.delay, milliseconds(500));
+  // A viewer connects now: it is served at the end of the minimum spacing, not the storm's.
+  const auto fresh = s.request(tl.at(ms + 10), KeyframeScheduler::Urgency::NewViewer);
+  ASSERT_EQ(fresh.action, Action::Schedule);
+  EXPECT_LE(fresh.delay, KeyframeScheduler::kMinSpacing);
+  // Its timer replaces the storm's: that one forces nothing when it fires later.
+  EXPECT_TRUE(s.timerFired(tl.at(ms + 10) + fresh.delay, fresh.timer));
+  s.keyframeEmitted(tl.at(ms + 15) + fresh.delay);
+  EXPECT_FALSE(s.timerFired(tl.at(ms) + pli.delay, pli.timer));
+}
+
+TEST(KeyframeSchedulerTest, ACrowdJoiningIsServedWithinTheMinimumSpacingEach) {
+  KeyframeScheduler s;
+  Timeline tl;
+  int timerAt = -1;
+  unsigned timer = 0;
+  int forced = 0;
+  // Twenty viewers connect 50 ms apart; every keyframe leaves the encoder 5 ms after it is forced.
+  for (int ms = 0; ms <= 1000; ms += 5) {
+    if (timerAt >= 0 && timerAt <= ms) {
+      timerAt = -1;
+      if (s.timerFired(tl.at(ms), timer)) {
+        ++forced;
+        s.keyframeEmitted(tl.at(ms + 5));
+      }
+    }
+    if (ms % 50 == 0) {
+      const auto d = s.request(tl.at(ms), KeyframeScheduler::Urgency::NewViewer);
+      if (d.action == Action::ForceNow) {
+        ++forced;
+        s.keyframeEmitted(tl.at(ms + 5));
+      } else if (d.action == Action::Schedule) {
+        EXPECT_LE(d.delay, KeyframeScheduler::kMinSpacing) << "viewer at " << ms << " ms";
+        timerAt = ms + static_cast<int>(d.delay.count());
+        timer = d.timer;
+      }
+    }
+  }
+  // One keyframe per 100 ms serves 21 viewers: coalesced, and none waits more than 100 ms.
+  EXPECT_LE(forced, 11);
 }
 
 TEST(KeyframeSchedulerTest, AKeyframeThatNeverComesOutStopsAnsweringRequests) {
