@@ -26,6 +26,11 @@ for r in d["results"]:
           f"{f(r.get('first_frame_ms'))} | {f(r.get('viewer_fps'))} |")
 PY
 done
+echo "== latency: glass-to-glass by publisher codec (H.264 and VP8 side by side), first frame of 10 viewers"
+latency_bin="$build/src/app/comfystream"
+[ -x "$latency_bin" ] || latency_bin="$build/comfystream"
+/usr/bin/python3 bench/latency.py --bin "$latency_bin" --viewer-codec H264 --markdown ${LATENCY_ARGS:-} \
+  > "$out/latency.json"
 echo "== control plane (HTTP): wrk on /health and WHEP POST, /health under slowloris and idle connections"
 # This build only; the before/after comparison with the cpp-httplib build is a one-off command in
 # docs/BENCHMARKS.md ("Control plane (HTTP)").

@@ -11,9 +11,10 @@
 namespace cs {
 namespace {
 
-// A keyframe at most this often; requests inside the window are served at its end.
-constexpr auto kKeyframeWindow = std::chrono::milliseconds(300);
 constexpr guint64 kMaxQueuedFrames = 2;
+// The frame rate x264enc is told when the input has none (see push()). Only its rate control uses
+// it (bits per frame); timestamps stay the frames' own.
+constexpr int kNominalFps = 30;
 
 std::string encoderDescription(VideoCodec codec, unsigned bitrate) {
   // Constrained baseline without B-frames decodes in every browser; a 2 s GOP bounds how long a
@@ -79,7 +80,16 @@ void VideoEncoder::push(BufferPtr buf, const GstVideoInfo& info) noexcept {
   if (info.width != capsWidth_ || info.height != capsHeight_) {
     // A new publisher (or a resolution change mid-stream): renegotiate; the encoder restarts
     // with a keyframe.
-    CapsPtr caps(gst_video_info_to_caps(&info));
+    GstVideoInfo in = info;
+    // A VP8 publisher's frames come out of vp8dec with framerate 0/1 (VP8 carries no frame rate;
+    // H.264 has one in its SPS). x264enc takes 0/1 as variable frame rate, and x264 then holds
+    // every frame until the next one arrives to learn its duration (b_vfr_input adds a frame of
+    // delay): 33 ms at 30 fps, measured in docs/BENCHMARKS.md. A nominal rate keeps it at zero.
+    if (codec_ == VideoCodec::H264 && (in.fps_n <= 0 || in.fps_d <= 0)) {
+      in.fps_n = kNominalFps;
+      in.fps_d = 1;
+    }
+    CapsPtr caps(gst_video_info_to_caps(&in));
     gst_app_src_set_caps(src_, caps.get());
     capsWidth_ = info.width;
     capsHeight_ = info.height;
@@ -89,26 +99,33 @@ void VideoEncoder::push(BufferPtr buf, const GstVideoInfo& info) noexcept {
   gst_app_src_push_buffer(src_, buf.release());        // appsrc takes the reference
 }
 
-void VideoEncoder::requestKeyframe() noexcept {
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(keyMu_);
-  if (keyPending_ || stopped_) return;
-  if (now - lastForced_ >= kKeyframeWindow) {
-    lastForced_ = now;
-    forceKeyframe();
-    return;
+void VideoEncoder::requestKeyframe(KeyframeScheduler::Urgency urgency) noexcept {
+  KeyframeScheduler::Decision decision;
+  {
+    std::lock_guard lock(keyMu_);
+    if (stopped_) return;
+    decision = scheduler_.request(KeyframeScheduler::Clock::now(), urgency);
   }
-  keyPending_ = true;
-  const auto wait =
-      std::chrono::duration_cast<std::chrono::milliseconds>(lastForced_ + kKeyframeWindow - now);
-  loop_.after(wait + std::chrono::milliseconds(1), [weak = weak_from_this()] {
+  // The event is sent outside the lock: the streaming thread takes it in onSample().
+  switch (decision.action) {
+    case KeyframeScheduler::Decision::Action::ForceNow:
+      forceKeyframe();
+      return;
+    case KeyframeScheduler::Decision::Action::Coalesced:
+      return;
+    case KeyframeScheduler::Decision::Action::Schedule:
+      break;
+  }
+  loop_.after(decision.delay, [weak = weak_from_this(), timer = decision.timer] {
     auto self = weak.lock();
     if (!self) return;
-    std::lock_guard lock(self->keyMu_);
-    self->keyPending_ = false;
-    if (self->stopped_) return;
-    self->lastForced_ = std::chrono::steady_clock::now();
-    self->forceKeyframe();
+    bool force = false;
+    {
+      std::lock_guard lock(self->keyMu_);
+      force =
+          !self->stopped_ && self->scheduler_.timerFired(KeyframeScheduler::Clock::now(), timer);
+    }
+    if (force) self->forceKeyframe();
   });
 }
 
@@ -125,6 +142,13 @@ GstFlowReturn VideoEncoder::onSample(GstAppSink* sink, gpointer data) {
   SamplePtr sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
   self->encoded_.fetch_add(1, std::memory_order_relaxed);
+  if (!GST_BUFFER_FLAG_IS_SET(gst_sample_get_buffer(sample.get()), GST_BUFFER_FLAG_DELTA_UNIT)) {
+    // Before the fan-out: a request that comes in after this point is not served by this
+    // keyframe (its viewer may not have been active when it went out), so it must not ride on it.
+    std::lock_guard lock(self->keyMu_);
+    self->scheduler_.keyframeEmitted(KeyframeScheduler::Clock::now());
+    spdlog::debug("encoder {}: keyframe out", toString(self->codec_));
+  }
   self->output_(sample.get());
   return GST_FLOW_OK;
 }

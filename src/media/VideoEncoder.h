@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "media/KeyframeScheduler.h"
 #include "media/VideoCodec.h"
 #include "util/GstPtr.h"
 #include "util/MainLoop.h"
@@ -32,9 +33,10 @@ class VideoEncoder : public std::enable_shared_from_this<VideoEncoder> {
   // Hot path from the pipeline worker. Keeps at most two frames queued;
   // past that the oldest is dropped (and counted) so latency stays bounded.
   void push(BufferPtr buf, const GstVideoInfo& info) noexcept;
-  // Coalesced: many viewers asking at once cause one keyframe (docs/GSTREAMER-NOTES.md §G9); a
-  // request inside the window is scheduled at its end, never dropped.
-  void requestKeyframe() noexcept;
+  // Coalesced by a KeyframeScheduler (docs/GSTREAMER-NOTES.md §G9): many viewers asking at once
+  // cause one keyframe; a request inside the spacing is scheduled at its end, never dropped.
+  void requestKeyframe(
+      KeyframeScheduler::Urgency urgency = KeyframeScheduler::Urgency::Recovery) noexcept;
 
   VideoCodec codec() const { return codec_; }
   uint64_t framesDropped() const { return dropped_.load(std::memory_order_relaxed); }
@@ -53,8 +55,7 @@ class VideoEncoder : public std::enable_shared_from_this<VideoEncoder> {
   GstElement* sink_ = nullptr;
   int capsWidth_ = 0, capsHeight_ = 0;  // worker thread only
   std::mutex keyMu_;
-  std::chrono::steady_clock::time_point lastForced_{};
-  bool keyPending_ = false;
+  KeyframeScheduler scheduler_;  // under keyMu_
   bool stopped_ = false;
   std::atomic<uint64_t> dropped_{0}, encoded_{0}, forced_{0};
 };

@@ -139,7 +139,8 @@ void EgressPeer::requestKeyframe() noexcept {
 void EgressPeer::activate() {
   needKeyframe_.store(true, std::memory_order_relaxed);
   active_.store(true, std::memory_order_release);
-  if (videoSrc_) requestKeyframe();
+  // Its first picture: not subject to the back-off that PLI storms get.
+  if (videoSrc_ && videoCodec_) listener_.onNewViewerKeyframeRequest(*videoCodec_);
 }
 
 void EgressPeer::pushVideo(GstSample* sample) noexcept {

@@ -92,6 +92,11 @@ void Stream::onKeyframeRequest(VideoCodec codec) noexcept {
   if (auto enc = encoders_[static_cast<int>(codec)].load()) enc->requestKeyframe();
 }
 
+void Stream::onNewViewerKeyframeRequest(VideoCodec codec) noexcept {
+  if (auto enc = encoders_[static_cast<int>(codec)].load())
+    enc->requestKeyframe(KeyframeScheduler::Urgency::NewViewer);
+}
+
 void Stream::warmUpWorkflow(GraphWorkflow& wf, const std::atomic<bool>* cancel) {
   SamplePtr last = video_->lastInput();
   GstVideoInfo info;

@@ -95,6 +95,7 @@ class Stream final : public Publisher::Listener,
   void onPublisherAudio(GstSample* opus) noexcept override;
   // Viewer::Listener.
   void onKeyframeRequest(VideoCodec codec) noexcept override;
+  void onNewViewerKeyframeRequest(VideoCodec codec) noexcept override;
 
   // Stops the worker and the encoders. Main loop only; sessions are stopped by the registry.
   void shutdown();

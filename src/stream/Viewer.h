@@ -19,6 +19,9 @@ class Viewer : public Session {
     // A decoder needs a fresh start (a new viewer, a PLI/FIR from a peer). Coalesced by the
     // encoder.
     virtual void onKeyframeRequest(VideoCodec codec) noexcept = 0;
+    // A viewer that has just connected needs its first picture: served within the encoder's
+    // minimum keyframe spacing even while PLIs are being rate-limited (KeyframeScheduler).
+    virtual void onNewViewerKeyframeRequest(VideoCodec codec) noexcept { onKeyframeRequest(codec); }
 
    protected:
     ~Listener() = default;
