@@ -214,7 +214,7 @@ def markdown(doc):
 
 async def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "src", "app", "comfystream"))
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "comfystream"))
     ap.add_argument("--cases", default="g2g,first-frame")
     ap.add_argument("--codecs", default="H264,VP8", help="publisher codecs for g2g")
     ap.add_argument("--separate", action="store_true",

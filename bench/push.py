@@ -59,7 +59,7 @@ async def cpu_window(pid, seconds):
 
 async def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "src", "app", "comfystream"))
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "comfystream"))
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--window", type=float, default=15.0)
     ap.add_argument("--settle", type=float, default=3.0)

@@ -27,9 +27,7 @@ for r in d["results"]:
 PY
 done
 echo "== latency: glass-to-glass by publisher codec (H.264 and VP8 side by side), first frame of 10 viewers"
-latency_bin="$build/src/app/comfystream"
-[ -x "$latency_bin" ] || latency_bin="$build/comfystream"
-/usr/bin/python3 bench/latency.py --bin "$latency_bin" --viewer-codec H264 --markdown ${LATENCY_ARGS:-} \
+/usr/bin/python3 bench/latency.py --bin "$build/comfystream" --viewer-codec H264 --markdown ${LATENCY_ARGS:-} \
   > "$out/latency.json"
 echo "== control plane (HTTP): wrk on /health and WHEP POST, /health under slowloris and idle connections"
 # This build only; the before/after comparison with the cpp-httplib build is a one-off command in
@@ -43,3 +41,6 @@ cat "$out/recording.json" "$out/recording-noise.json"
 echo "== publisher takeover: SIGKILL of a publisher → its re-POST answered, frames flowing again"
 /usr/bin/python3 bench/takeover.py --bin "$build/comfystream" > "$out/takeover.json"
 cat "$out/takeover.json"
+echo "== one push hop: glass-to-glass at server A and at server B it pushes to"
+/usr/bin/python3 bench/push.py --bin "$build/comfystream" > "$out/push.json"
+cat "$out/push.json"
