@@ -8,9 +8,9 @@
 #include "http/HttpServer.h"
 #include "record/RecordingSettings.h"
 #include "rtc/IceServer.h"
+#include "rtc/PushAllowList.h"
 #include "stream/StreamRegistry.h"
 #include "util/EntityTag.h"
-#include "rtc/PushAllowList.h"
 #include "workflow/Limits.h"
 
 namespace cs {
