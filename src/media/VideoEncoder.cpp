@@ -125,6 +125,8 @@ GstFlowReturn VideoEncoder::onSample(GstAppSink* sink, gpointer data) {
   SamplePtr sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
   self->encoded_.fetch_add(1, std::memory_order_relaxed);
+  if (GstBuffer* b = gst_sample_get_buffer(sample.get()))
+    self->bytesOut_.fetch_add(gst_buffer_get_size(b), std::memory_order_relaxed);
   self->output_(sample.get());
   return GST_FLOW_OK;
 }
