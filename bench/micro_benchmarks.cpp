@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "media/LatencyHistogram.h"
+#include "media/LatencyTracker.h"
 #include "rtc/SdpOffer.h"
 #include "workflow/GraphWorkflow.h"
 
@@ -65,6 +67,30 @@ void BM_ParseOffer(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ParseOffer);
+
+// /metrics' cost on the media path: one observation per encoded frame (the encoder's streaming
+// thread), across the bucket range (fast frames scan few bounds, slow ones all of them).
+void BM_LatencyHistogramObserve(benchmark::State& state) {
+  LatencyHistogram h;
+  const int64_t ns[] = {800'000, 12'000'000, 90'000'000, 3'000'000'000};
+  size_t i = 0;
+  for (auto _ : state) h.observe(ns[i++ & 3]);
+  benchmark::DoNotOptimize(h.snapshot());
+}
+BENCHMARK(BM_LatencyHistogramObserve);
+
+// The tracker's whole per-frame work (decoded, then encoded: a match in the pending ring), of
+// which the histogram observation is a part: its cost in context.
+void BM_LatencyTrackerFrame(benchmark::State& state) {
+  LatencyTracker t;
+  GstClockTime rt = 0;
+  for (auto _ : state) {
+    t.frameDecoded(rt);
+    t.frameEncoded(rt);
+    rt += 33'333'333;
+  }
+}
+BENCHMARK(BM_LatencyTrackerFrame);
 
 }  // namespace
 }  // namespace cs

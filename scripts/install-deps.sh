@@ -28,6 +28,8 @@ test_pkgs=(
   python3-aiortc python3-av python3-numpy python3-pytest
   # the seeds' curl examples run verbatim (tests/integration/test_seed_examples.py)
   curl
+  # /metrics is read with the reference Prometheus text-format parser (tests/integration/test_metrics.py)
+  python3-prometheus-client
   # recordings are checked with GStreamer's own tools: gst-launch-1.0, gst-discoverer-1.0
   gstreamer1.0-tools gstreamer1.0-plugins-base-apps
   # scripts/make_test_models.py builds the unit tests' ONNX models with onnx.helper

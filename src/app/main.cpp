@@ -13,6 +13,7 @@
 #include "http/BaseRoutes.h"
 #include "http/ByocResource.h"
 #include "http/HttpServer.h"
+#include "http/MetricsResource.h"
 #include "http/PushResource.h"
 #include "http/RecordingResource.h"
 #include "http/WhipWhepResource.h"
@@ -111,6 +112,7 @@ int main(int argc, char** argv) {
       cs::addPushRoutes(router, pushes, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);
+      cs::addMetricsRoute(router, registry, &byoc.sessions(), *auth);
       cs::addStaticFiles(router, config.webDir);
       http = std::make_unique<cs::http::Server>(config.http, std::move(router));
       http->start();

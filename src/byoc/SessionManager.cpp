@@ -254,6 +254,13 @@ size_t SessionManager::unsavedCount() const {
   return unsaved_.size();
 }
 
+std::map<std::pair<Capability, SessionStatus>, unsigned> SessionManager::countByStatus() const {
+  std::lock_guard lock(mu_);
+  std::map<std::pair<Capability, SessionStatus>, unsigned> out;
+  for (const auto& [_, e] : sessions_) ++out[{e.record.capability, e.record.status}];
+  return out;
+}
+
 nlohmann::json SessionManager::statsJson() const {
   std::lock_guard lock(mu_);
   nlohmann::json out = nlohmann::json::object();

@@ -94,6 +94,9 @@ class SessionManager {
 
   // Sessions whose latest record is not in the store yet (a write failed; retried by sweep()).
   size_t unsavedCount() const;
+  // The sessions it holds now (ended ones until --session-retention forgets them), by capability
+  // and status, for /metrics.
+  std::map<std::pair<Capability, SessionStatus>, unsigned> countByStatus() const;
 
   // One pass over the sessions: asks the MediaHost about each one's publisher and viewers;
   // ends the sessions whose media ended (whip-ingest, whep-subscribe), whose peer never

@@ -15,6 +15,7 @@
 #include "http/ErrorResponse.h"
 #include "http/RateLimiter.h"
 #include "http/RequestPreparation.h"
+#include "http/ResponseCounts.h"
 #include "util/LogEscape.h"
 #include "util/RateLimitedLog.h"
 #include "util/WorkerPool.h"
@@ -237,6 +238,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
+    responseCounts().count(res.status);
     for (const auto& [name, value] : res.headers) out->insert(name, value);
     out->keep_alive(keepAlive_);
     if (head_) {
@@ -280,6 +282,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
 
 // Tells a connection past a cap why it is closed, then closes it, without reading from it.
 void refuse(tcp::socket socket) {
+  responseCounts().count(503);
   auto stream = std::make_shared<beast::tcp_stream>(std::move(socket));
   stream->expires_after(std::chrono::seconds(2));
   net::async_write(*stream, net::buffer(kBusy.data(), kBusy.size()),

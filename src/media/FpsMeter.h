@@ -11,6 +11,8 @@ namespace cs {
 class FpsMeter {
  public:
   void frame() noexcept { frames_.fetch_add(1, std::memory_order_relaxed); }
+  // Every frame counted since it was made (a Prometheus counter).
+  uint64_t frames() const noexcept { return frames_.load(std::memory_order_relaxed); }
 
   // Once a second, from the main loop's timer.
   void sample(double unixTime) {

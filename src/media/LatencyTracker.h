@@ -11,6 +11,8 @@
 #include <mutex>
 #include <vector>
 
+#include "media/LatencyHistogram.h"
+
 namespace cs {
 
 class LatencyTracker {
@@ -33,6 +35,7 @@ class LatencyTracker {
       if (p.runningTime != runningTime || p.arrivalNs == 0) continue;
       samples_[sampleCount_ % samples_.size()] = now - p.arrivalNs;
       ++sampleCount_;
+      histogram_.observe(now - p.arrivalNs);  // every frame, for /metrics
       return;  // a second codec's copy of the same frame measures the same thing: keep the first
     }
   }
@@ -57,6 +60,9 @@ class LatencyTracker {
     return s;
   }
 
+  // Every frame's latency since the stream began, in fixed buckets (Prometheus /metrics).
+  LatencyHistogram::Snapshot histogram() const noexcept { return histogram_.snapshot(); }
+
  private:
   struct Pending {
     GstClockTime runningTime = GST_CLOCK_TIME_NONE;
@@ -73,6 +79,7 @@ class LatencyTracker {
   size_t next_ = 0;
   std::array<int64_t, 600> samples_{};  // the last 20 s at 30 fps
   size_t sampleCount_ = 0;
+  LatencyHistogram histogram_;
 };
 
 }  // namespace cs

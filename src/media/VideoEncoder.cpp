@@ -149,6 +149,8 @@ GstFlowReturn VideoEncoder::onSample(GstAppSink* sink, gpointer data) {
     self->scheduler_.keyframeEmitted(KeyframeScheduler::Clock::now());
     spdlog::debug("encoder {}: keyframe out", toString(self->codec_));
   }
+  if (GstBuffer* b = gst_sample_get_buffer(sample.get()))
+    self->bytesOut_.fetch_add(gst_buffer_get_size(b), std::memory_order_relaxed);
   self->output_(sample.get());
   return GST_FLOW_OK;
 }

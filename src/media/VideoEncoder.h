@@ -42,6 +42,8 @@ class VideoEncoder : public std::enable_shared_from_this<VideoEncoder> {
   uint64_t framesDropped() const { return dropped_.load(std::memory_order_relaxed); }
   uint64_t framesEncoded() const { return encoded_.load(std::memory_order_relaxed); }
   uint64_t keyframesForced() const { return forced_.load(std::memory_order_relaxed); }
+  // Encoded bytes handed to the viewers (each access unit once, however many viewers take it).
+  uint64_t bytesEncoded() const { return bytesOut_.load(std::memory_order_relaxed); }
 
  private:
   static GstFlowReturn onSample(GstAppSink*, gpointer self);
@@ -58,6 +60,7 @@ class VideoEncoder : public std::enable_shared_from_this<VideoEncoder> {
   KeyframeScheduler scheduler_;  // under keyMu_
   bool stopped_ = false;
   std::atomic<uint64_t> dropped_{0}, encoded_{0}, forced_{0};
+  std::atomic<uint64_t> bytesOut_{0};
 };
 
 }  // namespace cs

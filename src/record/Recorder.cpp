@@ -403,6 +403,7 @@ ViewerStats Recorder::stats() const {
   v.hasAudio = opts_.withAudio;
   v.framesSent = st.framesWritten;
   v.framesDropped = st.framesDropped;
+  v.kind = ViewerKind::Recording;
   return v;
 }
 

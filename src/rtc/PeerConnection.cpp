@@ -252,12 +252,34 @@ void PeerConnection::onNewDataChannel(GstElement*, GstWebRTCDataChannel* ch, gpo
 
 void PeerConnection::onDeepElementAdded(GstBin*, GstBin*, GstElement* element, gpointer data) {
   GstElementFactory* f = gst_element_get_factory(element);
+  constexpr auto kBuffers =
+      GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST);
+  if (f && g_strcmp0(GST_OBJECT_NAME(f), "nicesink") == 0) {
+    GstPtr<GstPad> sink(gst_element_get_static_pad(element, "sink"));
+    if (sink)
+      gst_pad_add_probe(sink.get(), kBuffers, countBytes,
+                        &static_cast<PeerConnection*>(data)->bytesTx_, nullptr);
+    return;
+  }
   if (!f || g_strcmp0(GST_OBJECT_NAME(f), "nicesrc") != 0) return;
   GstPtr<GstPad> src(gst_element_get_static_pad(element, "src"));
   if (src)
     gst_pad_add_probe(src.get(),
                       GstPadProbeType(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
                       onTransportData, &static_cast<PeerConnection*>(data)->lastRxNs_, nullptr);
+  if (src)
+    gst_pad_add_probe(src.get(), kBuffers, countBytes,
+                      &static_cast<PeerConnection*>(data)->bytesRx_, nullptr);
+}
+
+GstPadProbeReturn PeerConnection::countBytes(GstPad*, GstPadProbeInfo* info, gpointer counter) {
+  gsize n = 0;
+  if (GST_PAD_PROBE_INFO_TYPE(info) & GST_PAD_PROBE_TYPE_BUFFER_LIST)
+    n = gst_buffer_list_calculate_size(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+  else if (GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info))
+    n = gst_buffer_get_size(b);
+  static_cast<std::atomic<uint64_t>*>(counter)->fetch_add(n, std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
 }
 
 GstPadProbeReturn PeerConnection::onTransportData(GstPad*, GstPadProbeInfo*, gpointer lastRx) {

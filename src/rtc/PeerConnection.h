@@ -78,6 +78,11 @@ class PeerConnection {
   // Last datagram from the peer: ICE consent freshness is missing in webrtcbin 1.22
   // (docs/GSTREAMER-NOTES.md §G11), so a peer killed without DELETE is only noticed by silence.
   std::chrono::steady_clock::time_point lastReceived() const;
+  // Bytes through the ICE transport, counted where datagrams leave nicesink and enter from
+  // nicesrc: DTLS, SRTP and SRTCP payloads, without STUN (libnice answers it itself) and without
+  // IP/UDP headers. One relaxed add per buffer; no webrtcbin stats query.
+  uint64_t bytesSent() const { return bytesTx_.load(std::memory_order_relaxed); }
+  uint64_t bytesReceived() const { return bytesRx_.load(std::memory_order_relaxed); }
 
  private:
   static void onConnectionState(GstElement*, GParamSpec*, gpointer self);
@@ -85,6 +90,7 @@ class PeerConnection {
   static void onNewDataChannel(GstElement*, GstWebRTCDataChannel*, gpointer self);
   static void onDeepElementAdded(GstBin*, GstBin*, GstElement*, gpointer self);
   static GstPadProbeReturn onTransportData(GstPad*, GstPadProbeInfo*, gpointer self);
+  static GstPadProbeReturn countBytes(GstPad*, GstPadProbeInfo*, gpointer counter);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
   std::string localDescriptionWhenGathered(std::chrono::steady_clock::time_point deadline);
   GstStructure* runPromise(const char* signal, GstWebRTCSessionDescription* desc,
@@ -104,6 +110,7 @@ class PeerConnection {
   DataChannelCallback dataChannelCb_;
   std::atomic<int> state_{GST_WEBRTC_PEER_CONNECTION_STATE_NEW};
   std::atomic<int64_t> lastRxNs_;
+  std::atomic<uint64_t> bytesTx_{0}, bytesRx_{0};
   std::mutex gatherMu_;
   std::condition_variable gatherCv_;
   bool gatherComplete_ = false;

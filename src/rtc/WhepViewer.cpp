@@ -64,6 +64,9 @@ ViewerStats WhepViewer::stats() const {
   st.hasAudio = peer_->hasAudio();
   st.framesSent = peer_->framesSent();
   st.framesDropped = peer_->framesDropped();
+  st.kind = ViewerKind::Whep;
+  st.bytesSent = peer_->connection().bytesSent();
+  st.bytesReceived = peer_->connection().bytesReceived();
   return st;
 }
 

@@ -68,6 +68,8 @@ PublisherStats WhipPublisher::stats() const {
   st.videoCodec = peer_->videoCodec();
   st.hasAudio = peer_->hasAudio();
   st.framesReceived = peer_->framesDecoded();
+  st.bytesSent = peer_->connection().bytesSent();
+  st.bytesReceived = peer_->connection().bytesReceived();
   return st;
 }
 

@@ -147,6 +147,8 @@ void WhipPushViewer::retireLocked() {
   if (!peer) return;
   sentBefore_ += peer->framesSent();
   droppedBefore_ += peer->framesDropped();
+  netSentBefore_ += peer->connection().bytesSent();
+  netReceivedBefore_ += peer->connection().bytesReceived();
   // A pipeline is set to NULL on the main loop only (docs/GSTREAMER-NOTES.md §G14); the push
   // stays alive until then, as its peer calls it for keyframes.
   rt_->loop.post([peer, self = shared_from_this()] { peer->connection().stop(); });
@@ -226,6 +228,8 @@ void WhipPushViewer::stop() {
     if (peer) {
       sentBefore_ += peer->framesSent();
       droppedBefore_ += peer->framesDropped();
+      netSentBefore_ += peer->connection().bytesSent();
+      netReceivedBefore_ += peer->connection().bytesReceived();
     }
   }
   if (peer) peer->connection().stop();  // main loop
@@ -345,6 +349,15 @@ ViewerStats WhipPushViewer::stats() const {
   v.hasAudio = opts_.withAudio;
   v.framesSent = st.framesSent;
   v.framesDropped = st.framesDropped;
+  v.kind = ViewerKind::Push;
+  // Every connection it made, so the stream's network counters never go down on a reconnect.
+  std::lock_guard lock(mu_);
+  v.bytesSent = netSentBefore_;
+  v.bytesReceived = netReceivedBefore_;
+  if (auto peer = peer_.load()) {
+    v.bytesSent += peer->connection().bytesSent();
+    v.bytesReceived += peer->connection().bytesReceived();
+  }
   return v;
 }
 

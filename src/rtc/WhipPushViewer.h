@@ -126,7 +126,8 @@ class WhipPushViewer final : public Viewer,
   std::chrono::steady_clock::time_point nextAttemptAt_{};
   std::optional<std::chrono::steady_clock::time_point> answeredAt_;  // connecting after answer
   double liveSince_ = 0;
-  uint64_t sentBefore_ = 0, droppedBefore_ = 0;  // counts of the connections retired
+  uint64_t sentBefore_ = 0, droppedBefore_ = 0;         // counts of the connections retired
+  uint64_t netSentBefore_ = 0, netReceivedBefore_ = 0;  // their transports' bytes (/metrics)
   bool stopping_ = false;
   bool finished_ = false;
 };

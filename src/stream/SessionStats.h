@@ -32,6 +32,22 @@ inline std::string_view toString(ConnectionState s) {
   return "unknown";
 }
 
+// What a viewer is, for /metrics: a WHEP peer (also the sending half of an /offer), a recording
+// (record/Recorder), or a push of the stream to another WHIP server.
+enum class ViewerKind { Whep, Recording, Push };
+
+inline std::string_view toString(ViewerKind k) {
+  switch (k) {
+    case ViewerKind::Whep:
+      return "whep";
+    case ViewerKind::Recording:
+      return "recording";
+    case ViewerKind::Push:
+      return "push";
+  }
+  return "unknown";
+}
+
 // Who a session is, fixed when it is created.
 struct SessionInfo {
   std::string id;  // the session URL's key: never listed (publicIdOf() is)
@@ -49,6 +65,8 @@ struct PublisherStats {
   std::optional<VideoCodec> videoCodec;
   bool hasAudio = false;
   uint64_t framesReceived = 0;  // decoded frames handed to the stream
+  // Through its ICE transport (DTLS, SRTP, SRTCP datagrams; not STUN, not IP/UDP headers).
+  uint64_t bytesSent = 0, bytesReceived = 0;
 };
 
 struct ViewerStats {
@@ -58,6 +76,10 @@ struct ViewerStats {
   bool hasAudio = false;
   uint64_t framesSent = 0;
   uint64_t framesDropped = 0;  // its own queue was full: it fell behind, the others did not
+  ViewerKind kind = ViewerKind::Whep;
+  // Through its network transport, as PublisherStats; 0 for a recording. The two halves of an
+  // /offer connection report the same transport.
+  uint64_t bytesSent = 0, bytesReceived = 0;
 };
 
 }  // namespace cs

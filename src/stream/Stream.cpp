@@ -30,6 +30,7 @@ Stream::~Stream() {
 void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
   {
     std::lock_guard lock(mu_);
+    if (publisher_) retireLocked(publisher_->stats());  // taken over
     publisher_ = std::move(p);
   }
   // The encoders may hold a picture from an earlier publisher: give viewers a clean start.
@@ -38,7 +39,10 @@ void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
 
 void Stream::detachPublisher(const std::string& id) {
   std::lock_guard lock(mu_);
-  if (publisher_ && publisher_->id() == id) publisher_.reset();
+  if (publisher_ && publisher_->id() == id) {
+    retireLocked(publisher_->stats());
+    publisher_.reset();
+  }
 }
 
 bool Stream::hasPublisher() const {
@@ -60,8 +64,22 @@ void Stream::addViewer(std::shared_ptr<Viewer> v) {
 
 void Stream::removeViewer(const std::string& id) {
   std::lock_guard lock(mu_);
+  for (const auto& v : viewers_)
+    if (v->id() == id) retireLocked(v->stats());
   if (std::erase_if(viewers_, [&](const auto& v) { return v->id() == id; }))
     publishSnapshotsLocked();
+}
+
+void Stream::retireLocked(const PublisherStats& p) {
+  endedBytesSent_ += p.bytesSent;
+  endedBytesReceived_ += p.bytesReceived;
+}
+
+void Stream::retireLocked(const ViewerStats& v) {
+  endedViewerDrops_ += v.framesDropped;
+  if (!v.info.pairedId.empty()) return;  // an /offer's transport: its publisher half counts it
+  endedBytesSent_ += v.bytesSent;
+  endedBytesReceived_ += v.bytesReceived;
 }
 
 void Stream::publishSnapshotsLocked() {
@@ -183,6 +201,33 @@ StreamStats Stream::stats() const {
     st.workflow = wf->name();
     st.nodes = wf->nodeTimings();
   }
+  st.framesIn = fpsIn_.frames();
+  st.fpsIn = fpsIn_.snapshot();
+  st.latencyHistogram = latency_.histogram();
+  for (const auto& slot : encoders_)
+    if (auto enc = slot.load())
+      st.encoders.push_back(
+          {enc->codec(), enc->framesEncoded(), enc->bytesEncoded(), enc->framesDropped()});
+  {
+    // The live sessions' figures and the ended ones' under one lock, so a session leaving
+    // between the two can neither vanish from the totals nor count twice.
+    std::lock_guard lock(mu_);
+    st.networkBytesSent = endedBytesSent_;
+    st.networkBytesReceived = endedBytesReceived_;
+    st.viewerFramesDropped = endedViewerDrops_;
+    if (publisher_) {
+      const auto p = publisher_->stats();
+      st.networkBytesSent += p.bytesSent;
+      st.networkBytesReceived += p.bytesReceived;
+    }
+    for (const auto& v : viewers_) {
+      const auto vs = v->stats();
+      st.viewerFramesDropped += vs.framesDropped;
+      if (!vs.info.pairedId.empty()) continue;
+      st.networkBytesSent += vs.bytesSent;
+      st.networkBytesReceived += vs.bytesReceived;
+    }
+  }
   return st;
 }
 
@@ -207,6 +252,7 @@ void Stream::onProcessedFrame(BufferPtr buf, const GstVideoInfo& info) noexcept 
 
 void Stream::onPublisherVideo(GstSample* s) noexcept {
   latency_.frameDecoded(runningTimeOf(s));
+  fpsIn_.frame();
   video_->submit(s);
 }
 

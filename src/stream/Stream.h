@@ -40,6 +40,18 @@ struct StreamStats {
   LatencyTracker::Summary latency;
   std::string workflow;  // empty until one is installed
   std::vector<GraphWorkflow::GraphTimings> nodes;
+  // For /metrics, each cumulative since the stream began (Prometheus counters never go down, so
+  // sessions that ended still count).
+  uint64_t framesIn = 0;  // decoded frames its publishers handed it
+  FpsMeter::Snapshot fpsIn;
+  LatencyHistogram::Snapshot latencyHistogram;
+  struct EncoderFigures {
+    VideoCodec codec = VideoCodec::H264;
+    uint64_t frames = 0, bytes = 0, dropped = 0;
+  };
+  std::vector<EncoderFigures> encoders;  // the codecs it encodes, each since it started
+  uint64_t viewerFramesDropped = 0;      // dropped by its viewers' own queues
+  uint64_t networkBytesSent = 0, networkBytesReceived = 0;  // its sessions' transports
 };
 
 class Stream final : public Publisher::Listener,
@@ -73,7 +85,10 @@ class Stream final : public Publisher::Listener,
   std::shared_ptr<GraphWorkflow> workflow() const;
   // The size the original's update_resolution sets: what warm-up uses before any frame arrived.
   void setTargetSize(int width, int height);
-  void sampleFps(double unixTime) { fps_.sample(unixTime); }
+  void sampleFps(double unixTime) {
+    fps_.sample(unixTime);
+    fpsIn_.sample(unixTime);
+  }
   // Sessions whose "data" channel receives the workflow's text outputs.
   void addTextSink(std::weak_ptr<TextSink> sink);
 
@@ -107,6 +122,9 @@ class Stream final : public Publisher::Listener,
   void fanOutAudio(GstSample* s) noexcept;
   void onEncoded(VideoCodec codec, GstSample* s) noexcept;
   void publishSnapshotsLocked();
+  // A session leaving the stream: what it carried stays in the stream's totals.
+  void retireLocked(const PublisherStats& p);
+  void retireLocked(const ViewerStats& v);
 
   const std::string id_;
   const unsigned videoBitrate_;
@@ -123,6 +141,9 @@ class Stream final : public Publisher::Listener,
   std::array<std::atomic<std::shared_ptr<VideoEncoder>>, kVideoCodecCount> encoders_;
   LatencyTracker latency_;
   FpsMeter fps_;
+  FpsMeter fpsIn_;  // decoded frames from the publisher, before the workflow
+  // What sessions that left carried (under mu_), for StreamStats' cumulative figures.
+  uint64_t endedBytesSent_ = 0, endedBytesReceived_ = 0, endedViewerDrops_ = 0;
   std::mutex workflowMu_;  // serialises installWorkflow
   std::mutex textMu_;
   std::vector<std::weak_ptr<TextSink>> textSinks_;
