@@ -32,13 +32,17 @@ void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
     std::lock_guard lock(mu_);
     publisher_ = std::move(p);
   }
+  events_.publisherAttached();
   // The encoders may hold a picture from an earlier publisher: give viewers a clean start.
   for (int c = 0; c < kVideoCodecCount; ++c) onKeyframeRequest(static_cast<VideoCodec>(c));
 }
 
 void Stream::detachPublisher(const std::string& id) {
   std::lock_guard lock(mu_);
-  if (publisher_ && publisher_->id() == id) publisher_.reset();
+  if (publisher_ && publisher_->id() == id) {
+    publisher_.reset();
+    events_.publisherDetached();
+  }
 }
 
 bool Stream::hasPublisher() const {
@@ -56,12 +60,16 @@ void Stream::addViewer(std::shared_ptr<Viewer> v) {
   std::lock_guard lock(mu_);
   viewers_.push_back(std::move(v));
   publishSnapshotsLocked();
+  events_.viewersChanged(static_cast<unsigned>(viewers_.size()));
 }
 
 void Stream::removeViewer(const std::string& id) {
   std::lock_guard lock(mu_);
-  if (std::erase_if(viewers_, [&](const auto& v) { return v->id() == id; }))
+  if (std::erase_if(viewers_, [&](const auto& v) { return v->id() == id; })) {
     publishSnapshotsLocked();
+    events_.viewersChanged(static_cast<unsigned>(viewers_.size()));
+    events_.viewerRemoved(id);
+  }
 }
 
 void Stream::publishSnapshotsLocked() {
@@ -201,6 +209,7 @@ void Stream::onText(std::vector<std::string>& texts) noexcept {
 
 void Stream::onProcessedFrame(BufferPtr buf, const GstVideoInfo& info) noexcept {
   fps_.frame();
+  events_.frameProduced();
   for (auto& slot : encoders_)
     if (auto enc = slot.load()) enc->push(BufferPtr(gst_buffer_ref(buf.get())), info);
 }
@@ -233,6 +242,7 @@ void Stream::shutdown() {
   for (auto& slot : encoders_)
     if (auto enc = slot.exchange(nullptr)) enc->stop();
   if (auto a = audio_.exchange(nullptr)) a->stop();
+  events_.shutdown();
 }
 
 }  // namespace cs
