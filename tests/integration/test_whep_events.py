@@ -10,6 +10,8 @@ response when the viewer's WHEP session is deleted. Then the refusals: 400, 404,
 import asyncio
 import json
 import re
+import ssl
+import subprocess
 import urllib.parse
 
 import pytest
@@ -51,7 +53,8 @@ class EventReader:
     @classmethod
     async def open(cls, server, location: str, timeout: float = 10) -> "EventReader":
         parts = urllib.parse.urlsplit(urllib.parse.urljoin(server.url, location))
-        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        tls = ssl.create_default_context(cafile=server.tls_cert) if server.tls_cert else None
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port, ssl=tls)
         writer.write(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n"
                      f"Accept: text/event-stream\r\n\r\n".encode())
         await writer.drain()
@@ -252,3 +255,42 @@ async def test_refusals(server):
         foreign = made[1].replace(viewer.id, other.id)
         assert (await cc.http_request("GET", server.url + foreign)).status == 404
         assert (await cc.http_request("GET", server.url + sse_url + "/" + "f" * 32)).status == 404
+
+
+@pytest.fixture
+def tls_files(tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    cc.set_tls_ca(str(cert))
+    yield cert, key
+    cc.set_tls_ca(None)
+
+
+@pytest.mark.timeout_s(90)
+async def test_event_streams_over_https(start_server, tls_files):
+    """Over TLS the event stream reads while a read is pending on the same connection."""
+    cert, key = tls_files
+    server = start_server("--tls-cert", str(cert), "--tls-key", str(key))
+    async with cc.Sessions() as s:
+        pub = s.add(await cc.whip_publish(server.url, "tls"))
+        await pub.wait_connected()
+        viewer = s.add(await cc.whep_subscribe(server.url, "tls"))
+        created = await create(server, events_link(viewer.response))
+        assert created.status == 201, created
+        events = await EventReader.open(server, created.header("Location"))
+        try:
+            assert events.status == 200
+            await events.wait_for("active", {})
+            await events.wait_for("viewercount", {"viewercount": 1})
+            second = s.add(await cc.whep_subscribe(server.url, "tls"))
+            await events.wait_for("viewercount", {"viewercount": 2})
+            await second.close()
+            await events.wait_for("viewercount", {"viewercount": 1})
+            await viewer.close()
+            await events.wait_closed()
+        finally:
+            events.close()
