@@ -2,17 +2,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "http/ConnectionLimiter.h"
 #include "http/Cors.h"
 #include "http/ErrorResponse.h"
+#include "http/EventStream.h"
 #include "http/RateLimiter.h"
 #include "http/RequestPreparation.h"
 #include "http/ResponseCounts.h"
@@ -96,6 +99,9 @@ class Server::Impl {
   const ServerSettings& settings() const { return settings_; }
   ConnectionLimiter& connections() { return connections_; }
   ssl::context* tls() { return tls_ ? &*tls_ : nullptr; }
+  // A new server-sent-events stream, known to stop(), which detaches every open one before the
+  // io_context goes (a route may hold one and send on it from any thread).
+  std::shared_ptr<EventStream> openEventStream();
 
  private:
   void accept();
@@ -118,6 +124,9 @@ class Server::Impl {
   int boundPort_ = 0;
   bool stopped_ = false;
   LogLimiter acceptLog_{std::chrono::seconds(10)};
+  std::mutex eventStreamsMu_;
+  std::vector<std::weak_ptr<EventStream>> eventStreams_;
+  bool eventStreamsStopped_ = false;
 };
 
 namespace {
@@ -133,6 +142,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
         stream_(std::move(stream)),
         address_(std::move(address)),
         slot_(std::move(slot)) {}
+  ~Connection() {
+    if (events_) events_->detach();
+  }
 
   void run() {
     auto self = this->shared_from_this();
@@ -235,6 +247,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
   void write(Response res) {
+    if (res.eventStream && res.status == 200) {
+      if (!head_) return startEvents(std::move(res));
+      res.setHeader("Content-Type", "text/event-stream");
+      res.setHeader("Cache-Control", "no-cache");
+    }
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
@@ -270,6 +287,108 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     }
   }
 
+  // ---- A server-sent-events response (Response::eventStream, http/EventStream.h) ----
+  // Its body lasts until the stream is closed, so it is delimited by closing the connection
+  // (RFC 9112 §6.3 ¶8): no Content-Length, no chunking, Connection: close. The connection keeps
+  // its slot, so it counts toward the connection caps. The request deadlines stay behind: a
+  // healthy stream may be idle for hours. Each write has the write deadline (a reader that stops
+  // reading is cut off, and its events meanwhile wait in a bounded queue), a pending read
+  // notices the client leaving, and a comment every eventStreamHeartbeat keeps proxies from
+  // timing the connection out.
+  void startEvents(Response res) {
+    auto head = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    head->version(11);
+    head->result(bhttp::status::ok);
+    for (const auto& [name, value] : res.headers) head->insert(name, value);
+    head->set(bhttp::field::content_type, "text/event-stream");
+    head->set(bhttp::field::cache_control, "no-cache");
+    head->set("X-Accel-Buffering", "no");  // nginx: pass each event on at once
+    head->keep_alive(false);
+    auto serializer = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
+    events_ = server_.openEventStream();
+    // The waker only posts: it runs under the stream's lock, on whatever thread sent.
+    events_->bind([weak = this->weak_from_this(), ex = stream_.get_executor()] {
+      net::post(ex, [weak] {
+        if (auto self = weak.lock()) self->pumpEvents();
+      });
+    });
+    heartbeat_.emplace(stream_.get_executor());
+    // The read starts without a deadline; the one set next applies to the write only (a
+    // tcp_stream deadline set while a read is pending leaves that read alone).
+    lowest().expires_never();
+    readWhileStreaming();
+    lowest().expires_after(limits().headerTimeout);
+    writing_ = true;
+    bhttp::async_write_header(
+        stream_, *serializer,
+        [self = this->shared_from_this(), head, serializer](beast::error_code ec, size_t) {
+          self->writing_ = false;
+          if (ec) return self->endEvents();
+          self->beat();
+          self->pumpEvents();
+        });
+    try {
+      res.eventStream(events_);  // what it sends at once waits until the head is out
+    } catch (const std::exception& e) {
+      spdlog::error("HTTP: an event stream failed to start: {}", e.what());
+      events_->close();
+    }
+  }
+
+  void pumpEvents() {
+    if (writing_ || eventsEnded_ || !events_) return;
+    bool end = false;
+    std::string batch = events_->take(end);
+    if (batch.empty()) {
+      if (end) endEvents();
+      return;  // take() left the stream waiting: the next send() wakes this
+    }
+    auto buf = std::make_shared<std::string>(std::move(batch));
+    writing_ = true;
+    lowest().expires_after(limits().headerTimeout);
+    net::async_write(stream_, net::buffer(*buf),
+                     [self = this->shared_from_this(), buf](beast::error_code ec, size_t) {
+                       self->writing_ = false;
+                       if (ec) return self->endEvents();
+                       self->pumpEvents();
+                     });
+  }
+
+  // Nothing more is expected from the client: end of stream or an error ends the response, and
+  // whatever it sends is discarded, up to a bound.
+  void readWhileStreaming() {
+    stream_.async_read_some(net::buffer(discard_),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->discarded_ += n;
+                              if (ec || self->discarded_ > kMaxDiscardedBytes)
+                                return self->endEvents();
+                              self->readWhileStreaming();
+                            });
+  }
+
+  void beat() {
+    heartbeat_->expires_after(limits().eventStreamHeartbeat);
+    heartbeat_->async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || self->eventsEnded_) return;
+      self->events_->comment("keepalive");
+      self->beat();
+    });
+  }
+
+  // The response is over (closed by its route, the client gone, a write past its deadline):
+  // close the socket, which ends the pending read, and with it the connection.
+  void endEvents() {
+    if (eventsEnded_) return;
+    eventsEnded_ = true;
+    events_->detach();
+    if (heartbeat_) heartbeat_->cancel();
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+  static constexpr size_t kMaxDiscardedBytes = 64 * 1024;
+
   Server::Impl& server_;
   Stream stream_;
   beast::flat_buffer buffer_;
@@ -278,6 +397,13 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool keepAlive_ = true;
   bool head_ = false;
+  // Server-sent events only.
+  std::shared_ptr<EventStream> events_;
+  std::optional<net::steady_timer> heartbeat_;
+  std::array<char, 512> discard_{};
+  size_t discarded_ = 0;
+  bool writing_ = false;
+  bool eventsEnded_ = false;
 };
 
 // Tells a connection past a cap why it is closed, then closes it, without reading from it.
@@ -331,6 +457,13 @@ void Server::Impl::start() {
 void Server::Impl::stop() {
   if (stopped_) return;
   stopped_ = true;
+  {
+    std::lock_guard lock(eventStreamsMu_);
+    eventStreamsStopped_ = true;
+    for (auto& w : eventStreams_)
+      if (auto s = w.lock()) s->detach();
+    eventStreams_.clear();
+  }
   net::post(ioc_, [this] {
     beast::error_code ec;
     acceptor_.close(ec);
@@ -342,6 +475,18 @@ void Server::Impl::stop() {
   // Handlers still running finish and post to the stopped io_context; their connections are
   // released when it is destroyed.
   workers_.stop();
+}
+
+std::shared_ptr<EventStream> Server::Impl::openEventStream() {
+  auto s = std::make_shared<EventStream>(settings_.eventStreamQueue);
+  std::lock_guard lock(eventStreamsMu_);
+  if (eventStreamsStopped_) {
+    s->detach();
+    return s;
+  }
+  std::erase_if(eventStreams_, [](const auto& w) { return w.expired(); });
+  eventStreams_.push_back(s);
+  return s;
 }
 
 void Server::Impl::accept() {

@@ -29,6 +29,10 @@ struct ServerSettings {
   double ratePerSecond = 20;  // POST/PATCH/PUT/DELETE per client address; 0: off
   double rateBurst = 100;
   std::string tlsCert, tlsKey;  // PEM files; both set: HTTPS only
+  // Server-sent-events responses (http/EventStream.h): a comment this often keeps idle proxies
+  // from closing them; at most this many events wait for a slow reader (oldest dropped).
+  std::chrono::milliseconds eventStreamHeartbeat{15'000};
+  size_t eventStreamQueue = 64;
 };
 
 class Server {

@@ -1,5 +1,7 @@
 #pragma once
+#include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -7,10 +9,16 @@
 
 namespace cs::http {
 
+class EventStream;
+
 struct Response {
   int status = 200;
   std::multimap<std::string, std::string, CaseInsensitiveLess> headers;
   std::string body;
+  // Set with status 200: the answer is a server-sent-events stream (http/EventStream.h). The
+  // server writes the head (text/event-stream, no-cache) and then calls this, on its I/O thread,
+  // with the open stream; the body is what is sent on it until it is closed. HEAD gets the head.
+  std::function<void(std::shared_ptr<EventStream>)> eventStream;
 
   // Replaces every earlier value of the header.
   void setHeader(std::string_view name, std::string_view value);

@@ -5,6 +5,8 @@
 #include "http/ErrorResponse.h"
 #include "http/RecordingResource.h"
 #include "http/StatsJson.h"
+#include "http/WhepEventTypes.h"
+#include "http/WhepEventsResource.h"
 #include "rtc/IcePatch.h"
 #include "util/EntityTag.h"
 #include "util/LogEscape.h"
@@ -72,6 +74,8 @@ void handlePost(Kind kind, const Request& req, Response& res, WebRtcGateway& gat
     // RFC 9725 §4.3.1: the ICE session's strong entity-tag, for the PATCHes' If-Match.
     if (auto tag = iceEtagOf(gateway.registry(), roleOf(kind), created.id))
       res.setHeader("ETag", *tag);
+    // WHEP core extensions: server-sent events (http/WhepEventsResource.h).
+    if (kind == Kind::Whep) res.addHeader("Link", whepEventsLink(created.id));
     res.setContent(created.answer, "application/sdp");
   } catch (const ControlError& e) {
     writeError(res, e);
@@ -205,6 +209,7 @@ void addWhipWhepRoutes(http::Router& router, WebRtcGateway& gateway, IceServerPr
       answerErrors(res, [&] { handlePatch(kind, req, res, *registry, auth, ifMatch); });
     });
   }
+  addWhepEventRoutes(router, *registry, auth);
   // Listings name sessions by their public id only; with an admin token, only its holder sees
   // them at all.
   router.get("(?:/live)?/whip-stats", [registry, &auth](const Request& req, Response& res) {

@@ -33,6 +33,7 @@ void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
     if (publisher_) retireLocked(publisher_->stats());  // taken over
     publisher_ = std::move(p);
   }
+  events_.publisherAttached();
   // The encoders may hold a picture from an earlier publisher: give viewers a clean start.
   for (int c = 0; c < kVideoCodecCount; ++c) onKeyframeRequest(static_cast<VideoCodec>(c));
 }
@@ -42,6 +43,7 @@ void Stream::detachPublisher(const std::string& id) {
   if (publisher_ && publisher_->id() == id) {
     retireLocked(publisher_->stats());
     publisher_.reset();
+    events_.publisherDetached();
   }
 }
 
@@ -60,14 +62,18 @@ void Stream::addViewer(std::shared_ptr<Viewer> v) {
   std::lock_guard lock(mu_);
   viewers_.push_back(std::move(v));
   publishSnapshotsLocked();
+  events_.viewersChanged(static_cast<unsigned>(viewers_.size()));
 }
 
 void Stream::removeViewer(const std::string& id) {
   std::lock_guard lock(mu_);
   for (const auto& v : viewers_)
     if (v->id() == id) retireLocked(v->stats());
-  if (std::erase_if(viewers_, [&](const auto& v) { return v->id() == id; }))
+  if (std::erase_if(viewers_, [&](const auto& v) { return v->id() == id; })) {
     publishSnapshotsLocked();
+    events_.viewersChanged(static_cast<unsigned>(viewers_.size()));
+    events_.viewerRemoved(id);
+  }
 }
 
 void Stream::retireLocked(const PublisherStats& p) {
@@ -246,6 +252,7 @@ void Stream::onText(std::vector<std::string>& texts) noexcept {
 
 void Stream::onProcessedFrame(BufferPtr buf, const GstVideoInfo& info) noexcept {
   fps_.frame();
+  events_.frameProduced();
   for (auto& slot : encoders_)
     if (auto enc = slot.load()) enc->push(BufferPtr(gst_buffer_ref(buf.get())), info);
 }
@@ -279,6 +286,7 @@ void Stream::shutdown() {
   for (auto& slot : encoders_)
     if (auto enc = slot.exchange(nullptr)) enc->stop();
   if (auto a = audio_.exchange(nullptr)) a->stop();
+  events_.shutdown();
 }
 
 }  // namespace cs

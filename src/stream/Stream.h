@@ -16,6 +16,7 @@
 #include "media/VideoEncoder.h"
 #include "stream/AudioProcessor.h"
 #include "stream/Publisher.h"
+#include "stream/StreamEvents.h"
 #include "stream/TextSink.h"
 #include "stream/VideoProcessor.h"
 #include "stream/Viewer.h"
@@ -101,6 +102,11 @@ class Stream final : public Publisher::Listener,
   void addViewer(std::shared_ptr<Viewer> v);
   void removeViewer(const std::string& id);
   unsigned viewerCount() const;
+  // Tells `observer` on the main loop when the output starts and stops flowing, the viewer count
+  // and who leaves (stream/StreamEvents.h); the observer stays its caller's to keep alive.
+  StreamEvents::Subscription subscribe(std::weak_ptr<StreamObserver> observer) {
+    return events_.subscribe(std::move(observer));
+  }
 
   // Creates and starts the codec's encoder on first use. Control plane; throws ControlError.
   void ensureEncoder(VideoCodec codec);
@@ -152,6 +158,7 @@ class Stream final : public Publisher::Listener,
   // Created the first time a workflow processes audio; Opus goes through it while one does.
   std::atomic<std::shared_ptr<AudioProcessor>> audio_;
   std::atomic<bool> audioProcessing_{false};
+  StreamEvents events_{loop_};
 };
 
 }  // namespace cs

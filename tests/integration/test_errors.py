@@ -67,6 +67,10 @@ def assert_created(resp: cc.HttpResponse, kind: str, links) -> None:
     assert resp.status == 201, resp
     assert media_type(resp) == "application/sdp", resp.headers
     assert re.fullmatch(f"/{kind}/{ID_RE}", resp.header("Location") or ""), resp.headers
+    if kind == "whep":  # WHEP core extensions: server-sent events (test_whep_events.py)
+        links = links + [f'<{resp.header("Location")}/sse>; '
+                         'rel="urn:ietf:params:whep:ext:core:server-sent-events"; '
+                         'events="active,inactive,viewercount"']
     assert resp.header_all("Link") == links, resp.headers
     assert resp.header("Access-Control-Allow-Origin") == "*", resp.headers
     exposed = {h.strip().lower() for h in

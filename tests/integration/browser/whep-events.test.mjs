@@ -1,0 +1,78 @@
+// WHEP server-sent events in headless Chromium: the page publishes and views through the web UI's
+// hooks, then reads the WHEP session's event stream with the browser's own EventSource.
+//
+//   node --test tests/integration/browser/whep-events.test.mjs   (env COMFYSTREAM_BIN)
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import {
+  expectFramesFlowing, hook, launchBrowser, openUi, startServer, stats, stopServer, until,
+} from './harness.mjs';
+
+let server;
+let browser;
+let failed = false;
+
+describe('WHEP server-sent events in headless Chromium', { timeout: 120_000 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  }, { timeout: 40_000 });
+
+  after(async () => {
+    await browser?.close();
+    await stopServer(server);
+    if (server && !failed && !process.env.COMFYSTREAM_KEEP_LOG) {
+      fs.rmSync(server.logDir, { recursive: true, force: true });
+    }
+  });
+
+  test('EventSource hears active, viewercount, inactive, and the end of the session', { timeout: 90_000 }, async () => {
+    const ui = await openUi(browser, server, 'events');
+    const { page } = ui;
+    try {
+      await hook(page, 'publish', {
+        streamId: 'sse', workflow: 'invert', source: 'pattern', codec: 'VP8', width: 320, height: 240, fps: 30, audio: false,
+      });
+      await hook(page, 'view', { streamId: 'sse' });
+      const s = await expectFramesFlowing(ui);
+      const location = s.viewer.location;
+      assert.match(location ?? '', /^\/whep\/[0-9a-f]{32}$/, 'WHEP Location');
+
+      const created = await page.evaluate(async (loc) => {
+        const r = await fetch(`${loc}/sse`, {
+          method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '["active","inactive","viewercount"]',
+        });
+        window.sse = { events: [], errors: 0 };
+        const es = new EventSource(r.headers.get('Location'));
+        window.sse.source = es;
+        for (const type of ['active', 'inactive', 'viewercount']) {
+          es.addEventListener(type, (e) => window.sse.events.push([type, JSON.parse(e.data)]));
+        }
+        es.onerror = () => { window.sse.errors += 1; };
+        return { status: r.status, location: r.headers.get('Location') };
+      }, location);
+      assert.equal(created.status, 201, 'POST /whep/{id}/sse');
+      assert.match(created.location ?? '', new RegExp(`^${location}/sse/[0-9a-f]{32}$`), 'event stream Location');
+
+      const events = () => page.evaluate(() => window.sse.events);
+      const has = (list, type, data) => list.some(([t, d]) => t === type && JSON.stringify(d) === JSON.stringify(data));
+      await until('active and viewercount 1', events, (l) => has(l, 'active', {}) && has(l, 'viewercount', { viewercount: 1 }));
+      assert.ok(!has(await events(), 'inactive', {}), 'no inactive first');
+
+      assert.equal(await hook(page, 'unpublish'), 200, 'DELETE /whip/{id}');
+      await until('inactive', events, (l) => has(l, 'inactive', {}));
+
+      // The WHEP session ends: the response ends, the browser reconnects, gets 404 and gives up.
+      assert.equal(await hook(page, 'stopView'), 200, 'DELETE /whep/{id}');
+      await until('EventSource closed', () => page.evaluate(() => window.sse.source.readyState), (r) => r === 2);
+      assert.deepEqual(ui.errors, [], 'page errors');
+    } catch (err) {
+      failed = true;
+      err.message += `\n--- server log ---\n${server?.tail(60) ?? ''}\n--- console ---\n${ui.messages.slice(-40).join('\n')}`;
+      throw err;
+    } finally {
+      await page.close();
+    }
+  });
+});
