@@ -49,6 +49,7 @@ unit: build
 
 bench: test-deps configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target comfystream_bench load_viewers
 	bench/run.sh $(BUILD_DIR)
 
 san-build:
