@@ -150,13 +150,14 @@ TEST(WhipClientExchange, RefusalsSayWhetherToRetry) {
 }
 
 TEST(WhipClientExchange, AnswersAreBoundedInSizeAndTime) {
+  // Declared before the server: its handler threads read it until the server has stopped.
+  std::atomic<bool> release{false};
   FakeWhipServer fake;
   fake.server().Post("/huge", [&](const httplib::Request&, httplib::Response& res) {
     res.status = 201;
     res.set_header("Location", "/s");
     res.set_content(std::string(200 * 1024, 'a'), "application/sdp");
   });
-  std::atomic<bool> release{false};
   // Released on every way out, before the server (which waits for its handler) stops.
   struct Release {
     std::atomic<bool>& flag;
