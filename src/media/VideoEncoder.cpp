@@ -141,16 +141,17 @@ GstFlowReturn VideoEncoder::onSample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<VideoEncoder*>(data);
   SamplePtr sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
+  GstBuffer* buf = gst_sample_get_buffer(sample.get());
+  if (!buf) return GST_FLOW_OK;
   self->encoded_.fetch_add(1, std::memory_order_relaxed);
-  if (!GST_BUFFER_FLAG_IS_SET(gst_sample_get_buffer(sample.get()), GST_BUFFER_FLAG_DELTA_UNIT)) {
+  self->bytesOut_.fetch_add(gst_buffer_get_size(buf), std::memory_order_relaxed);
+  if (!GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT)) {
     // Before the fan-out: a request that comes in after this point is not served by this
     // keyframe (its viewer may not have been active when it went out), so it must not ride on it.
     std::lock_guard lock(self->keyMu_);
     self->scheduler_.keyframeEmitted(KeyframeScheduler::Clock::now());
     spdlog::debug("encoder {}: keyframe out", toString(self->codec_));
   }
-  if (GstBuffer* b = gst_sample_get_buffer(sample.get()))
-    self->bytesOut_.fetch_add(gst_buffer_get_size(b), std::memory_order_relaxed);
   self->output_(sample.get());
   return GST_FLOW_OK;
 }

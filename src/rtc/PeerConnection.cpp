@@ -142,31 +142,12 @@ GstStructure* PeerConnection::runPromise(const char* signal, GstWebRTCSessionDes
 std::string PeerConnection::answer(SdpMessagePtr offer, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   SdpMessagePtr kept = copyOf(offer.get());
-  SessionDescriptionPtr remote(
-      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, offer.release()));
-  if (GstStructure* r =
-          runPromise("set-remote-description", remote.get(), deadline, "set-remote-description"))
-    gst_structure_free(r);
-
-  GstStructure* reply = runPromise("create-answer", nullptr, deadline, "create-answer");
-  GstWebRTCSessionDescription* ans = nullptr;
-  if (reply) gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &ans, nullptr);
-  if (reply) gst_structure_free(reply);
-  if (!ans) throw ControlError(ErrorKind::Unprocessable, "webrtcbin produced no answer");
-  SessionDescriptionPtr local(ans);
-  if (GstStructure* r =
-          runPromise("set-local-description", local.get(), deadline, "set-local-description"))
-    gst_structure_free(r);
-
-  {
-    std::unique_lock lock(gatherMu_);
-    if (!gatherCv_.wait_until(lock, deadline, [&] { return gatherComplete_; }))
-      throw ControlError(ErrorKind::Internal, "timed out gathering ICE candidates");
-  }
-  GstWebRTCSessionDescription* current = nullptr;
-  g_object_get(webrtc_, "local-description", &current, nullptr);
-  if (!current) throw ControlError(ErrorKind::Internal, "no local description");
-  SessionDescriptionPtr cur(current);
+  setRemote(GST_WEBRTC_SDP_TYPE_OFFER, std::move(offer), deadline, "set-remote-description");
+  // The offer passed our checks but webrtcbin cannot answer it: the client's SDP is at fault.
+  SessionDescriptionPtr local =
+      create("create-answer", "answer", deadline, ErrorKind::Unprocessable);
+  setLocal(local.get(), deadline, "set-local-description");
+  SessionDescriptionPtr cur = gatheredLocalDescription(deadline);
   {
     std::lock_guard lock(iceMu_);
     rememberIceSession(std::move(kept), cur->sdp);
@@ -177,28 +158,42 @@ std::string PeerConnection::answer(SdpMessagePtr offer, std::chrono::millisecond
 
 std::string PeerConnection::offer(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  GstStructure* reply = runPromise("create-offer", nullptr, deadline, "create-offer");
-  GstWebRTCSessionDescription* off = nullptr;
-  if (reply) gst_structure_get(reply, "offer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &off, nullptr);
-  if (reply) gst_structure_free(reply);
-  if (!off) throw ControlError(ErrorKind::Internal, "webrtcbin produced no offer");
-  SessionDescriptionPtr local(off);
-  if (GstStructure* r =
-          runPromise("set-local-description", local.get(), deadline, "set-local-description"))
-    gst_structure_free(r);
-  return localDescriptionWhenGathered(deadline);
+  SessionDescriptionPtr local = create("create-offer", "offer", deadline, ErrorKind::Internal);
+  setLocal(local.get(), deadline, "set-local-description");
+  GCharPtr text(gst_sdp_message_as_text(gatheredLocalDescription(deadline)->sdp));
+  return text.get();
 }
 
 void PeerConnection::acceptAnswer(SdpMessagePtr answer, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  SessionDescriptionPtr remote(
-      gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_ANSWER, answer.release()));
-  if (GstStructure* r =
-          runPromise("set-remote-description", remote.get(), deadline, "set-remote-description"))
+  setRemote(GST_WEBRTC_SDP_TYPE_ANSWER, std::move(answer),
+            std::chrono::steady_clock::now() + timeout, "set-remote-description");
+}
+
+void PeerConnection::setRemote(GstWebRTCSDPType type, SdpMessagePtr sdp,
+                               std::chrono::steady_clock::time_point deadline, const char* what) {
+  SessionDescriptionPtr remote(gst_webrtc_session_description_new(type, sdp.release()));
+  if (GstStructure* r = runPromise("set-remote-description", remote.get(), deadline, what))
     gst_structure_free(r);
 }
 
-std::string PeerConnection::localDescriptionWhenGathered(
+SessionDescriptionPtr PeerConnection::create(const char* signal, const char* field,
+                                             std::chrono::steady_clock::time_point deadline,
+                                             ErrorKind missing) {
+  GstStructure* reply = runPromise(signal, nullptr, deadline, signal);
+  GstWebRTCSessionDescription* desc = nullptr;
+  if (reply) gst_structure_get(reply, field, GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &desc, nullptr);
+  if (reply) gst_structure_free(reply);
+  if (!desc) throw ControlError(missing, std::string("webrtcbin produced no ") + field);
+  return SessionDescriptionPtr(desc);
+}
+
+void PeerConnection::setLocal(GstWebRTCSessionDescription* desc,
+                              std::chrono::steady_clock::time_point deadline, const char* what) {
+  if (GstStructure* r = runPromise("set-local-description", desc, deadline, what))
+    gst_structure_free(r);
+}
+
+SessionDescriptionPtr PeerConnection::gatheredLocalDescription(
     std::chrono::steady_clock::time_point deadline) {
   {
     std::unique_lock lock(gatherMu_);
@@ -208,9 +203,7 @@ std::string PeerConnection::localDescriptionWhenGathered(
   GstWebRTCSessionDescription* current = nullptr;
   g_object_get(webrtc_, "local-description", &current, nullptr);
   if (!current) throw ControlError(ErrorKind::Internal, "no local description");
-  SessionDescriptionPtr cur(current);
-  GCharPtr text(gst_sdp_message_as_text(cur->sdp));
-  return text.get();
+  return SessionDescriptionPtr(current);
 }
 
 void PeerConnection::stop() {
@@ -462,26 +455,15 @@ PeerConnection::IcePatchResult PeerConnection::restartIce(const IceFragment& fra
   const std::string localUfrag = newRandomId();
   const std::string localPwd = newRandomId();
   try {
-    SessionDescriptionPtr remote(
-        gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, offer.release()));
-    if (GstStructure* r = runPromise("set-remote-description", remote.get(), deadline,
-                                     "set-remote-description (ICE restart)"))
-      gst_structure_free(r);
-    GstStructure* reply = runPromise("create-answer", nullptr, deadline, "create-answer");
-    GstWebRTCSessionDescription* ans = nullptr;
-    if (reply)
-      gst_structure_get(reply, "answer", GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &ans, nullptr);
-    if (reply) gst_structure_free(reply);
-    if (!ans) throw ControlError(ErrorKind::Internal, "webrtcbin produced no answer");
-    SessionDescriptionPtr local(ans);
+    setRemote(GST_WEBRTC_SDP_TYPE_OFFER, std::move(offer), deadline,
+              "set-remote-description (ICE restart)");
+    SessionDescriptionPtr local = create("create-answer", "answer", deadline, ErrorKind::Internal);
     // 1.22's create-answer copies the previous answer's credentials ("FIXME: deal with ICE
     // restarts"); an answer to a restart must carry new ones (RFC 8839 §4.4.1.1.2), and
     // set-local-description hands them to libnice.
     replaceAttribute(local->sdp, "ice-ufrag", localUfrag);
     replaceAttribute(local->sdp, "ice-pwd", localPwd);
-    if (GstStructure* r = runPromise("set-local-description", local.get(), deadline,
-                                     "set-local-description (ICE restart)"))
-      gst_structure_free(r);
+    setLocal(local.get(), deadline, "set-local-description (ICE restart)");
   } catch (const ControlError& e) {
     // RFC 9725 §4.3.3: the session stays, on its current ICE session.
     throw ControlError(ErrorKind::Internal, std::string("ICE restart failed: ") + e.what());

@@ -15,6 +15,7 @@
 
 #include "rtc/IceFragment.h"
 #include "rtc/MediaNetwork.h"
+#include "util/ControlError.h"
 #include "util/GstPtr.h"
 
 namespace cs {
@@ -92,7 +93,16 @@ class PeerConnection {
   static GstPadProbeReturn onTransportData(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstPadProbeReturn countBytes(GstPad*, GstPadProbeInfo*, gpointer counter);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
-  std::string localDescriptionWhenGathered(std::chrono::steady_clock::time_point deadline);
+  // The negotiation steps, each a webrtcbin promise under `deadline`; a missing or refused
+  // result throws ControlError.
+  void setRemote(GstWebRTCSDPType type, SdpMessagePtr sdp,
+                 std::chrono::steady_clock::time_point deadline, const char* what);
+  SessionDescriptionPtr create(const char* signal, const char* field,
+                               std::chrono::steady_clock::time_point deadline, ErrorKind missing);
+  void setLocal(GstWebRTCSessionDescription* desc, std::chrono::steady_clock::time_point deadline,
+                const char* what);
+  // The local description once ICE gathering completed: it holds every candidate.
+  SessionDescriptionPtr gatheredLocalDescription(std::chrono::steady_clock::time_point deadline);
   GstStructure* runPromise(const char* signal, GstWebRTCSessionDescription* desc,
                            std::chrono::steady_clock::time_point deadline, const char* what);
   // After a negotiation: what trickle and restart need from its offer and answer (iceMu_ held).

@@ -30,7 +30,7 @@ Stream::~Stream() {
 void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
   {
     std::lock_guard lock(mu_);
-    if (publisher_) retireLocked(publisher_->stats());  // taken over
+    if (publisher_) ended_.add(publisher_->stats());  // taken over
     publisher_ = std::move(p);
   }
   events_.publisherAttached();
@@ -41,7 +41,7 @@ void Stream::attachPublisher(std::shared_ptr<Publisher> p) {
 void Stream::detachPublisher(const std::string& id) {
   std::lock_guard lock(mu_);
   if (publisher_ && publisher_->id() == id) {
-    retireLocked(publisher_->stats());
+    ended_.add(publisher_->stats());
     publisher_.reset();
     events_.publisherDetached();
   }
@@ -68,7 +68,7 @@ void Stream::addViewer(std::shared_ptr<Viewer> v) {
 void Stream::removeViewer(const std::string& id) {
   std::lock_guard lock(mu_);
   for (const auto& v : viewers_)
-    if (v->id() == id) retireLocked(v->stats());
+    if (v->id() == id) ended_.add(v->stats());
   if (std::erase_if(viewers_, [&](const auto& v) { return v->id() == id; })) {
     publishSnapshotsLocked();
     events_.viewersChanged(static_cast<unsigned>(viewers_.size()));
@@ -76,16 +76,16 @@ void Stream::removeViewer(const std::string& id) {
   }
 }
 
-void Stream::retireLocked(const PublisherStats& p) {
-  endedBytesSent_ += p.bytesSent;
-  endedBytesReceived_ += p.bytesReceived;
+void Stream::SessionTotals::add(const PublisherStats& p) {
+  bytesSent += p.bytesSent;
+  bytesReceived += p.bytesReceived;
 }
 
-void Stream::retireLocked(const ViewerStats& v) {
-  endedViewerDrops_ += v.framesDropped;
+void Stream::SessionTotals::add(const ViewerStats& v) {
+  viewerDrops += v.framesDropped;
   if (!v.info.pairedId.empty()) return;  // an /offer's transport: its publisher half counts it
-  endedBytesSent_ += v.bytesSent;
-  endedBytesReceived_ += v.bytesReceived;
+  bytesSent += v.bytesSent;
+  bytesReceived += v.bytesReceived;
 }
 
 void Stream::publishSnapshotsLocked() {
@@ -218,21 +218,12 @@ StreamStats Stream::stats() const {
     // The live sessions' figures and the ended ones' under one lock, so a session leaving
     // between the two can neither vanish from the totals nor count twice.
     std::lock_guard lock(mu_);
-    st.networkBytesSent = endedBytesSent_;
-    st.networkBytesReceived = endedBytesReceived_;
-    st.viewerFramesDropped = endedViewerDrops_;
-    if (publisher_) {
-      const auto p = publisher_->stats();
-      st.networkBytesSent += p.bytesSent;
-      st.networkBytesReceived += p.bytesReceived;
-    }
-    for (const auto& v : viewers_) {
-      const auto vs = v->stats();
-      st.viewerFramesDropped += vs.framesDropped;
-      if (!vs.info.pairedId.empty()) continue;
-      st.networkBytesSent += vs.bytesSent;
-      st.networkBytesReceived += vs.bytesReceived;
-    }
+    SessionTotals all = ended_;
+    if (publisher_) all.add(publisher_->stats());
+    for (const auto& v : viewers_) all.add(v->stats());
+    st.networkBytesSent = all.bytesSent;
+    st.networkBytesReceived = all.bytesReceived;
+    st.viewerFramesDropped = all.viewerDrops;
   }
   return st;
 }

@@ -128,9 +128,13 @@ class Stream final : public Publisher::Listener,
   void fanOutAudio(GstSample* s) noexcept;
   void onEncoded(VideoCodec codec, GstSample* s) noexcept;
   void publishSnapshotsLocked();
-  // A session leaving the stream: what it carried stays in the stream's totals.
-  void retireLocked(const PublisherStats& p);
-  void retireLocked(const ViewerStats& v);
+  // What a stream's sessions sent, received and dropped: the live ones' figures added to those
+  // of the sessions that left, so the totals never go down.
+  struct SessionTotals {
+    uint64_t bytesSent = 0, bytesReceived = 0, viewerDrops = 0;
+    void add(const PublisherStats& p);
+    void add(const ViewerStats& v);
+  };
 
   const std::string id_;
   const unsigned videoBitrate_;
@@ -147,9 +151,8 @@ class Stream final : public Publisher::Listener,
   std::array<std::atomic<std::shared_ptr<VideoEncoder>>, kVideoCodecCount> encoders_;
   LatencyTracker latency_;
   FpsMeter fps_;
-  FpsMeter fpsIn_;  // decoded frames from the publisher, before the workflow
-  // What sessions that left carried (under mu_), for StreamStats' cumulative figures.
-  uint64_t endedBytesSent_ = 0, endedBytesReceived_ = 0, endedViewerDrops_ = 0;
+  FpsMeter fpsIn_;         // decoded frames from the publisher, before the workflow
+  SessionTotals ended_;    // sessions that left (mu_), for StreamStats' cumulative figures
   std::mutex workflowMu_;  // serialises installWorkflow
   std::mutex textMu_;
   std::vector<std::weak_ptr<TextSink>> textSinks_;
