@@ -20,6 +20,7 @@ rules=(
   'httplib\.h>                   src/rtc/ src/byoc/'
   'openssl/                      src/util/ src/rtc/ src/http/'
   'agent\.h>                     src/rtc/'
+  'curl/                         src/trickle/'
   # WebRTC stays in the transport (util's GstPtr.h holds the owners of its objects)
   'gst/(webrtc|sdp)/             src/rtc/ src/util/GstPtr.h'
 )

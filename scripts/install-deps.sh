@@ -20,6 +20,8 @@ build_pkgs=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev
   # BYOC sessions survive restarts in a SQLite database (WAL, one transaction per write)
   libsqlite3-dev
+  # the Livepeer trickle client (src/trickle): streaming chunked POSTs and GETs, 1xx, TLS
+  libcurl4-openssl-dev
   # workflow engine: libyuv for colour conversion/scaling, OpenCV for image ops and ONNX models
   libyuv-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev libopencv-dnn-dev
 )

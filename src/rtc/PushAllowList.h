@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "rtc/HttpUrl.h"
+#include "util/HttpUrl.h"
 
 namespace cs {
 

@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "rtc/HttpUrl.h"
 #include "rtc/PushAllowList.h"
+#include "util/HttpUrl.h"
 
 namespace cs {
 

@@ -21,13 +21,13 @@
 #include <string>
 
 #include "rtc/EgressPeer.h"
-#include "rtc/HttpUrl.h"
 #include "rtc/MediaNetwork.h"
 #include "rtc/PushStatus.h"
 #include "rtc/RetryBackoff.h"
 #include "rtc/WhipClient.h"
 #include "stream/Stream.h"
 #include "stream/Viewer.h"
+#include "util/HttpUrl.h"
 #include "util/MainLoop.h"
 #include "util/WorkerPool.h"
 

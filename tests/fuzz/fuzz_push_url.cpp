@@ -3,7 +3,7 @@
 // request safely (http(s), a host without userinfo, no control characters or spaces that could
 // split a request line), and parsing what it prints must give it back.
 #include "FuzzSupport.h"
-#include "rtc/HttpUrl.h"
+#include "util/HttpUrl.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   cs::fuzz::init();

@@ -1,4 +1,4 @@
-#include "rtc/HttpUrl.h"
+#include "util/HttpUrl.h"
 
 #include <algorithm>
 #include <cctype>
