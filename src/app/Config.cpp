@@ -1,6 +1,7 @@
 #include "app/Config.h"
 
 #include <arpa/inet.h>
+#include <cctype>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -26,6 +27,15 @@ const char* envOrNull(const char* name) {
 }
 
 // go-livepeer's -orchSecret convention: a value naming a file means the file's first line.
+// A capability name goes into the orchestrator's registry and its job paths.
+bool isSafeCapabilityName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.')
+      return false;
+  return true;
+}
+
 std::string secretValue(const std::string& value) {
   std::error_code ec;
   if (value.empty() || !std::filesystem::is_regular_file(value, ec)) return value;
@@ -271,11 +281,28 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_option("--currency", reg.currency, "Registered price currency (wei, eth)")
       ->capture_default_str();
   app.add_flag("--orch-insecure", reg.insecure,
-               "Accept the orchestrator's self-signed TLS certificate");
+               "Accept the orchestrator's self-signed TLS certificate (registration and the "
+               "trickle channels)");
   app.add_option("--register-interval", registerInterval,
                  "Seconds between re-registrations with the orchestrator")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+  // Livepeer live-video worker (docs/LIVEPEER.md).
+  unsigned segmentMs = 1000;
+  app.add_option("--stream-capacity", c.live.capacity,
+                 "Live trickle streams at once (POST /stream/start; also registered); past it "
+                 "503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--capability-name", c.live.capabilityName,
+                 "Name the live-video capability is registered under")
+      ->envname("CAPABILITY_NAME")
+      ->capture_default_str();
+  app.add_option("--trickle-segment-ms", segmentMs,
+                 "Length of the output's MPEG-TS segments in milliseconds (each starts on a "
+                 "keyframe)")
+      ->capture_default_str()
+      ->check(CLI::Range(200, 10000));
   auto* registerCmd = app.add_subcommand(
       "register", "Register the BYOC capabilities with --orch-url once, then exit");
   registerCmd->fallthrough();
@@ -324,6 +351,14 @@ int parseConfig(int argc, char** argv, Config& c) {
     c.byoc.connectTimeout = std::chrono::seconds(connectTimeout);
     c.byoc.retention = std::chrono::seconds(retention);
     reg.interval = std::chrono::seconds(registerInterval);
+    c.live.segmentLength = std::chrono::milliseconds(segmentMs);
+    c.live.insecure = reg.insecure;
+    c.live.workerToken = c.byoc.workerToken;
+    if (!isSafeCapabilityName(c.live.capabilityName))
+      throw std::invalid_argument("--capability-name '" + c.live.capabilityName +
+                                  "': 1-64 letters, digits, '-', '_' or '.'");
+    reg.streamCapability = c.live.capabilityName;
+    reg.streamCapacity = c.live.capacity;
     reg.capacity = c.byoc.capacity;
     reg.workerToken = c.byoc.workerToken;
     reg.orchSecret = secretValue(reg.orchSecret);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "byoc/ByocSettings.h"
+#include "byoc/LiveSettings.h"
 #include "http/Authorizer.h"
 #include "http/HttpServer.h"
 #include "record/RecordingSettings.h"
@@ -57,6 +58,8 @@ struct Config {
   bool unregister = false;  // `comfystream register --unregister`
   ByocSettings byoc;
   RegistrationSettings registration;  // orchUrl empty: the server does not register
+  // The Livepeer live-video worker (docs/LIVEPEER.md): /stream/start and trickle.
+  LiveSettings live;
 };
 
 // Parses argv and the environment. Returns the exit code to use when start-up must stop

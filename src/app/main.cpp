@@ -8,11 +8,13 @@
 
 #include "app/Config.h"
 #include "byoc/ByocService.h"
+#include "byoc/LiveWorker.h"
 #include "byoc/Registrar.h"
 #include "byoc/StreamCoreMediaHost.h"
 #include "http/BaseRoutes.h"
 #include "http/ByocResource.h"
 #include "http/HttpServer.h"
+#include "http/LiveWorkerResource.h"
 #include "http/MetricsResource.h"
 #include "http/PushResource.h"
 #include "http/RecordingResource.h"
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
     cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
     cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
     byoc.start();
+    cs::LiveWorker live(registry, workflows, loop, config.live);
     // The routes keep a reference to the authorizer: it outlives the server.
     std::unique_ptr<cs::http::Authorizer> auth;
     std::unique_ptr<cs::http::Server> http;
@@ -106,12 +109,14 @@ int main(int argc, char** argv) {
       // The route modules. The router keeps references to what they serve, all of which
       // outlive the server.
       cs::http::Router router;
-      cs::addHealthRoute(router);
+      cs::addHealthRoute(router,
+                         [&live] { return std::string(cs::LiveWorker::toString(live.health())); });
       cs::addWhipWhepRoutes(router, webrtc, ice, *auth, &recordings, config.iceIfMatch);
       cs::addRecordingRoutes(router, recordings, *auth);
       cs::addPushRoutes(router, pushes, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);
+      cs::addLiveWorkerRoutes(router, live, COMFYSTREAM_VERSION);
       cs::addMetricsRoute(router, registry, &byoc.sessions(), *auth);
       cs::addStaticFiles(router, config.webDir);
       http = std::make_unique<cs::http::Server>(config.http, std::move(router));
@@ -153,6 +158,7 @@ int main(int argc, char** argv) {
     spdlog::info("comfystream: signal {} received, shutting down", sig);
     if (registrar) registrar->stop(/*unregister=*/true);
     http->stop();
+    live.shutdown();  // each stream's last segment flushed and its channels closed
     byoc.shutdown();
     recordings.shutdown();  // EOS first, so every file gets its duration and cues
     pushes.shutdown();      // remote sessions DELETEd

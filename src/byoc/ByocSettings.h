@@ -24,6 +24,10 @@ struct RegistrationSettings {
   std::string orchSecret;     // sent raw in Authorization (go-livepeer's -orchSecret)
   std::string capabilityUrl;  // this worker's base URL as the orchestrator reaches it
   unsigned capacity = 1;
+  // The live-video capability (streams over trickle, docs/LIVEPEER.md), registered beside the
+  // job capabilities with its own capacity; an empty name registers none.
+  std::string streamCapability;
+  unsigned streamCapacity = 1;
   int64_t pricePerUnit = 0;
   int64_t priceScaling = 1;
   std::string currency = "wei";

@@ -32,14 +32,34 @@ Registrar::~Registrar() {
   stop(false);
 }
 
+std::vector<RegisteredCapability> registeredCapabilities(const RegistrationSettings& s) {
+  std::vector<RegisteredCapability> out;
+  for (Capability c : kAllCapabilities)
+    out.push_back(
+        {std::string(capabilityName(c)), std::string(capabilityDescription(c)), s.capacity});
+  // The orchestrator posts {url}/stream/start for it, and hosts its trickle channels.
+  if (!s.streamCapability.empty())
+    out.push_back({s.streamCapability,
+                   "ComfyStream live video: a ComfyUI workflow on every frame of a stream in and "
+                   "out over trickle",
+                   s.streamCapacity});
+  return out;
+}
+
 nlohmann::json Registrar::registrationBody(const RegistrationSettings& s, Capability c) {
+  return registrationBody(
+      s, {std::string(capabilityName(c)), std::string(capabilityDescription(c)), s.capacity});
+}
+
+nlohmann::json Registrar::registrationBody(const RegistrationSettings& s,
+                                           const RegisteredCapability& c) {
   std::string url = s.capabilityUrl;
   // go-livepeer appends "/" + sub-path by string concatenation: no trailing slash.
   while (!url.empty() && url.back() == '/') url.pop_back();
-  nlohmann::json body = {{"name", std::string(capabilityName(c))},
-                         {"description", std::string(capabilityDescription(c))},
+  nlohmann::json body = {{"name", c.name},
+                         {"description", c.description},
                          {"url", url},
-                         {"capacity", s.capacity},
+                         {"capacity", c.capacity},
                          {"price_per_unit", s.pricePerUnit},
                          {"price_scaling", s.priceScaling},
                          {"currency", s.currency}};
@@ -79,6 +99,14 @@ std::string Registrar::unregisterOnce(Capability c) {
   return post("/capability/unregister", std::string(capabilityName(c)), "text/plain");
 }
 
+std::string Registrar::registerOnce(const RegisteredCapability& c) {
+  return post("/capability/register", registrationBody(settings_, c).dump(), "application/json");
+}
+
+std::string Registrar::unregisterOnce(const RegisteredCapability& c) {
+  return post("/capability/unregister", c.name, "text/plain");
+}
+
 void Registrar::start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
@@ -92,14 +120,14 @@ void Registrar::run() {
   const seconds maxBackoff = std::min(interval, seconds(60));
   int failures = 0;
   bool registered = false;
+  const auto capabilities = registeredCapabilities(settings_);
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
     std::string errors;
-    for (Capability c : kAllCapabilities) {
+    for (const auto& c : capabilities) {
       const std::string err = registerOnce(c);
-      if (!err.empty())
-        errors += (errors.empty() ? "" : "; ") + std::string(capabilityName(c)) + ": " + err;
+      if (!err.empty()) errors += (errors.empty() ? "" : "; ") + c.name + ": " + err;
     }
     lock.lock();
     if (stopping_) break;
@@ -109,7 +137,7 @@ void Registrar::run() {
         spdlog::info(
             "BYOC: registered {} capabilities with {} (url {}, capacity {}); "
             "re-registering every {} s",
-            kAllCapabilities.size(), settings_.orchUrl, settings_.capabilityUrl, settings_.capacity,
+            capabilities.size(), settings_.orchUrl, settings_.capabilityUrl, settings_.capacity,
             interval.count());
       else
         spdlog::debug("BYOC: re-registered with {}", settings_.orchUrl);
@@ -133,12 +161,12 @@ void Registrar::stop(bool unregister) {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (!unregister) return;
-  for (Capability c : kAllCapabilities) {
+  for (const auto& c : registeredCapabilities(settings_)) {
     const std::string err = unregisterOnce(c);
     if (err.empty())
-      spdlog::info("BYOC: unregistered {} from {}", capabilityName(c), settings_.orchUrl);
+      spdlog::info("BYOC: unregistered {} from {}", c.name, settings_.orchUrl);
     else
-      spdlog::warn("BYOC: unregistering {} failed: {}", capabilityName(c), err);
+      spdlog::warn("BYOC: unregistering {} failed: {}", c.name, err);
   }
 }
 
@@ -151,7 +179,7 @@ int runRegisterCommand(const RegistrationSettings& settings, bool unregister, in
     return 2;
   }
   int failed = 0;
-  for (Capability c : kAllCapabilities) {
+  for (const auto& c : registeredCapabilities(settings)) {
     std::string err;
     for (int i = 0; i < attempts; ++i) {
       if (i > 0) std::this_thread::sleep_for(std::chrono::seconds(2));
@@ -159,11 +187,11 @@ int runRegisterCommand(const RegistrationSettings& settings, bool unregister, in
       if (err.empty()) break;
     }
     if (err.empty()) {
-      std::cout << (unregister ? "unregistered " : "registered ") << capabilityName(c)
+      std::cout << (unregister ? "unregistered " : "registered ") << c.name
                 << (unregister ? " from " : " with ") << settings.orchUrl
                 << (unregister ? "" : " (url " + settings.capabilityUrl + ")") << "\n";
     } else {
-      std::cerr << "comfystream register: " << capabilityName(c) << ": " << err << "\n";
+      std::cerr << "comfystream register: " << c.name << ": " << err << "\n";
       ++failed;
     }
   }

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "byoc/ByocSettings.h"
 #include "byoc/Capability.h"
@@ -23,6 +24,15 @@ namespace cs {
 // unless the URL is http:// or https:// with a host.
 std::pair<std::string, std::string> splitBaseUrl(const std::string& url);
 
+// One registration: a job capability (Capability.h), or the live-video capability
+// (RegistrationSettings::streamCapability, docs/LIVEPEER.md), each with its own capacity.
+struct RegisteredCapability {
+  std::string name, description;
+  unsigned capacity = 1;
+};
+// What this worker registers: the three job capabilities, then the live-video one when named.
+std::vector<RegisteredCapability> registeredCapabilities(const RegistrationSettings& s);
+
 class Registrar {
  public:
   explicit Registrar(RegistrationSettings settings);
@@ -32,10 +42,14 @@ class Registrar {
 
   // The JSON body registering one capability.
   static nlohmann::json registrationBody(const RegistrationSettings& s, Capability c);
+  static nlohmann::json registrationBody(const RegistrationSettings& s,
+                                         const RegisteredCapability& c);
 
   // One request; returns "" on success, else what went wrong (one line).
   std::string registerOnce(Capability c);
   std::string unregisterOnce(Capability c);
+  std::string registerOnce(const RegisteredCapability& c);
+  std::string unregisterOnce(const RegisteredCapability& c);
 
   // Background: register every capability now, then every interval; after a failure retry
   // after 1, 2, 4 … seconds (at most the interval, at most 60 s).

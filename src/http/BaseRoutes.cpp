@@ -8,11 +8,12 @@
 
 namespace cs {
 
-void addHealthRoute(http::Router& router) {
-  // Inline: answered on the I/O thread, so it answers even when every worker is busy.
+void addHealthRoute(http::Router& router, std::function<std::string()> state) {
   router.get(
       "(?:/live)?/health",
-      [](const http::Request&, http::Response& res) { res.setContent("OK", "text/plain"); },
+      [state = std::move(state)](const http::Request&, http::Response& res) {
+        res.setContent("{\"status\":\"" + state() + "\"}", "application/json");
+      },
       http::Dispatch::Inline);
 }
 

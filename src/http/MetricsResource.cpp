@@ -17,8 +17,8 @@ namespace {
 using http::PrometheusText;
 using Type = PrometheusText::Type;
 
-constexpr std::array<ViewerKind, 3> kViewerKinds = {ViewerKind::Whep, ViewerKind::Recording,
-                                                    ViewerKind::Push};
+constexpr std::array<ViewerKind, 4> kViewerKinds = {ViewerKind::Whep, ViewerKind::Recording,
+                                                    ViewerKind::Push, ViewerKind::Trickle};
 constexpr std::array<SessionStatus, 5> kSessionStatuses = {
     SessionStatus::Ready, SessionStatus::Processing, SessionStatus::Connected,
     SessionStatus::Completed, SessionStatus::Failed};

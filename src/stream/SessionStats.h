@@ -33,8 +33,9 @@ inline std::string_view toString(ConnectionState s) {
 }
 
 // What a viewer is, for /metrics: a WHEP peer (also the sending half of an /offer), a recording
-// (record/Recorder), or a push of the stream to another WHIP server.
-enum class ViewerKind { Whep, Recording, Push };
+// (record/Recorder), a push of the stream to another WHIP server, or a Livepeer trickle output
+// channel (trickle/TrickleEgress).
+enum class ViewerKind { Whep, Recording, Push, Trickle };
 
 inline std::string_view toString(ViewerKind k) {
   switch (k) {
@@ -44,6 +45,8 @@ inline std::string_view toString(ViewerKind k) {
       return "recording";
     case ViewerKind::Push:
       return "push";
+    case ViewerKind::Trickle:
+      return "trickle";
   }
   return "unknown";
 }

@@ -132,7 +132,7 @@ async def test_sessions_survive_a_restart(start_server, orch, tmp_path):
     stop_server(first)
     await pub.close(delete=False)
     assert sorted(orch.unregister_log) == sorted(["comfystream-video", "whip-ingest",
-                                                  "whep-subscribe"])
+                                                  "whep-subscribe", "comfystream"])
     second = start_server(*args)
     for sid, out in ((video["session_id"], video), (ingest["session_id"], ingest)):
         st = (await status_of(second, sid)).json()

@@ -85,7 +85,7 @@ async def test_unregisters_on_a_clean_shutdown(start_server, orch, tmp_path):
     server = start_server(*worker_args(orch, tmp_path))
     await wait_registered(orch)
     stop_server(server)
-    assert sorted(orch.unregister_log) == sorted(CAPABILITIES)
+    assert sorted(orch.unregister_log) == sorted([*CAPABILITIES, "comfystream"])
     assert orch.registered() == {}
 
 
@@ -107,14 +107,17 @@ async def test_register_subcommand(orch, tmp_path):
     rc, out, err = await run_register(
         "--orch-url", orch.url, "--orch-secret", str(secret_file), "--capability-url",
         "http://127.0.0.1:18999/", "--capacity", "3", "--price-per-unit", "7",
-        "--price-scaling", "1000", "--currency", "eth", "--worker-token", "tok")
+        "--price-scaling", "1000", "--currency", "eth", "--worker-token", "tok",
+        "--stream-capacity", "2")
     assert rc == 0, (out, err)
-    assert out.count("registered ") == 3, out
+    # The three job capabilities, and the live-video one (docs/LIVEPEER.md) with its own capacity.
+    assert out.count("registered ") == 4, out
     regs = orch.registered()
-    assert set(regs) == set(CAPABILITIES)
-    for r in regs.values():
+    assert set(regs) == set(CAPABILITIES) | {"comfystream"}
+    for name, r in regs.items():
         assert (r["url"], r["capacity"], r["price_per_unit"], r["price_scaling"], r["currency"],
-                r["token"]) == ("http://127.0.0.1:18999", 3, 7, 1000, "eth", "tok"), r
+                r["token"]) == ("http://127.0.0.1:18999", 2 if name == "comfystream" else 3, 7,
+                                1000, "eth", "tok"), r
     assert orch.register_log[0] == {
         "name": "comfystream-video", "description": orch.register_log[0]["description"],
         "url": "http://127.0.0.1:18999", "capacity": 3, "price_per_unit": 7,
@@ -123,7 +126,8 @@ async def test_register_subcommand(orch, tmp_path):
     rc, out, err = await run_register("--unregister", "--orch-url", orch.url, "--orch-secret",
                                       SECRET)
     assert rc == 0, (out, err)
-    assert orch.registered() == {} and sorted(orch.unregister_log) == sorted(CAPABILITIES)
+    assert orch.registered() == {}
+    assert sorted(orch.unregister_log) == sorted([*CAPABILITIES, "comfystream"])
 
     rc, out, err = await run_register("--orch-secret", SECRET)
     assert rc == 2 and "--orch-url" in err, err

@@ -41,6 +41,24 @@ TEST(ByocRegistrar, BodyIsGoLivepeersExternalCapability) {
   EXPECT_EQ(Registrar::registrationBody(s, Capability::Video)["token"], "tok");
 }
 
+TEST(ByocRegistrar, TheLiveVideoCapabilityIsRegisteredWithItsOwnCapacity) {
+  RegistrationSettings s;
+  s.capabilityUrl = "http://worker:8889";
+  s.capacity = 2;
+  EXPECT_EQ(registeredCapabilities(s).size(), 3u);  // no stream capability named: jobs only
+  s.streamCapability = "comfystream";
+  s.streamCapacity = 4;
+  const auto caps = registeredCapabilities(s);
+  ASSERT_EQ(caps.size(), 4u);
+  EXPECT_EQ(caps.back().name, "comfystream");
+  const auto body = Registrar::registrationBody(s, caps.back());
+  EXPECT_EQ(body["name"], "comfystream");
+  EXPECT_EQ(body["capacity"], 4);
+  // The orchestrator posts {url}/stream/start: the worker's base URL.
+  EXPECT_EQ(body["url"], "http://worker:8889");
+  EXPECT_EQ(Registrar::registrationBody(s, caps.front())["capacity"], 2);
+}
+
 // A minimal orchestrator: checks the raw secret as go-livepeer does (400 on mismatch).
 class FakeOrchestrator {
  public:
