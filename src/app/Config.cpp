@@ -289,6 +289,7 @@ int parseConfig(int argc, char** argv, Config& c) {
       ->check(CLI::Range(1, 86400));
   // Livepeer live-video worker (docs/LIVEPEER.md).
   unsigned segmentMs = 1000;
+  std::string trickleAllow;
   app.add_option("--stream-capacity", c.live.capacity,
                  "Live trickle streams at once (POST /stream/start; also registered); past it "
                  "503")
@@ -303,6 +304,9 @@ int parseConfig(int argc, char** argv, Config& c) {
                  "keyframe)")
       ->capture_default_str()
       ->check(CLI::Range(200, 10000));
+  app.add_option("--trickle-allow", trickleAllow,
+                 "Hosts /stream/start may name as trickle channels (the orchestrators'): "
+                 "comma-separated host[:port], *.domain (default: any host)");
   auto* registerCmd = app.add_subcommand(
       "register", "Register the BYOC capabilities with --orch-url once, then exit");
   registerCmd->fallthrough();
@@ -352,6 +356,7 @@ int parseConfig(int argc, char** argv, Config& c) {
     c.byoc.retention = std::chrono::seconds(retention);
     reg.interval = std::chrono::seconds(registerInterval);
     c.live.segmentLength = std::chrono::milliseconds(segmentMs);
+    c.live.allowHosts = PushAllowList::parse(trickleAllow);
     c.live.insecure = reg.insecure;
     c.live.workerToken = c.byoc.workerToken;
     if (!isSafeCapabilityName(c.live.capabilityName))

@@ -131,6 +131,13 @@ int main(int argc, char** argv) {
           "comfystream: no --auth-token or --auth-file and --host {} is reachable from "
           "other machines: anyone can publish, view and end streams",
           config.host);
+    if (config.byoc.workerToken.empty() && config.live.allowHosts.empty() &&
+        !cs::isLoopbackAddress(config.host))
+      spdlog::warn(
+          "comfystream: no --worker-token or --trickle-allow and --host {} is reachable from "
+          "other machines: anyone can start live streams that make this server connect to any "
+          "URL",
+          config.host);
     spdlog::info(
         "comfystream {} listening on {}://{}:{} (media address {}, workflow default "
         "passthrough)",

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include "rtc/PushAllowList.h"
+
 namespace cs {
 
 struct LiveSettings {
@@ -16,6 +18,9 @@ struct LiveSettings {
   std::chrono::seconds heartbeatInterval{10};
   bool insecure = false;    // --orch-insecure: accept the orchestrator's self-signed certificate
   std::string workerToken;  // the job endpoints' Bearer token rule applies to /stream/*
+  // --trickle-allow: the hosts a /stream/start may name as channels (the orchestrator's). Empty:
+  // any host — the caller is trusted as the orchestrator (docs/SECURITY.md, "Live worker").
+  PushAllowList allowHosts;
 };
 
 }  // namespace cs

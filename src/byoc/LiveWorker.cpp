@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/ControlError.h"
+#include "util/HttpUrl.h"
 #include "util/LogEscape.h"
 
 namespace cs {
@@ -37,6 +38,17 @@ LiveWorker::~LiveWorker() {
 
 nlohmann::json LiveWorker::start(LiveStartRequest request, const std::string& clientAddress) {
   const std::string id = request.gatewayRequestId;
+  // The server connects to these URLs: with --trickle-allow, only to the orchestrators named.
+  if (!settings_.allowHosts.empty()) {
+    for (const std::string* url : {&request.subscribeUrl, &request.publishUrl, &request.controlUrl,
+                                   &request.eventsUrl, &request.dataUrl}) {
+      if (url->empty()) continue;
+      const auto parsed = HttpUrl::parse(*url);
+      if (!parsed || !settings_.allowHosts.allows(*parsed))
+        throw ControlError(ErrorKind::Forbidden,
+                           "channel host of '" + logSafe(*url) + "' is not in --trickle-allow");
+    }
+  }
   {
     std::lock_guard lock(mu_);
     if (shutDown_) throw ControlError(ErrorKind::Capacity, "the server is shutting down", 30);
