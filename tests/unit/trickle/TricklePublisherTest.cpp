@@ -142,8 +142,11 @@ TEST(TricklePublisher, PublishesEachMessageAsOneSegment) {
   pub.publish(R"({"type":"a"})");
   pub.publish(R"({"type":"b"})");
   ASSERT_TRUE(server.waitFor([&] {
-    auto it = server.segments().find(1);
-    return it != server.segments().end() && it->second.complete;
+    for (int64_t seq : {0, 1}) {
+      auto it = server.segments().find(seq);
+      if (it == server.segments().end() || !it->second.complete) return false;
+    }
+    return true;
   }));
   {
     auto lock = server.lock();
