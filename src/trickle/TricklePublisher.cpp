@@ -507,10 +507,12 @@ class TricklePublisher::Impl {
       }
       if (closeDeadline && (drained() || Clock::now() >= *closeDeadline)) {
         const bool complete = drained();
+        // DELETE before dropping the preconnected POST (as go's Close does): the server then
+        // answers that POST itself (200, closed) instead of seeing its body cut off.
+        deleteChannel(*closeDeadline);
         active_.reset();
         pre_.reset();
         finishing_.clear();
-        deleteChannel(*closeDeadline);
         finish(ChannelEnd::Closed, complete ? "closed" : "closed before all bytes were sent");
         break;
       }
