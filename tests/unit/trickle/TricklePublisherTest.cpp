@@ -248,5 +248,111 @@ TEST(TricklePublisher, StopReturnsWhenTheServerHangs) {
   ::close(fd);
 }
 
+// A raw HTTP/1.1 server that does what go's trickle server does to a POST that sends no bytes:
+// interim "100 Continue" responses (go: every 10 s), here two at once, before the body arrives.
+class ContinueServer {
+ public:
+  ContinueServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~ContinueServer() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+    for (int c : held_) ::close(c);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/ch"; }
+  bool waitForContinues() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 20s, [&] { return continued_; });
+  }
+  bool waitForBody(std::string* body) {
+    std::unique_lock lock(mu_);
+    if (!cv_.wait_for(lock, 20s, [&] { return answered_; })) return false;
+    *body = body_;
+    return true;
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      held_.push_back(c);
+      std::string in;
+      if (!readUntil(c, in, "\r\n\r\n")) continue;
+      if (in.rfind("POST /ch/0 ", 0) != 0) continue;  // the seq 1 preconnect: held open
+      const std::string cont = "HTTP/1.1 100 Continue\r\n\r\n";
+      for (int i = 0; i < 2; ++i) ::send(c, cont.data(), cont.size(), MSG_NOSIGNAL);
+      {
+        std::lock_guard lock(mu_);
+        continued_ = true;
+        cv_.notify_all();
+      }
+      in.erase(0, in.find("\r\n\r\n") + 4);
+      if (!readUntil(c, in, "0\r\n\r\n")) continue;
+      // Chunked decoding of what arrived.
+      std::string body;
+      size_t pos = 0;
+      for (;;) {
+        const size_t eol = in.find("\r\n", pos);
+        const size_t n = std::stoul(in.substr(pos, eol - pos), nullptr, 16);
+        if (n == 0) break;
+        body += in.substr(eol + 2, n);
+        pos = eol + 2 + n + 2;
+      }
+      const std::string ok = "HTTP/1.1 200 OK\r\nLp-Trickle-Seq: 0\r\nContent-Length: 0\r\n\r\n";
+      ::send(c, ok.data(), ok.size(), MSG_NOSIGNAL);
+      std::lock_guard lock(mu_);
+      body_ = body;
+      answered_ = true;
+      cv_.notify_all();
+    }
+  }
+  static bool readUntil(int c, std::string& in, const std::string& end) {
+    char buf[4096];
+    while (in.find(end) == std::string::npos) {
+      const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) return false;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::vector<int> held_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool continued_ = false, answered_ = false;
+  std::string body_;
+};
+
+TEST(TricklePublisher, ToleratesRepeatedInterimContinues) {
+  ContinueServer server;
+  TricklePublisher pub(server.url(), fastRetries(), nullptr);
+  pub.start();
+  ASSERT_TRUE(server.waitForContinues());  // both sent before any byte is written
+  pub.beginSegment();
+  write(pub, "after two 100s");
+  pub.endSegment();
+  std::string body;
+  ASSERT_TRUE(server.waitForBody(&body));
+  EXPECT_EQ(body, "after two 100s");
+  ASSERT_TRUE(eventually([&] { return pub.stats().segments == 1; }));
+  EXPECT_EQ(pub.stats().retries, 0u);
+  pub.stop();
+}
+
 }  // namespace
 }  // namespace cs::trickle

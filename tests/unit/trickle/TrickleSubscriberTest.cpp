@@ -229,6 +229,23 @@ TEST(TrickleSubscriber, ReissuesAGetThatWaitsTooLongForHeaders) {
   EXPECT_EQ(sub.stats().retries, 0u);
 }
 
+TEST(TrickleSubscriber, GivesUpASegmentLargerThanTheBoundAndReadsOn) {
+  FakeTrickleServer server;
+  server.write(0, "0123456789", true);
+  Recorder rec;
+  auto opt = fastRetries();
+  opt.startSeq = 0;
+  opt.maxSegmentBytes = 4;
+  TrickleSubscriber sub(server.url(), opt, rec.handler());
+  sub.start();
+  ASSERT_TRUE(rec.waitForEvent("aborted 0"));
+  server.write(1, "ok", true);
+  ASSERT_TRUE(rec.waitForEvent("end 1"));
+  sub.stop();
+  EXPECT_EQ(rec.merged(), (std::vector<std::string>{"start 0", "aborted 0", "start 1", "data ok",
+                                                    "end 1", "ended stopped"}));
+}
+
 TEST(TrickleSubscriber, StopWhileWaitingReturnsAndEndsOnce) {
   FakeTrickleServer server;
   Recorder rec;
