@@ -3,6 +3,8 @@
 #include <gst/video/video.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "media/PipelineLaunch.h"
 #include "media/RunningTime.h"
 #include "util/ControlError.h"
@@ -18,6 +20,23 @@ namespace {
 constexpr guint64 kMaxQueuedVideo = 60;
 constexpr guint64 kMaxQueuedAudio = 100;
 constexpr guint64 kMaxQueuedBytes = 8 << 20;
+// Audio kept while waiting for the first keyframe: more than audio is ever ahead of video.
+constexpr size_t kMaxPendingAudio = 25;
+
+// mpegtsmux (1.22) is an aggregator without a next-time of its own, so even with live inputs it
+// waits until every pad holds data and then writes the earliest: a video frame at t goes out
+// once an audio packet at or after t is queued. Audio bypasses the workflow, so normally it is
+// queued already and the video is never held (the audio waits for its video instead: that is
+// the A/V sync). When the stream's audio is missing for kAudioStall of video time (a publisher
+// without audio, a stalled audio path), Opus silence fills the gap up to just past each frame,
+// so a missing track costs the video kAudioStall once, then nothing. Late real audio behind the
+// silence is dropped.
+constexpr GstClockTime kAudioStall = 250 * GST_MSECOND;
+constexpr GstClockTime kMaxSilence = 2 * GST_SECOND;
+constexpr GstClockTime kOpusFrame = 20 * GST_MSECOND;
+// One 20 ms CELT fullband frame of silence (TOC 0xF8: config 31, mono, one frame), as the
+// recorder's; every Opus decoder takes a mono packet in a stereo stream.
+constexpr guint8 kOpusSilence[] = {0xF8, 0xFF, 0xFE};
 
 constexpr const char* kVideoCaps = "video/x-h264,stream-format=byte-stream,alignment=au";
 // The stream's Opus: WebRTC's channel-mapping family 0 at 48 kHz; stereo covers mono packets
@@ -51,11 +70,12 @@ void TrickleEgress::build() {
   if (opts_.withAudio) desc += std::string(" appsrc name=audio caps=\"") + kAudioCaps + "\" ! mux.";
   pipeline_ = launchPipeline(desc, "the trickle egress");
   GstElement* p = pipeline_.get();
-  // mpegtsmux is an aggregator: with live inputs it waits for a pad without data until the
-  // clock passes the other pads' running time plus its latency (0). The frames' times are the
-  // stream's running times; on the system clock with base time 0 the pipeline's running time is
-  // the clock's (far ahead of any stream time), so that moment has always passed: the muxer
-  // never waits for audio that is not there, and each frame goes out as it comes.
+  // An aggregator that knows its next output time (mpegtsmux after 1.22 may) waits for a pad
+  // without data only until the clock passes the other pads' running time plus its latency
+  // (0). The frames' times are the stream's running times; on the system clock with base time 0
+  // the pipeline's running time is the clock's (far ahead of any stream time), so that moment
+  // has always passed and such a muxer never waits. 1.22's waits for data on every pad instead:
+  // see kAudioStall.
   GstClock* clock = gst_system_clock_obtain();
   gst_pipeline_use_clock(GST_PIPELINE(p), clock);
   gst_object_unref(clock);
@@ -139,6 +159,19 @@ void TrickleEgress::onVideo(GstSample* sample) noexcept {
       GST_BUFFER_PTS(out) = rt;
       GST_BUFFER_DTS(out) = rt;  // the stream's encoders make no B-frames
       gst_app_src_push_buffer(videoSrc_, out);
+      if (!GST_CLOCK_TIME_IS_VALID(firstVideo_)) {
+        firstVideo_ = rt;
+        // The audio that came ahead of the first keyframe (it bypasses the workflow): what is
+        // at or after it belongs to the first segment, and lets the muxer take the keyframe now.
+        for (auto& [pts, b] : pendingAudio_) {
+          if (pts < rt) continue;
+          const GstClockTime duration = GST_BUFFER_DURATION(b.get());
+          pushAudioLocked(b.release(), pts, duration);
+          lastRealAudio_ = pts;
+        }
+        pendingAudio_.clear();
+      }
+      if (audioSrc_) fillAudioGapLocked(rt);
     }
   }
   if (ask) {
@@ -153,16 +186,53 @@ void TrickleEgress::onAudio(GstSample* sample) noexcept {
   const GstClockTime rt = runningTimeOf(sample);
   if (!buf || !GST_CLOCK_TIME_IS_VALID(rt)) return;
   std::lock_guard lock(mediaMu_);
-  // Nothing before the first keyframe: the first segment begins with it.
-  if (!haveStart_) return;
-  if (gst_app_src_get_current_level_buffers(audioSrc_) >= kMaxQueuedAudio) {
-    CS_LOG_LIMITED(spdlog::level::warn, "trickle egress {}: muxer behind, dropping audio", id());
+  const GstClockTime d = GST_BUFFER_DURATION(buf);
+  if (!haveStart_) {
+    // Before the first keyframe: kept (the latest few) until it comes, since the muxer will
+    // not take the keyframe before audio at or after it is queued.
+    if (pendingAudio_.size() >= kMaxPendingAudio) pendingAudio_.pop_front();
+    BufferPtr copy(gst_buffer_copy(buf));
+    GST_BUFFER_DURATION(copy.get()) = GST_CLOCK_TIME_IS_VALID(d) ? d : kOpusFrame;
+    pendingAudio_.emplace_back(rt, std::move(copy));
     return;
   }
-  GstBuffer* out = gst_buffer_copy(buf);
-  GST_BUFFER_PTS(out) = rt;
-  GST_BUFFER_DTS(out) = rt;
+  lastRealAudio_ = rt;
+  // Behind the silence already queued for this time: the track must not go back.
+  if (rt < audioEnd_) return;
+  pushAudioLocked(gst_buffer_copy(buf), rt, GST_CLOCK_TIME_IS_VALID(d) ? d : kOpusFrame);
+}
+
+bool TrickleEgress::pushAudioLocked(GstBuffer* out, GstClockTime pts,
+                                    GstClockTime duration) noexcept {
+  if (gst_app_src_get_current_level_buffers(audioSrc_) >= kMaxQueuedAudio) {
+    gst_buffer_unref(out);
+    CS_LOG_LIMITED(spdlog::level::warn, "trickle egress {}: muxer behind, dropping audio", id());
+    return false;
+  }
+  GST_BUFFER_PTS(out) = pts;
+  GST_BUFFER_DTS(out) = pts;
+  GST_BUFFER_DURATION(out) = duration;
   gst_app_src_push_buffer(audioSrc_, out);
+  audioEnd_ = pts + duration;
+  return true;
+}
+
+void TrickleEgress::fillAudioGapLocked(GstClockTime videoPts) noexcept {
+  // Real audio within kAudioStall: it is only late, and the muxer waits for it (A/V sync).
+  const GstClockTime lastAudio =
+      GST_CLOCK_TIME_IS_VALID(lastRealAudio_) ? lastRealAudio_ : firstVideo_;
+  if (videoPts < lastAudio + kAudioStall) return;
+  const GstClockTime until = videoPts + kOpusFrame;
+  GstClockTime t = std::max(audioEnd_, until > kMaxSilence ? until - kMaxSilence : 0);
+  uint64_t n = 0;
+  for (; t < until; t += kOpusFrame) {
+    GstBuffer* b =
+        gst_buffer_new_wrapped_full(GST_MEMORY_FLAG_READONLY, const_cast<guint8*>(kOpusSilence),
+                                    sizeof kOpusSilence, 0, sizeof kOpusSilence, nullptr, nullptr);
+    if (!pushAudioLocked(b, t, kOpusFrame)) break;
+    ++n;
+  }
+  silencePackets_.fetch_add(n, std::memory_order_relaxed);
 }
 
 // The video appsrc's streaming thread, each frame on its way into the muxer: where a segment is
@@ -362,6 +432,7 @@ TrickleEgress::Figures TrickleEgress::figures() const {
   f.framesDropped = framesDropped_.load(std::memory_order_relaxed);
   f.bytes = bytes_.load(std::memory_order_relaxed);
   f.workerLatency = workerLatency_.snapshot();
+  f.silencePackets = silencePackets_.load(std::memory_order_relaxed);
   return f;
 }
 

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -74,6 +75,8 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
     uint64_t bytes = 0;  // written to the sink
     // Per frame written: now − when the ingest demuxed its input (needs opts.arrivals).
     LatencyHistogram::Snapshot workerLatency;
+    uint64_t silencePackets =
+        0;  // 20 ms of Opus silence each, where the stream's audio was missing
   };
   Figures figures() const;
 
@@ -88,6 +91,8 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
   static GstPadProbeReturn onMuxOutput(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
   void writeBuffer(GstBuffer* buf) noexcept;
+  bool pushAudioLocked(GstBuffer* out, GstClockTime pts, GstClockTime duration) noexcept;
+  void fillAudioGapLocked(GstClockTime videoPts) noexcept;
 
   const Options opts_;
   std::shared_ptr<SegmentSink> sink_;
@@ -100,6 +105,10 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
   std::mutex mediaMu_;
   bool haveStart_ = false;  // the first keyframe was taken
   bool needKeyframe_ = true;
+  GstClockTime firstVideo_ = GST_CLOCK_TIME_NONE;
+  GstClockTime lastRealAudio_ = GST_CLOCK_TIME_NONE;
+  GstClockTime audioEnd_ = 0;  // end of the last audio queued (real or silence)
+  std::deque<std::pair<GstClockTime, BufferPtr>> pendingAudio_;  // before the first keyframe
 
   // The video appsrc's streaming thread: where segments are cut.
   GstClockTime segmentStart_ = GST_CLOCK_TIME_NONE;
@@ -111,7 +120,8 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
 
   std::atomic<bool> accepting_{false};
   std::atomic<bool> failed_{false};
-  std::atomic<uint64_t> segments_{0}, framesWritten_{0}, framesDropped_{0}, bytes_{0};
+  std::atomic<uint64_t> segments_{0}, framesWritten_{0}, framesDropped_{0}, bytes_{0},
+      silencePackets_{0};
   LatencyHistogram workerLatency_;
 
   // Lifecycle: changed on the main loop only, read by state() from any thread.
