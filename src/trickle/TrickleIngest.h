@@ -67,6 +67,7 @@ class TrickleIngest final : public Publisher, public std::enable_shared_from_thi
 
   struct Figures {
     uint64_t bytes = 0;          // pushed and taken
+    uint64_t framesDemuxed = 0;  // video access units out of the demuxer
     uint64_t framesDecoded = 0;  // before the pacer
     uint64_t framesPaced = 0;    // dropped by max_framerate
     uint64_t bytesDropped = 0;   // past maxQueuedBytes, or before start / after stop
@@ -90,6 +91,7 @@ class TrickleIngest final : public Publisher, public std::enable_shared_from_thi
   void fail(const std::string& reason) noexcept;
   static void onPadAdded(GstElement*, GstPad* pad, gpointer self);
   static GstPadProbeReturn onDemuxed(GstPad*, GstPadProbeInfo*, gpointer self);
+  static GstPadProbeReturn onVideoCaps(GstPad*, GstPadProbeInfo*, gpointer);
   static GstFlowReturn onVideoSample(GstAppSink*, gpointer self);
   static GstFlowReturn onAudioSample(GstAppSink*, gpointer self);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
@@ -123,6 +125,7 @@ class TrickleIngest final : public Publisher, public std::enable_shared_from_thi
   std::atomic<bool> failed_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> hasVideo_{false}, hasAudio_{false};
+  std::atomic<uint64_t> framesDemuxed_{0};
   std::atomic<uint64_t> bytes_{0}, bytesDropped_{0}, framesDecoded_{0}, framesPaced_{0},
       framesOut_{0}, audioPackets_{0};
   std::atomic<int> outWidth_{0}, outHeight_{0};

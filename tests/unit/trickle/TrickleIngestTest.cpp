@@ -219,5 +219,30 @@ TEST_F(TrickleIngestTest, ArrivalsAreRecordedForEveryVideoFrame) {
   }
 }
 
+// Latency: the bytes of frame i, pushed as a sender writes them (one PES at a time), decode
+// before frame i + 1 arrives. Without alignment=au on the demuxer's caps h264parse held each
+// frame until the next one's bytes came (a frame of latency, 33 ms at 30 fps); tsdemux itself
+// holds only the very first frame (until the second PES).
+TEST_F(TrickleIngestTest, EachFrameDecodesAsItArrives) {
+  const auto chunks = test::makeTsChunks(30, 160, 120, TsAudio::None);
+  ASSERT_EQ(chunks.size(), 30u);  // the tables go with the first frame
+  auto& in = make();
+  const auto waitDecoded = [&](uint64_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (in.figures().framesDecoded < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return in.figures().framesDecoded;
+  };
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    in.push(chunks[c].data(), chunks[c].size());
+    if (c >= 1) {
+      ASSERT_EQ(waitDecoded(c + 1), c + 1) << "frame " << c << " held";
+    }
+  }
+  in.endOfInput();
+  EXPECT_EQ(waitEnded(), "input ended");
+  EXPECT_EQ(in.figures().framesDecoded, 30u);
+}
+
 }  // namespace
 }  // namespace cs::trickle

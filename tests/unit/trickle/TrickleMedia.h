@@ -19,8 +19,21 @@ enum class TsAudio { None, Opus, Aac };
 
 // `frames` frames of w×h at 30 fps (a keyframe every keyInt), with `seconds`-long audio as
 // asked, muxed into one MPEG-TS byte string. `pattern` is a videotestsrc pattern number.
+// The stream cut before each PES (a video frame or an audio packet), the tables before a PES
+// going with it: what a sender writes per frame.
+inline std::vector<std::vector<uint8_t>> makeTsChunks(int frames, int w, int h, TsAudio audio,
+                                                      int keyInt = 30, int pattern = 0);
+
 inline std::vector<uint8_t> makeTs(int frames, int w, int h, TsAudio audio, int keyInt = 30,
                                    int pattern = 0) {
+  std::vector<uint8_t> out;
+  for (const auto& c : makeTsChunks(frames, w, h, audio, keyInt, pattern))
+    out.insert(out.end(), c.begin(), c.end());
+  return out;
+}
+
+inline std::vector<std::vector<uint8_t>> makeTsChunks(int frames, int w, int h, TsAudio audio,
+                                                      int keyInt, int pattern) {
   std::string desc = "videotestsrc num-buffers=" + std::to_string(frames) +
                      " pattern=" + std::to_string(pattern) +
                      " ! video/x-raw,width=" + std::to_string(w) + ",height=" + std::to_string(h) +
@@ -38,13 +51,23 @@ inline std::vector<uint8_t> makeTs(int frames, int w, int h, TsAudio audio, int 
   if (!p) return {};
   GstPtr<GstElement> sink(gst_bin_get_by_name(GST_BIN(p.get()), "sink"));
   gst_element_set_state(p.get(), GST_STATE_PLAYING);
-  std::vector<uint8_t> out;
+  std::vector<uint8_t> all;
   while (SamplePtr s{gst_app_sink_pull_sample(GST_APP_SINK(sink.get()))}) {
     GstBuffer* b = gst_sample_get_buffer(s.get());
     GstMapInfo m;
     gst_buffer_map(b, &m, GST_MAP_READ);
-    out.insert(out.end(), m.data, m.data + m.size);
+    all.insert(all.end(), m.data, m.data + m.size);
     gst_buffer_unmap(b, &m);
+  }
+  std::vector<std::vector<uint8_t>> out;
+  bool afterTable = false;
+  for (size_t o = 0; o + 188 <= all.size(); o += 188) {
+    const bool start = all[o + 1] & 0x40;
+    const int pid = ((all[o + 1] & 0x1f) << 8) | all[o + 2];
+    const bool table = pid == 0 || pid == 0x20;  // PAT, and mpegtsmux's PMT
+    if (out.empty() || (start && !afterTable)) out.emplace_back();
+    out.back().insert(out.back().end(), all.begin() + o, all.begin() + o + 188);
+    afterTable = table;
   }
   gst_element_set_state(p.get(), GST_STATE_NULL);
   return out;
