@@ -443,7 +443,10 @@ void LiveStream::finish() {
     auto done = std::make_shared<std::promise<void>>();
     auto future = done->get_future();
     auto egress = egress_;
-    ctx_.loop.post([egress, done] { egress->finish([done] { done->set_value(); }); });
+    ctx_.loop.post([egress, done] {
+      auto once = std::make_shared<std::once_flag>();
+      egress->finish([done, once] { std::call_once(*once, [&] { done->set_value(); }); });
+    });
     if (future.wait_for(kFlushLimit) != std::future_status::ready)
       spdlog::warn("live stream {}: the last output segment did not flush in time", logSafe(id()));
   }
