@@ -450,9 +450,11 @@ void LiveStream::finish() {
     if (future.wait_for(kFlushLimit) != std::future_status::ready)
       spdlog::warn("live stream {}: the last output segment did not flush in time", logSafe(id()));
   }
-  if (output_) output_->close(kChannelClose);
+  // stream_stopped goes out before the output channel closes: a gateway takes the output's
+  // end as the stream's, and stops reading events then.
   sendEvent(live_events::kStreamStopped, {{"reason", reason}, {"error", error}});
   if (events_) events_->close(kChannelClose);
+  if (output_) output_->close(kChannelClose);
   if (data_) data_->close(kChannelClose);
   input_->stop();
   releaseAll();
