@@ -24,6 +24,9 @@ constexpr size_t kMaxErrorBody = 200;
 // Segments begun but not yet sent (the connection is down or slow): past this many, a new one is
 // dropped whole. Their bytes are bounded by maxBufferedBytes; this bounds empty ones.
 constexpr size_t kMaxQueuedSegments = 32;
+// POSTs whose bodies were sent, still waiting for their answers (each holds a connection): past
+// this many, the oldest is given up (a server that takes bodies and never answers).
+constexpr size_t kMaxFinishing = 8;
 // Sent bytes are compacted out of a segment's buffer once this many have accumulated.
 constexpr size_t kCompactBytes = 256 * 1024;
 
@@ -415,6 +418,11 @@ class TricklePublisher::Impl {
       }
     }
     if (active_ && active_->eof) finishing_.push_back(std::move(active_));
+    if (finishing_.size() > kMaxFinishing) {
+      const int64_t seq = finishing_.front()->seq;
+      finishing_.erase(finishing_.begin());
+      if (!failed(seq, "no answer to the POST", false)) return;
+    }
     std::vector<CURL*> resume;
     {
       std::lock_guard lock(mu_);

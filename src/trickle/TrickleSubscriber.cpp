@@ -103,7 +103,17 @@ class TrickleSubscriber::Impl {
 
   static size_t onBody(char* data, size_t size, size_t n, void* user) {
     auto* t = static_cast<Transfer*>(user);
-    return t->owner->body(*t, reinterpret_cast<const uint8_t*>(data), size * n);
+    // A handler's exception must not unwind through libcurl: the transfer is failed instead and
+    // the channel ends (step() sees handlerError_).
+    try {
+      return t->owner->body(*t, reinterpret_cast<const uint8_t*>(data), size * n);
+    } catch (const std::exception& e) {
+      t->owner->handlerError_ = e.what();
+    } catch (...) {
+      t->owner->handlerError_ = "unknown exception";
+    }
+    if (t->owner->handlerError_.empty()) t->owner->handlerError_ = "exception";
+    return 0;
   }
 
   size_t body(Transfer& t, const uint8_t* data, size_t len) {
@@ -185,6 +195,8 @@ class TrickleSubscriber::Impl {
 
   // What the last round of I/O changed: start, promote, jump, retry or end.
   void step() {
+    if (!handlerError_.empty())
+      return finish(ChannelEnd::Failed, "a handler threw: " + handlerError_);
     const auto now = Clock::now();
     if (!cur_ && retryAt_ && now >= *retryAt_) {
       retryAt_.reset();
@@ -325,6 +337,7 @@ class TrickleSubscriber::Impl {
   int failures_ = 0;    // in a row, reset by a segment that starts
   int jumpsInRow_ = 0;  // 470s in a row
   bool ended_ = false;
+  std::string handlerError_;  // what a handler threw inside a libcurl callback
 
   std::mutex lifeMu_;
   bool started_ = false;

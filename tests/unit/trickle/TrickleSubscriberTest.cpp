@@ -246,6 +246,21 @@ TEST(TrickleSubscriber, GivesUpASegmentLargerThanTheBoundAndReadsOn) {
                                                     "end 1", "ended stopped"}));
 }
 
+TEST(TrickleSubscriber, AHandlerThatThrowsEndsTheChannelWithFailed) {
+  FakeTrickleServer server;
+  server.write(0, "boom", true);
+  Recorder rec;
+  auto handler = rec.handler();
+  handler.data = [](const uint8_t*, size_t) { throw std::runtime_error("consumer broke"); };
+  auto opt = fastRetries();
+  opt.startSeq = 0;
+  TrickleSubscriber sub(server.url(), opt, handler);
+  sub.start();
+  ASSERT_TRUE(rec.waitForEvent("ended failed"));
+  sub.stop();
+  EXPECT_EQ(rec.endedCount(), 1);
+}
+
 TEST(TrickleSubscriber, StopWhileWaitingReturnsAndEndsOnce) {
   FakeTrickleServer server;
   Recorder rec;
