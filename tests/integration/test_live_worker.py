@@ -39,6 +39,8 @@ NODE = lambda t, **inputs: {"class_type": t, "inputs": inputs}  # noqa: E731
 INVERT = {"1": NODE("LoadTensor"), "2": NODE("ImageInvert", image=["1", 0]),
           "3": NODE("SaveTensor", images=["2", 0])}
 PASSTHROUGH = {"1": NODE("LoadTensor"), "2": NODE("SaveTensor", images=["1", 0])}
+TEXT = "hello from the workflow"  # SaveTextTensor removes line breaks by default
+PASSTHROUGH_TEXT = {**PASSTHROUGH, "3": NODE("SaveTextTensor", data="hello\nfrom the workflow")}
 
 
 # ---- fixtures -------------------------------------------------------------------------------
@@ -218,8 +220,9 @@ async def test_params_updates_over_control_and_http_switch_the_workflow(start_se
     server = start_server(CAPACITY_FLAG, "2", *SERVER_ARGS)
     ts = media.get(12, "opus", "smpte")
     # passthrough -> invert through the control channel; invert -> passthrough through
-    # POST /stream/params, with a key the worker does not know (it must not fail the call)
-    c = orch("live-ctl", worker=server.url, input_ts=ts, params={"prompts": PASSTHROUGH},
+    # POST /stream/params, with a key the worker does not know (it must not fail the call).
+    # The first workflow's text output goes to the data channel (JSONL).
+    c = orch("live-ctl", worker=server.url, input_ts=ts, params={"prompts": PASSTHROUGH_TEXT},
              update={"prompts": INVERT}, update_after_s=4, update_via="control")
     h = orch("live-http", worker=server.url, input_ts=ts, params={"prompts": INVERT},
              update={"prompts": PASSTHROUGH, "not_a_known_key": 1}, update_after_s=4,
@@ -256,6 +259,7 @@ async def test_params_updates_over_control_and_http_switch_the_workflow(start_se
         events = [e for e in fo.events_named(PARAMS_UPDATED) if e.clock >= sent - 1]
         assert events, f"no {PARAMS_UPDATED} event: {fo!r}"
         assert not fo.error_events(), fo.error_events()
+    assert any(TEXT in d.text for d in c.data), f"no {TEXT!r} on the data channel: {c.data}"
 
 
 @pytest.mark.timeout_s(120)
