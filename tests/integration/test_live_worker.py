@@ -39,6 +39,8 @@ NODE = lambda t, **inputs: {"class_type": t, "inputs": inputs}  # noqa: E731
 INVERT = {"1": NODE("LoadTensor"), "2": NODE("ImageInvert", image=["1", 0]),
           "3": NODE("SaveTensor", images=["2", 0])}
 PASSTHROUGH = {"1": NODE("LoadTensor"), "2": NODE("SaveTensor", images=["1", 0])}
+BROKEN = {"1": NODE("LoadTensor"), "2": NODE("ImageInvert", image=["7", 0]),
+          "3": NODE("SaveTensor", images=["2", 0])}
 TEXT = "hello from the workflow"  # SaveTextTensor removes line breaks by default
 PASSTHROUGH_TEXT = {**PASSTHROUGH, "3": NODE("SaveTextTensor", data="hello\nfrom the workflow")}
 
@@ -92,6 +94,13 @@ def start_body(stream_id: str, urls: dict, params=None) -> dict:
     return {"gateway_request_id": stream_id, **urls, "params": params or {}}
 
 
+def unreachable_urls(stream_id: str) -> dict:
+    """Channel URLs nobody serves (port 9): for requests that must be refused before use."""
+    return {k: f"http://127.0.0.1:9/ai/trickle/{stream_id}{suffix}" for k, suffix in (
+        ("subscribe_url", ""), ("publish_url", "-out"), ("control_url", "-control"),
+        ("events_url", "-events"), ("data_url", "-data"))}
+
+
 async def health(server) -> str:
     r = await cc.http_request("GET", server.url + HEALTH)
     assert r.status == 200, r
@@ -130,8 +139,11 @@ def assert_segments(fo: FakeOrch, input_ts, look: str, size=(512, 512), audio=Tr
     every packet decodes; >= 90 % of the input's frames, all (after a warm-up prefix that carries
     the input) looking ``look`` ('inverted' or 'plain') against the input's own first frame."""
     segs = analyse_dir(fo.out_dir)
-    assert segs, f"no output segment\n{fo!r}\n{fo.log_tail()}"
     assert len(segs) == len(fo.out_segments), (segs, fo.out_segments)
+    # a preconnected segment closed without data at the very end is harmless; elsewhere not
+    assert all(s.size for s in segs[:-1]), f"empty segments: {segs}"
+    segs = [s for s in segs if s.size]
+    assert segs, f"no output segment\n{fo!r}\n{fo.log_tail()}"
     for s in segs:
         assert s.video_codec == "h264" and (s.width, s.height) == size, s
         assert s.whole_ts_packets, s
@@ -179,9 +191,7 @@ async def test_twenty_seconds_of_invert_next_to_aac_passthrough_with_whep_and_ca
     assert await health(server) == "OK"
 
     # a third stream beyond --stream-capacity 2
-    third = start_body("live-c", {k: f"http://127.0.0.1:9/ai/trickle/live-c{s}" for k, s in (
-        ("subscribe_url", ""), ("publish_url", "-out"), ("control_url", "-control"),
-        ("events_url", "-events"), ("data_url", "-data"))})
+    third = start_body("live-c", unreachable_urls("live-c"))
     r = await post(server, START, third, {"X-Stream-Id": "live-c"})
     assert r.status == 503, r
     assert (r.header("Retry-After") or "").strip().isdigit(), r.headers
@@ -320,12 +330,16 @@ async def test_bad_requests_raw_text_stop_and_channels_that_404(start_server, or
     bad = orch("live-bad")
     good_urls, bad_urls = good.wait_channels(), bad.wait_channels()
 
-    # no gateway_request_id: 400, on the route and its alias
+    # no gateway_request_id: 400, on the route and its alias; a bad URL; a broken workflow
     for path in (START, ALIAS):
         body = start_body("x", good_urls)
         del body["gateway_request_id"]
         r = await post(server, path, body)
         assert r.status == 400, (path, r)
+    r = await post(server, START, start_body("x", dict(good_urls, subscribe_url="not a url")))
+    assert r.status == 400, r
+    r = await post(server, START, start_body("x", good_urls, {"prompts": BROKEN}))
+    assert r.status == 400 and "node_errors" in r.json(), r
 
     r = await post(server, START, start_body("live-good", good_urls, {"prompts": INVERT}),
                    {"X-Stream-Id": "live-good"})
@@ -354,3 +368,19 @@ async def test_bad_requests_raw_text_stop_and_channels_that_404(start_server, or
     segs = analyse_dir(good.out_dir)
     assert segs and segs[-1].whole_ts_packets and segs[-1].frames == segs[-1].packets > 0, segs
     await wait_health(server, "IDLE")
+
+
+@pytest.mark.timeout_s(60)
+async def test_stream_routes_take_the_worker_token(start_server):
+    """The orchestrator sends the registered token as a Bearer header, as for jobs (BYOC.md)."""
+    server = start_server(CAPACITY_FLAG, "1", "--worker-token", "tok3n", *SERVER_ARGS)
+    body = start_body("t", unreachable_urls("t"))
+    del body["gateway_request_id"]  # past the token check, the body is refused: nothing starts
+    for path, payload in ((START, body), (ALIAS, body), (PARAMS, {"prompts": INVERT}),
+                          (STOP, b"stream ended")):
+        r = await post(server, path, payload, {"X-Stream-Id": "t"})
+        assert r.status == 401, (path, r)
+        r = await post(server, path, payload, {"X-Stream-Id": "t", **cc.bearer("wrong")})
+        assert r.status == 401, (path, r)
+    r = await post(server, START, body, cc.bearer("tok3n"))
+    assert r.status == 400, r
