@@ -12,6 +12,12 @@ CCACHE       := $(shell command -v ccache 2>/dev/null)
 # of the same sources (a CI run) reuses them.
 export CCACHE_BASEDIR  := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
+# fakeorch: go-livepeer's own trickle server as the Livepeer peer of the trickle-worker tests and
+# bench (tests/integration/test_live_worker.py, bench/trickle.py). Built outside the tree so a fresh
+# clone reuses it; build.sh keeps an up-to-date binary (the first build fetches Go 1.23, ~30 s).
+FAKEORCH_BUILD ?= $(CURDIR)/../shared/peers/livepeer-trickle/build.sh
+FAKEORCH_DIR   ?= $(HOME)/.cache/comfystream/fakeorch
+export COMFYSTREAM_FAKEORCH := $(FAKEORCH_DIR)/fakeorch
 SAN_FLAGS    := -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
                 -DCOMFYSTREAM_SANITIZE=ON -DCOMFYSTREAM_BUILD_BENCH=OFF \
                 $(if $(CCACHE),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
@@ -27,6 +33,8 @@ deps:
 test-deps:
 	@scripts/install-deps.sh --test
 	@cd tests/integration/browser && { [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund; }
+	@[ -x $(FAKEORCH_BUILD) ] || { echo "test-deps: $(FAKEORCH_BUILD) not found: the trickle-worker tests need the Livepeer trickle peer from ../shared/peers/livepeer-trickle beside this checkout" >&2; exit 1; }
+	@$(FAKEORCH_BUILD) $(FAKEORCH_DIR)
 
 $(BUILD_DIR)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
