@@ -159,6 +159,7 @@ void LiveStream::setUp(const std::string& clientAddress) {
     static_cast<trickle::ChannelOptions&>(o) = channel;
     o.contentType = "application/json";
     o.maxBufferedBytes = 1 << 20;
+    o.deleteOnClose = false;  // the last message must stay readable
     events_ = std::make_unique<trickle::TricklePublisher>(
         request_.eventsUrl, o, [sid](trickle::ChannelEnd end, const std::string& why) {
           spdlog::info("live stream {}: events channel ended ({}): {}", logSafe(sid),
@@ -171,6 +172,7 @@ void LiveStream::setUp(const std::string& clientAddress) {
     static_cast<trickle::ChannelOptions&>(o) = channel;
     o.contentType = "application/jsonl";
     o.maxBufferedBytes = 1 << 20;
+    o.deleteOnClose = false;  // the last message must stay readable
     data_ = std::make_unique<trickle::TricklePublisher>(
         request_.dataUrl, o, [sid](trickle::ChannelEnd end, const std::string& why) {
           spdlog::info("live stream {}: data channel ended ({}): {}", logSafe(sid),
@@ -181,6 +183,17 @@ void LiveStream::setUp(const std::string& clientAddress) {
     stream_->addTextSink(textSink_);
   }
 
+  // The input: the stream's publisher, attached first (a viewer needs one); it is fed once the
+  // channels start.
+  trickle::TrickleIngest::Options io;
+  if (params.maxFramerate) io.maxFramerate = *params.maxFramerate;
+  if (params.size) std::tie(io.width, io.height) = *params.size;
+  io.arrivals = arrivals_;
+  io.ownerWatchesInput = true;  // runLifecycle's 60 s input stall, not the registry's 10 s
+  ingest_ = std::make_shared<trickle::TrickleIngest>(
+      SessionInfo{newRandomId(), sid, unixNow(), clientAddress, {}}, io, stream_, ctx_.loop);
+  ingest_->start();
+  ctx_.registry.attachPublisher(publisherRole, ingest_);
   // The output: a viewer of the stream's H.264 and Opus, cut into segments on keyframes.
   if (!request_.publishUrl.empty()) {
     auto viewerRole = ctx_.registry.reserveViewer(sid);
@@ -216,15 +229,6 @@ void LiveStream::setUp(const std::string& clientAddress) {
     egress_->start();
   }
 
-  // The input: the stream's publisher.
-  trickle::TrickleIngest::Options io;
-  if (params.maxFramerate) io.maxFramerate = *params.maxFramerate;
-  if (params.size) std::tie(io.width, io.height) = *params.size;
-  io.arrivals = arrivals_;
-  ingest_ = std::make_shared<trickle::TrickleIngest>(
-      SessionInfo{newRandomId(), sid, unixNow(), clientAddress, {}}, io, stream_, ctx_.loop);
-  ingest_->start();
-  ctx_.registry.attachPublisher(publisherRole, ingest_);
   startChannels();
   spdlog::info("live stream {}: started (workflow {}, input {}, output {}{}{}{})", logSafe(sid),
                logSafe(workflowName_), logSafe(request_.subscribeUrl),
@@ -379,7 +383,8 @@ bool LiveStream::failed() const {
 
 void LiveStream::runLifecycle() {
   auto self = shared_from_this();  // the stream lives until its end has run
-  auto nextHeartbeat = Clock::now() + ctx_.settings.heartbeatInterval;
+  // The first heartbeat goes out at once: the gateway hears from the stream before any media.
+  auto nextHeartbeat = Clock::now();
   const std::string ingestId = ingest_->id();
   {
     std::unique_lock lock(mu_);
@@ -476,8 +481,10 @@ void LiveStream::releaseAll() noexcept {
     if (output_) output_->stop();
     if (events_) events_->stop();
     if (data_) data_->stop();
-    if (egress_) ctx_.registry.endViewer(egress_->id());
-    if (ingest_) ctx_.registry.endPublisher(ingest_->id());
+    // Either may have ended by itself already (the ingest does at the input's end).
+    if (egress_ && ctx_.registry.findViewer(egress_->id())) ctx_.registry.endViewer(egress_->id());
+    if (ingest_ && ctx_.registry.findPublisher(ingest_->id()))
+      ctx_.registry.endPublisher(ingest_->id());
   } catch (const std::exception& e) {
     spdlog::error("live stream {}: release failed: {}", logSafe(id()), e.what());
   }

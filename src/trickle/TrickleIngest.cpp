@@ -474,6 +474,7 @@ ConnectionState TrickleIngest::state() const {
 }
 
 std::chrono::steady_clock::time_point TrickleIngest::lastActivity() const {
+  if (opts_.ownerWatchesInput && !stopped_.load()) return std::chrono::steady_clock::now();
   return std::chrono::steady_clock::time_point(
       std::chrono::nanoseconds(lastActivityNs_.load(std::memory_order_relaxed)));
 }

@@ -40,6 +40,10 @@ class TrickleIngest final : public Publisher, public std::enable_shared_from_thi
     int width = 0, height = 0;  // 0: as decoded; else scaled to this
     size_t maxQueuedBytes = 8u << 20;
     std::shared_ptr<FrameArrivals> arrivals;  // optional: each demuxed video frame's arrival
+    // The owner watches the input channel for stalls itself (the live worker allows 60 s, a
+    // gateway may pause): lastActivity() then reports "now" while the pipeline runs, so the
+    // registry's 10 s silence watchdog leaves this publisher alone.
+    bool ownerWatchesInput = false;
   };
 
   // Builds the pipeline (control plane; throws ControlError(Internal)). The stream receives the
@@ -60,7 +64,7 @@ class TrickleIngest final : public Publisher, public std::enable_shared_from_thi
 
   // Session/Publisher.
   ConnectionState state() const override;
-  // The last byte pushed or frame decoded.
+  // The last byte pushed or frame decoded (see Options::ownerWatchesInput).
   std::chrono::steady_clock::time_point lastActivity() const override;
   void stop() override;  // main loop only, idempotent
   PublisherStats stats() const override;

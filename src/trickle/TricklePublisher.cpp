@@ -517,7 +517,7 @@ class TricklePublisher::Impl {
         const bool complete = drained();
         // DELETE before dropping the preconnected POST (as go's Close does): the server then
         // answers that POST itself (200, closed) instead of seeing its body cut off.
-        deleteChannel(*closeDeadline);
+        if (opt_.deleteOnClose) deleteChannel(*closeDeadline);
         active_.reset();
         pre_.reset();
         finishing_.clear();

@@ -30,6 +30,11 @@ class TricklePublisher final : public SegmentSink {
   struct Options : ChannelOptions {
     std::string contentType = "video/MP2T";
     size_t maxBufferedBytes = 16u << 20;
+    // close() DELETEs the channel once its bytes are sent. Off for channels whose readers fetch
+    // each short message after it is written (events, data): a DELETE right after the last one
+    // would take it from a reader that has not asked for it yet. Their owner (the orchestrator)
+    // closes them after /stream/stop, and idle channels are swept.
+    bool deleteOnClose = true;
   };
   struct Stats {
     uint64_t segments = 0;      // POSTs answered 200
@@ -59,7 +64,7 @@ class TricklePublisher final : public SegmentSink {
   void publish(std::string_view message) noexcept;
 
   // Ends the open segment, waits (at most `timeout`) until the buffered bytes are sent, DELETEs
-  // the channel, joins. Never call it from `ended`.
+  // the channel (unless Options::deleteOnClose is off), joins. Never call it from `ended`.
   void close(std::chrono::milliseconds timeout);
   // Aborts: no DELETE; joins; idempotent. Never call it from `ended`.
   void stop();
