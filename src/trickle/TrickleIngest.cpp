@@ -278,7 +278,7 @@ GstClockTime TrickleIngest::mapLocked(GstClockTime inputRt, Media media) noexcep
       // Never back in time: the stream's viewers need increasing times.
       const GstClockTime at = std::max(now, lastOutput_ + GST_MSECOND);
       offset_ = static_cast<GstClockTimeDiff>(at) - in;
-      ++reanchors_;
+      reanchors_.fetch_add(1, std::memory_order_relaxed);
       CS_LOG_LIMITED(spdlog::level::info,
                      "trickle ingest {}: input {} ({} at {} ms), re-anchoring its timestamps", id(),
                      jumped ? "jumped" : "stalled", media == Media::Video ? "video" : "audio",
@@ -497,6 +497,7 @@ TrickleIngest::Figures TrickleIngest::figures() const {
   f.framesPaced = framesPaced_.load(std::memory_order_relaxed);
   f.bytesDropped = bytesDropped_.load(std::memory_order_relaxed);
   f.audioPackets = audioPackets_.load(std::memory_order_relaxed);
+  f.reanchors = reanchors_.load(std::memory_order_relaxed);
   f.width = outWidth_.load(std::memory_order_relaxed);
   f.height = outHeight_.load(std::memory_order_relaxed);
   std::lock_guard lock(codecMu_);

@@ -127,7 +127,7 @@ TEST(TrickleStream, TsInSegmentsOutEveryFrameWithItsWorkerLatency) {
     const auto d = test::decodeTs(sink->segments[i]);
     EXPECT_EQ(d.error, "");
     EXPECT_TRUE(d.firstVideoIsKeyframe);
-    EXPECT_EQ(d.videoFrames, d.parsedVideo);
+    EXPECT_EQ(d.videoFrames, d.demuxedVideo);
     EXPECT_EQ(d.audioCaps, "audio/x-opus");
     EXPECT_GT(d.audioBuffers, 0);
     frames += d.videoFrames;
