@@ -23,8 +23,8 @@ constexpr guint64 kMaxQueuedBytes = 8 << 20;
 // Audio kept while waiting for the first keyframe: more than audio is ever ahead of video.
 constexpr size_t kMaxPendingAudio = 25;
 
-// mpegtsmux (1.22) is an aggregator without a next-time of its own, so even with live inputs it
-// waits until every pad holds data and then writes the earliest: a video frame at t goes out
+// mpegtsmux (1.22) is an aggregator without a next-time of its own (§G20), so even with live inputs
+// it waits until every pad holds data and then writes the earliest: a video frame at t goes out
 // once an audio packet at or after t is queued. Audio bypasses the workflow, so normally it is
 // queued already and the video is never held (the audio waits for its video instead: that is
 // the A/V sync). When the stream's audio is missing for kAudioStall of video time (a publisher
@@ -237,7 +237,7 @@ void TrickleEgress::fillAudioGapLocked(GstClockTime videoPts) noexcept {
 
 // The video appsrc's streaming thread, each frame on its way into the muxer: where a segment is
 // cut. A keyframe that begins a segment is preceded by a downstream force-key-unit event with
-// all-headers: mpegtsmux (1.22, as hlssink2/splitmuxsink rely on) then writes PAT and PMT again
+// all-headers: mpegtsmux (1.22, as hlssink relies on; §G21) then writes PAT and PMT again
 // right before that keyframe's packets, and passes the event on, so the output probe knows
 // where the new segment begins.
 GstPadProbeReturn TrickleEgress::onVideoOut(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
