@@ -98,6 +98,9 @@ void TrickleEgress::build() {
   gst_pad_add_probe(videoOut.get(), GST_PAD_PROBE_TYPE_BUFFER, onVideoOut, this, nullptr);
   GstPtr<GstPad> muxVideo(gst_pad_get_peer(videoOut.get()));
   gst_pad_add_probe(muxVideo.get(), GST_PAD_PROBE_TYPE_BUFFER, onMuxVideoIn, this, nullptr);
+  // A GstAggregatorPad (1.16+): tells when the muxer takes a buffer off it.
+  g_object_set(muxVideo.get(), "emit-signals", TRUE, nullptr);
+  g_signal_connect(muxVideo.get(), "buffer-consumed", G_CALLBACK(onMuxVideoConsumed), this);
 
   GstPtr<GstElement> out(gst_bin_get_by_name(GST_BIN(p), "out"));
   GstPtr<GstPad> outPad(gst_element_get_static_pad(out.get(), "sink"));
@@ -263,19 +266,20 @@ GstPadProbeReturn TrickleEgress::onVideoOut(GstPad* pad, GstPadProbeInfo* info, 
   return GST_PAD_PROBE_OK;
 }
 
-GstPadProbeReturn TrickleEgress::onMuxVideoIn(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* self = static_cast<TrickleEgress*>(data);
-  self->framesWritten_.fetch_add(1, std::memory_order_relaxed);
-  // The muxer writes a frame's packets as it takes it (no wait for audio: see build()), so
-  // this is when the frame leaves, within the muxer's own few microseconds.
-  if (self->opts_.arrivals) {
-    const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
-    if (auto at = self->opts_.arrivals->take(pts))
-      self->workerLatency_.observe(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                       std::chrono::steady_clock::now() - *at)
-                                       .count());
-  }
+GstPadProbeReturn TrickleEgress::onMuxVideoIn(GstPad*, GstPadProbeInfo*, gpointer data) {
+  static_cast<TrickleEgress*>(data)->framesWritten_.fetch_add(1, std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
+}
+
+// The muxer takes the frame off its pad to write its packets (they go to the sink within the
+// same call): the frame leaves now, after any wait for audio (§G20).
+void TrickleEgress::onMuxVideoConsumed(GstElement*, GstBuffer* buf, gpointer data) {
+  auto* self = static_cast<TrickleEgress*>(data);
+  if (!self->opts_.arrivals || !buf) return;
+  if (auto at = self->opts_.arrivals->take(GST_BUFFER_PTS(buf)))
+    self->workerLatency_.observe(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - *at)
+            .count());
 }
 
 void TrickleEgress::writeBuffer(GstBuffer* buf) noexcept {

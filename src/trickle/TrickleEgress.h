@@ -70,10 +70,11 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
 
   struct Figures {
     uint64_t segments = 0;
-    uint64_t framesWritten = 0;  // video frames handed to the muxer
+    uint64_t framesWritten = 0;  // video frames handed to the muxer (counted as they enter it)
     uint64_t framesDropped = 0;
     uint64_t bytes = 0;  // written to the sink
-    // Per frame written: now − when the ingest demuxed its input (needs opts.arrivals).
+    // Per frame written: when the muxer took it − when the ingest demuxed its input (needs
+    // opts.arrivals; frames the ingest did not see, or that aged out of it, are not counted).
     LatencyHistogram::Snapshot workerLatency;
     uint64_t silencePackets =
         0;  // 20 ms of Opus silence each, where the stream's audio was missing
@@ -88,6 +89,7 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
   void askKeyframe() noexcept;
   static GstPadProbeReturn onVideoOut(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstPadProbeReturn onMuxVideoIn(GstPad*, GstPadProbeInfo*, gpointer self);
+  static void onMuxVideoConsumed(GstElement* pad, GstBuffer* buf, gpointer self);
   static GstPadProbeReturn onMuxOutput(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
   void writeBuffer(GstBuffer* buf) noexcept;
