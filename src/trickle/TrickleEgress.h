@@ -8,8 +8,11 @@
 // encoder's config-interval=-1). A new segment begins at the first keyframe at or after
 // segmentLength since the last began; when the length is reached a keyframe is asked for, so
 // segments stay near the length even with the encoder's 2 s GOP. A frame's TS packets are
-// written as soon as it is muxed, not at the segment's end. Like the recorder, it never blocks
-// the stream: a frame it cannot take is dropped and counted, and it resumes on a keyframe.
+// written as soon as it is muxed, not at the segment's end; 1.22's mpegtsmux muxes a frame once
+// audio at or after it is queued (docs/GSTREAMER-NOTES.md §G20), normally at once since audio
+// bypasses the workflow, and a missing audio track is filled with Opus silence. Like the
+// recorder, it never blocks the stream: a frame it cannot take is dropped and counted, and it
+// resumes on a keyframe. stats() reports it as ViewerKind::Push (a stream sent to another server).
 #include <gst/app/gstappsrc.h>
 
 #include <atomic>
