@@ -77,19 +77,21 @@ TEST(TrickleStream, TsInSegmentsOutEveryFrameWithItsWorkerLatency) {
     ++videoPushed;
     // tsdemux holds the very first frame until the next PES (§G19); from the second on, each
     // frame leaves the egress before the next is sent.
+    // The first two then reach the stream together, and on a busy machine its mailbox keeps
+    // only the second (counted as the stream's drop).
     if (videoPushed < 2) continue;
+    const auto through = [&] {
+      return egress->figures().framesWritten + stream->stats().framesDropped;
+    };
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (egress->figures().framesWritten < videoPushed &&
-           std::chrono::steady_clock::now() < deadline)
+    while (through() < videoPushed && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ASSERT_EQ(egress->figures().framesWritten, videoPushed);
+    ASSERT_EQ(through(), videoPushed);
   }
   ASSERT_EQ(videoPushed, 75u);
   ingest->endOfInput();
-  // The last frame through the whole chain before the egress is finished.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (egress->figures().framesWritten < 75 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const uint64_t streamDrops = stream->stats().framesDropped;
+  EXPECT_LE(streamDrops, 1u);
 
   std::mutex mu;
   std::condition_variable cv;
@@ -115,10 +117,10 @@ TEST(TrickleStream, TsInSegmentsOutEveryFrameWithItsWorkerLatency) {
   const auto in = ingest->figures();
   EXPECT_EQ(in.framesDecoded, 75u);
   const auto out = egress->figures();
-  EXPECT_EQ(out.framesWritten, 75u);
+  EXPECT_EQ(out.framesWritten, 75u - streamDrops);
   EXPECT_EQ(out.framesDropped, 0u);
   // Every frame's arrival found by its running time: decode, workflow and encode kept it.
-  EXPECT_EQ(out.workerLatency.count(), 75u);
+  EXPECT_EQ(out.workerLatency.count(), out.framesWritten);
 
   std::lock_guard lock(sink->mu);
   EXPECT_EQ(sink->ends, 1);
@@ -134,9 +136,9 @@ TEST(TrickleStream, TsInSegmentsOutEveryFrameWithItsWorkerLatency) {
     audio += d.audioBuffers;
     frames += d.videoFrames;
   }
-  EXPECT_EQ(frames, 75);
-  // Audio all along (not asserted per segment: on a loaded machine the short last segment once
-  // came out without any, not understood yet).
+  EXPECT_EQ(uint64_t(frames), out.framesWritten);
+  // Audio all along. Not asserted per segment: on a loaded machine the keyframe asked for comes
+  // late, and a last segment of one or two frames has come out without audio (not understood).
   EXPECT_GT(audio, 100);
 }
 
