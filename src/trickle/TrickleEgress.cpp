@@ -23,8 +23,8 @@ constexpr guint64 kMaxQueuedBytes = 8 << 20;
 // Audio kept while waiting for the first keyframe: more than audio is ever ahead of video.
 constexpr size_t kMaxPendingAudio = 25;
 
-// mpegtsmux (1.22) is an aggregator without a next-time of its own, so even with live inputs it
-// waits until every pad holds data and then writes the earliest: a video frame at t goes out
+// mpegtsmux (1.22) is an aggregator without a next-time of its own (§G20), so even with live inputs
+// it waits until every pad holds data and then writes the earliest: a video frame at t goes out
 // once an audio packet at or after t is queued. Audio bypasses the workflow, so normally it is
 // queued already and the video is never held (the audio waits for its video instead: that is
 // the A/V sync). When the stream's audio is missing for kAudioStall of video time (a publisher
@@ -98,6 +98,9 @@ void TrickleEgress::build() {
   gst_pad_add_probe(videoOut.get(), GST_PAD_PROBE_TYPE_BUFFER, onVideoOut, this, nullptr);
   GstPtr<GstPad> muxVideo(gst_pad_get_peer(videoOut.get()));
   gst_pad_add_probe(muxVideo.get(), GST_PAD_PROBE_TYPE_BUFFER, onMuxVideoIn, this, nullptr);
+  // A GstAggregatorPad (1.16+): tells when the muxer takes a buffer off it.
+  g_object_set(muxVideo.get(), "emit-signals", TRUE, nullptr);
+  g_signal_connect(muxVideo.get(), "buffer-consumed", G_CALLBACK(onMuxVideoConsumed), this);
 
   GstPtr<GstElement> out(gst_bin_get_by_name(GST_BIN(p), "out"));
   GstPtr<GstPad> outPad(gst_element_get_static_pad(out.get(), "sink"));
@@ -237,7 +240,7 @@ void TrickleEgress::fillAudioGapLocked(GstClockTime videoPts) noexcept {
 
 // The video appsrc's streaming thread, each frame on its way into the muxer: where a segment is
 // cut. A keyframe that begins a segment is preceded by a downstream force-key-unit event with
-// all-headers: mpegtsmux (1.22, as hlssink2/splitmuxsink rely on) then writes PAT and PMT again
+// all-headers: mpegtsmux (1.22, as hlssink relies on; §G21) then writes PAT and PMT again
 // right before that keyframe's packets, and passes the event on, so the output probe knows
 // where the new segment begins.
 GstPadProbeReturn TrickleEgress::onVideoOut(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
@@ -263,19 +266,20 @@ GstPadProbeReturn TrickleEgress::onVideoOut(GstPad* pad, GstPadProbeInfo* info, 
   return GST_PAD_PROBE_OK;
 }
 
-GstPadProbeReturn TrickleEgress::onMuxVideoIn(GstPad*, GstPadProbeInfo* info, gpointer data) {
-  auto* self = static_cast<TrickleEgress*>(data);
-  self->framesWritten_.fetch_add(1, std::memory_order_relaxed);
-  // The muxer writes a frame's packets as it takes it (no wait for audio: see build()), so
-  // this is when the frame leaves, within the muxer's own few microseconds.
-  if (self->opts_.arrivals) {
-    const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
-    if (auto at = self->opts_.arrivals->take(pts))
-      self->workerLatency_.observe(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                       std::chrono::steady_clock::now() - *at)
-                                       .count());
-  }
+GstPadProbeReturn TrickleEgress::onMuxVideoIn(GstPad*, GstPadProbeInfo*, gpointer data) {
+  static_cast<TrickleEgress*>(data)->framesWritten_.fetch_add(1, std::memory_order_relaxed);
   return GST_PAD_PROBE_OK;
+}
+
+// The muxer takes the frame off its pad to write its packets (they go to the sink within the
+// same call): the frame leaves now, after any wait for audio (§G20).
+void TrickleEgress::onMuxVideoConsumed(GstElement*, GstBuffer* buf, gpointer data) {
+  auto* self = static_cast<TrickleEgress*>(data);
+  if (!self->opts_.arrivals || !buf) return;
+  if (auto at = self->opts_.arrivals->take(GST_BUFFER_PTS(buf)))
+    self->workerLatency_.observe(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - *at)
+            .count());
 }
 
 void TrickleEgress::writeBuffer(GstBuffer* buf) noexcept {

@@ -8,8 +8,11 @@
 // encoder's config-interval=-1). A new segment begins at the first keyframe at or after
 // segmentLength since the last began; when the length is reached a keyframe is asked for, so
 // segments stay near the length even with the encoder's 2 s GOP. A frame's TS packets are
-// written as soon as it is muxed, not at the segment's end. Like the recorder, it never blocks
-// the stream: a frame it cannot take is dropped and counted, and it resumes on a keyframe.
+// written as soon as it is muxed, not at the segment's end; 1.22's mpegtsmux muxes a frame once
+// audio at or after it is queued (docs/GSTREAMER-NOTES.md §G20), normally at once since audio
+// bypasses the workflow, and a missing audio track is filled with Opus silence. Like the
+// recorder, it never blocks the stream: a frame it cannot take is dropped and counted, and it
+// resumes on a keyframe. stats() reports it as ViewerKind::Push (a stream sent to another server).
 #include <gst/app/gstappsrc.h>
 
 #include <atomic>
@@ -70,10 +73,11 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
 
   struct Figures {
     uint64_t segments = 0;
-    uint64_t framesWritten = 0;  // video frames handed to the muxer
+    uint64_t framesWritten = 0;  // video frames handed to the muxer (counted as they enter it)
     uint64_t framesDropped = 0;
     uint64_t bytes = 0;  // written to the sink
-    // Per frame written: now − when the ingest demuxed its input (needs opts.arrivals).
+    // Per frame written: when the muxer took it − when the ingest demuxed its input (needs
+    // opts.arrivals; frames the ingest did not see, or that aged out of it, are not counted).
     LatencyHistogram::Snapshot workerLatency;
     uint64_t silencePackets =
         0;  // 20 ms of Opus silence each, where the stream's audio was missing
@@ -88,6 +92,7 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
   void askKeyframe() noexcept;
   static GstPadProbeReturn onVideoOut(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstPadProbeReturn onMuxVideoIn(GstPad*, GstPadProbeInfo*, gpointer self);
+  static void onMuxVideoConsumed(GstElement* pad, GstBuffer* buf, gpointer self);
   static GstPadProbeReturn onMuxOutput(GstPad*, GstPadProbeInfo*, gpointer self);
   static GstBusSyncReply onBusMessage(GstBus*, GstMessage*, gpointer self);
   void writeBuffer(GstBuffer* buf) noexcept;

@@ -278,7 +278,7 @@ GstClockTime TrickleIngest::mapLocked(GstClockTime inputRt, Media media) noexcep
       // Never back in time: the stream's viewers need increasing times.
       const GstClockTime at = std::max(now, lastOutput_ + GST_MSECOND);
       offset_ = static_cast<GstClockTimeDiff>(at) - in;
-      ++reanchors_;
+      reanchors_.fetch_add(1, std::memory_order_relaxed);
       CS_LOG_LIMITED(spdlog::level::info,
                      "trickle ingest {}: input {} ({} at {} ms), re-anchoring its timestamps", id(),
                      jumped ? "jumped" : "stalled", media == Media::Video ? "video" : "audio",
@@ -312,10 +312,10 @@ GstPadProbeReturn TrickleIngest::onDemuxed(GstPad* pad, GstPadProbeInfo* info, g
 
 // tsdemux (1.22) pushes a video PES as soon as it is complete, but its caps do not say that a
 // PES is an access unit, so h264parse waits for the next one's first NAL before it lets a frame
-// go: a frame (33 ms at 30 fps) of latency, measured by
-// TrickleIngestTest.EachFrameDecodesAsItArrives. Senders put one access unit in each PES (ffmpeg's
-// mpegts muxer, which go-livepeer uses, and mpegtsmux do; the H.264-in-TS spec asks for it), so the
-// caps say alignment=au and h264parse takes each PES as a frame.
+// go: a frame (33 ms at 30 fps) of latency (docs/GSTREAMER-NOTES.md §G19). Senders put one access
+// unit in each PES (ffmpeg's mpegts muxer, which go-livepeer uses, and mpegtsmux do; the
+// H.264-in-TS spec asks for it), so the caps say alignment=au and h264parse takes each PES as a
+// frame.
 GstPadProbeReturn TrickleIngest::onVideoCaps(GstPad*, GstPadProbeInfo* info, gpointer) {
   GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
   if (GST_EVENT_TYPE(ev) != GST_EVENT_CAPS) return GST_PAD_PROBE_OK;
@@ -459,6 +459,9 @@ void TrickleIngest::stop() {
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   GstPtr<GstBus> bus(gst_element_get_bus(pipeline_.get()));
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
+  // Nothing hands the stream frames any more: let go of it, so a stream that still holds this
+  // publisher (attachPublisher) is no reference cycle.
+  stream_.reset();
   const Figures f = figures();
   spdlog::info(
       "trickle ingest {} stopped: {} bytes ({} dropped), {} frames decoded ({} paced out), {} "
@@ -498,6 +501,7 @@ TrickleIngest::Figures TrickleIngest::figures() const {
   f.framesPaced = framesPaced_.load(std::memory_order_relaxed);
   f.bytesDropped = bytesDropped_.load(std::memory_order_relaxed);
   f.audioPackets = audioPackets_.load(std::memory_order_relaxed);
+  f.reanchors = reanchors_.load(std::memory_order_relaxed);
   f.width = outWidth_.load(std::memory_order_relaxed);
   f.height = outHeight_.load(std::memory_order_relaxed);
   std::lock_guard lock(codecMu_);

@@ -76,6 +76,7 @@ class TrickleIngest final : public Publisher, public std::enable_shared_from_thi
     uint64_t framesPaced = 0;    // dropped by max_framerate
     uint64_t bytesDropped = 0;   // past maxQueuedBytes, or before start / after stop
     uint64_t audioPackets = 0;   // Opus packets handed to the stream
+    uint64_t reanchors = 0;      // the input's times jumped or stalled: mapped anew
     int width = 0, height = 0;   // of the last frame handed on
     std::string audioCodec;      // "opus", "aac", or empty (none seen)
   };
@@ -115,7 +116,7 @@ class TrickleIngest final : public Publisher, public std::enable_shared_from_thi
   GstClockTimeDiff offset_ = 0;  // stream running time − input running time
   GstClockTime lastInput_ = GST_CLOCK_TIME_NONE;
   GstClockTime lastOutput_ = 0;
-  uint64_t reanchors_ = 0;
+  std::atomic<uint64_t> reanchors_{0};
 
   // The pacer (video appsink thread).
   std::mutex paceMu_;

@@ -205,7 +205,7 @@ TEST_F(TrickleEgressTest, EverySegmentDecodesAloneFromAKeyframe) {
     const auto d = test::decodeTs(seg.bytes);
     EXPECT_EQ(d.error, "");
     EXPECT_TRUE(d.firstVideoIsKeyframe);
-    EXPECT_EQ(d.videoFrames, d.parsedVideo);  // every frame decodes: nothing missing before it
+    EXPECT_EQ(d.videoFrames, d.demuxedVideo);  // every frame decodes: nothing missing before it
     EXPECT_EQ(d.width, 160);
     EXPECT_EQ(d.height, 120);
     EXPECT_EQ(d.audioCaps, "audio/x-opus");
@@ -285,6 +285,65 @@ TEST_F(TrickleEgressTest, StopIsIdempotentAndFinishAfterStopStillCallsBack) {
   ASSERT_EQ(sink_->segments.size(), 1u);
   EXPECT_TRUE(sink_->segments[0].ended);  // completed by stop(), once
   EXPECT_EQ(sink_->ends, 1);
+}
+
+// The muxer falls behind (here: its output is stuck in a write): the egress queues a bounded
+// number of frames, then drops the newest and asks for a keyframe; once the output moves again
+// it resumes on that keyframe, so what it wrote decodes without a broken frame.
+TEST_F(TrickleEgressTest, AMuxerBehindDropsAndResumesOnAKeyframe) {
+  class StuckSink final : public SegmentSink {
+   public:
+    void beginSegment() noexcept override {}
+    void write(const uint8_t* data, size_t size) noexcept override {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return open; });
+      bytes.insert(bytes.end(), data, data + size);
+    }
+    void endSegment() noexcept override {}
+    void release() {
+      std::lock_guard lock(mu);
+      open = true;
+      cv.notify_all();
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::vector<uint8_t> bytes;
+  };
+  auto stuck = std::make_shared<StuckSink>();
+  TrickleEgress::Options opts;
+  opts.withAudio = false;
+  opts.segmentLength = std::chrono::seconds(60);  // one segment: the drop is the only cut
+  opts.requestKeyframe = [this] {
+    keyRequests_.fetch_add(1);
+    wantKey_.store(true);
+  };
+  auto e = std::make_shared<TrickleEgress>(sessionInfo("e", "s"), opts, stuck, loop_);
+  e->start();
+  wantKey_.store(false);
+  const int requestsAtStart = keyRequests_.load();
+  TestEncoder enc(160, 120);
+  int i = 0;
+  // Stuck: the first frame's write blocks the muxer, the rest queue up to the bound.
+  for (; i < 90; ++i) e->onVideo(enc.encode(i).get());
+  EXPECT_GT(e->figures().framesDropped, 0u);
+  EXPECT_EQ(keyRequests_.load(), requestsAtStart + 1);  // once per hole, not per dropped frame
+  stuck->release();
+  // Delta frames until the keyframe asked for: dropped too, then every frame is taken.
+  for (int k = 0; k < 30; ++k, ++i) {
+    if (wantKey_.exchange(false)) enc.forceKeyframe();
+    e->onVideo(enc.encode(i).get());
+  }
+  finish(*e);
+  const auto f = e->figures();
+  EXPECT_GT(f.framesWritten, 60u);
+  EXPECT_EQ(f.framesWritten + f.framesDropped, 120u);
+  std::lock_guard lock(stuck->mu);
+  const auto d = test::decodeTs(stuck->bytes);
+  EXPECT_EQ(d.error, "");
+  EXPECT_EQ(d.demuxedVideo, int(f.framesWritten));
+  // Every frame written decodes: after the hole the output went on at a keyframe.
+  EXPECT_EQ(d.videoFrames, d.demuxedVideo);
 }
 
 }  // namespace

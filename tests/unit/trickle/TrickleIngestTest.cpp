@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdlib>
 #include <random>
 
 #include "../stream/FakeSessions.h"
 #include "TrickleMedia.h"
+#include "media/RunningTime.h"
 #include "stream/Stream.h"
 
 namespace cs::trickle {
@@ -242,6 +244,80 @@ TEST_F(TrickleIngestTest, EachFrameDecodesAsItArrives) {
   in.endOfInput();
   EXPECT_EQ(waitEnded(), "input ended");
   EXPECT_EQ(in.figures().framesDecoded, 30u);
+}
+
+// One offset for both media: the first audio packet and the first video frame, both at 0 in the
+// input, land together on the stream's clock (opusenc's lookahead aside).
+TEST_F(TrickleIngestTest, AudioAndVideoShareOneOffset) {
+  const auto ts = makeTs(30, 160, 120, TsAudio::Opus);
+  TrickleIngest::Options opts;
+  opts.arrivals = std::make_shared<FrameArrivals>();
+  auto& in = make(opts);
+  feed(ts);
+  in.endOfInput();
+  EXPECT_EQ(waitEnded(), "input ended");
+  GstClockTime firstVideo = GST_CLOCK_TIME_NONE;
+  for (GstClockTime t = 0; t < 60 * GST_SECOND && !GST_CLOCK_TIME_IS_VALID(firstVideo);
+       t += GST_MSECOND / 10)
+    if (opts.arrivals->take(t)) firstVideo = t + FrameArrivals::kTolerance;
+  ASSERT_TRUE(GST_CLOCK_TIME_IS_VALID(firstVideo));
+  ASSERT_GT(audio_->count(audio_->audio), 0u);
+  const GstClockTime firstAudio = runningTimeOf(audio_->audio[0].get());
+  const GstClockTimeDiff skew = GstClockTimeDiff(firstAudio) - GstClockTimeDiff(firstVideo);
+  EXPECT_LT(std::abs(skew), GstClockTimeDiff(30 * GST_MSECOND)) << skew / 1000 << " us";
+  EXPECT_EQ(in.figures().reanchors, 0u);
+}
+
+// Whether the stream's audio times ever went back.
+size_t backwardSteps(test::FakeViewer& v) {
+  const size_t n = v.count(v.audio);
+  GstClockTime last = 0;
+  size_t backwards = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const GstClockTime t = runningTimeOf(v.audio[i].get());
+    if (t < last) ++backwards;
+    last = std::max(last, t);
+  }
+  return backwards;
+}
+
+// A sender that restarts (its times go back to the start): every frame decodes and the
+// stream's times go on increasing (viewers and the recorder need that). tsdemux smooths a PCR
+// jump itself; the ingest re-anchors what it does not.
+TEST_F(TrickleIngestTest, ASenderRestartKeepsTheStreamTimesIncreasing) {
+  auto ts = makeTs(90, 160, 120, TsAudio::Opus);  // 3 s
+  const auto again = makeTs(30, 160, 120, TsAudio::Opus);
+  ts.insert(ts.end(), again.begin(), again.end());
+  auto& in = make();
+  feed(ts);
+  in.endOfInput();
+  EXPECT_EQ(waitEnded(), "input ended");
+  const auto f = in.figures();
+  EXPECT_LE(f.reanchors, 1u);
+  EXPECT_EQ(f.framesDecoded, 120u);
+  ASSERT_GT(audio_->count(audio_->audio), 100u);
+  EXPECT_EQ(backwardSteps(*audio_), 0u);
+}
+
+// A sender that stalls for longer than the jump bound and goes on with continuous times: its
+// frames would come out seconds late on the stream's clock, so they are re-anchored to now.
+TEST_F(TrickleIngestTest, AStalledInputIsReanchoredForward) {
+  const auto chunks = test::makeTsChunks(60, 160, 120, TsAudio::Opus);
+  auto& in = make();
+  const size_t half = chunks.size() / 2;
+  for (size_t c = 0; c < half; ++c) in.push(chunks[c].data(), chunks[c].size());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (in.figures().framesDecoded < 20 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(in.figures().reanchors, 0u);
+  // The stall itself: the input is silent for longer than 2 s plus the second it has sent.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  for (size_t c = half; c < chunks.size(); ++c) in.push(chunks[c].data(), chunks[c].size());
+  in.endOfInput();
+  EXPECT_EQ(waitEnded(), "input ended");
+  EXPECT_EQ(in.figures().reanchors, 1u);
+  EXPECT_EQ(in.figures().framesDecoded, 60u);
+  EXPECT_EQ(backwardSteps(*audio_), 0u);
 }
 
 }  // namespace

@@ -77,7 +77,10 @@ inline std::vector<std::vector<uint8_t>> makeTsChunks(int frames, int w, int h, 
 struct DecodedTs {
   std::string error;
   int videoFrames = 0;  // decoded by avdec_h264
+  // The first demuxed video access unit holds an IDR slice (read from the bytes: h264parse
+  // would silently drop frames before its first parameter sets).
   bool firstVideoIsKeyframe = false;
+  int demuxedVideo = 0;
   int parsedVideo = 0;  // access units out of h264parse
   int width = 0, height = 0;
   std::string audioCaps;  // the demuxed audio's caps name
@@ -92,12 +95,28 @@ struct TsDecodeState {
   GstElement* pipeline = nullptr;
 };
 
-inline GstPadProbeReturn onParsed(GstPad*, GstPadProbeInfo* info, gpointer data) {
+inline GstPadProbeReturn onParsed(GstPad*, GstPadProbeInfo*, gpointer data) {
   auto* st = static_cast<TsDecodeState*>(data);
   std::lock_guard lock(st->mu);
-  if (st->r.parsedVideo++ == 0)
-    st->r.firstVideoIsKeyframe =
-        !GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT);
+  ++st->r.parsedVideo;
+  return GST_PAD_PROBE_OK;
+}
+
+inline bool hasIdrSlice(GstBuffer* buf) {
+  GstMapInfo m;
+  if (!gst_buffer_map(buf, &m, GST_MAP_READ)) return false;
+  bool idr = false;
+  for (size_t i = 0; i + 3 < m.size && !idr; ++i)
+    idr = m.data[i] == 0 && m.data[i + 1] == 0 && m.data[i + 2] == 1 && (m.data[i + 3] & 0x1f) == 5;
+  gst_buffer_unmap(buf, &m);
+  return idr;
+}
+
+inline GstPadProbeReturn onDemuxedVideo(GstPad*, GstPadProbeInfo* info, gpointer data) {
+  auto* st = static_cast<TsDecodeState*>(data);
+  std::lock_guard lock(st->mu);
+  if (st->r.demuxedVideo++ == 0)
+    st->r.firstVideoIsKeyframe = hasIdrSlice(GST_PAD_PROBE_INFO_BUFFER(info));
   return GST_PAD_PROBE_OK;
 }
 
@@ -126,10 +145,12 @@ inline void onDemuxPad(GstElement*, GstPad* pad, gpointer data) {
   CapsPtr caps(gst_pad_query_caps(pad, nullptr));
   const std::string name = gst_structure_get_name(gst_caps_get_structure(caps.get(), 0));
   const bool video = name == "video/x-h264";
-  const char* desc = video ? "queue ! h264parse name=parse ! avdec_h264 name=dec ! fakesink"
-                           : "queue ! fakesink name=asink";
+  const char* desc =
+      video ? "queue ! h264parse name=parse ! avdec_h264 name=dec output-corrupt=false ! fakesink"
+            : "queue ! fakesink name=asink";
   GstElement* bin = gst_parse_bin_from_description(desc, TRUE, nullptr);
   if (video) {
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, onDemuxedVideo, st, nullptr);
     GstPtr<GstElement> parse(gst_bin_get_by_name(GST_BIN(bin), "parse"));
     GstPtr<GstPad> out(gst_element_get_static_pad(parse.get(), "src"));
     gst_pad_add_probe(out.get(), GST_PAD_PROBE_TYPE_BUFFER, onParsed, st, nullptr);
