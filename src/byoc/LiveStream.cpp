@@ -532,9 +532,12 @@ nlohmann::json LiveStream::status() const {
     frames["dropped_output"] = e.framesDropped;
     out["output"] = {{"segments", e.segments}, {"bytes", e.bytes}};
     if (output_) out["output"]["dropped_bytes"] = output_->stats().droppedBytes;
-    out["worker_latency_ms"] = {{"p50", quantileMs(e.workerLatency, 0.5)},
-                                {"p95", quantileMs(e.workerLatency, 0.95)},
-                                {"count", e.workerLatency.count()}};
+    // The last 600 frames exactly; the whole stream's (since it began) from the histogram.
+    out["worker_latency_ms"] = {{"p50", e.workerLatencyRecent.p50Ms},
+                                {"p95", e.workerLatencyRecent.p95Ms},
+                                {"samples", e.workerLatencyRecent.samples},
+                                {"since_start_p50_estimate", quantileMs(e.workerLatency, 0.5)},
+                                {"frames", e.workerLatency.count()}};
   }
   out["frames"] = frames;
   if (const auto first = firstOutputMs_.load(); first >= 0) out["first_output_ms"] = first;

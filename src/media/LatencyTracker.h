@@ -60,6 +60,15 @@ class LatencyTracker {
     return s;
   }
 
+  // A latency measured elsewhere (the trickle egress: a frame's input arrival → its TS packets
+  // written), kept in the same window and histogram.
+  void addSample(int64_t ns) noexcept {
+    std::lock_guard lock(mu_);
+    samples_[sampleCount_ % samples_.size()] = ns;
+    ++sampleCount_;
+    histogram_.observe(ns);
+  }
+
   // Every frame's latency since the stream began, in fixed buckets (Prometheus /metrics).
   LatencyHistogram::Snapshot histogram() const noexcept { return histogram_.snapshot(); }
 

@@ -277,7 +277,7 @@ void TrickleEgress::onMuxVideoConsumed(GstElement*, GstBuffer* buf, gpointer dat
   auto* self = static_cast<TrickleEgress*>(data);
   if (!self->opts_.arrivals || !buf) return;
   if (auto at = self->opts_.arrivals->take(GST_BUFFER_PTS(buf)))
-    self->workerLatency_.observe(
+    self->workerLatency_.addSample(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - *at)
             .count());
 }
@@ -435,7 +435,8 @@ TrickleEgress::Figures TrickleEgress::figures() const {
   f.framesWritten = framesWritten_.load(std::memory_order_relaxed);
   f.framesDropped = framesDropped_.load(std::memory_order_relaxed);
   f.bytes = bytes_.load(std::memory_order_relaxed);
-  f.workerLatency = workerLatency_.snapshot();
+  f.workerLatency = workerLatency_.histogram();
+  f.workerLatencyRecent = workerLatency_.summary();
   f.silencePackets = silencePackets_.load(std::memory_order_relaxed);
   return f;
 }

@@ -23,6 +23,7 @@
 #include <mutex>
 
 #include "media/LatencyHistogram.h"
+#include "media/LatencyTracker.h"
 #include "stream/Viewer.h"
 #include "trickle/FrameArrivals.h"
 #include "trickle/SegmentSink.h"
@@ -79,6 +80,7 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
     // Per frame written: when the muxer took it − when the ingest demuxed its input (needs
     // opts.arrivals; frames the ingest did not see, or that aged out of it, are not counted).
     LatencyHistogram::Snapshot workerLatency;
+    LatencyTracker::Summary workerLatencyRecent;  // p50/p95 of the last 600 frames
     uint64_t silencePackets =
         0;  // 20 ms of Opus silence each, where the stream's audio was missing
   };
@@ -127,7 +129,7 @@ class TrickleEgress final : public Viewer, public std::enable_shared_from_this<T
   std::atomic<bool> failed_{false};
   std::atomic<uint64_t> segments_{0}, framesWritten_{0}, framesDropped_{0}, bytes_{0},
       silencePackets_{0};
-  LatencyHistogram workerLatency_;
+  LatencyTracker workerLatency_;
 
   // Lifecycle: changed on the main loop only, read by state() from any thread.
   std::atomic<bool> started_{false};
