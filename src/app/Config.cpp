@@ -290,6 +290,7 @@ int parseConfig(int argc, char** argv, Config& c) {
   // Livepeer live-video worker (docs/LIVEPEER.md).
   unsigned segmentMs = 1000;
   std::string trickleAllow;
+  unsigned inputTimeout = 60;
   app.add_option("--stream-capacity", c.live.capacity,
                  "Live trickle streams at once (POST /stream/start; also registered); past it "
                  "503")
@@ -304,6 +305,11 @@ int parseConfig(int argc, char** argv, Config& c) {
                  "keyframe)")
       ->capture_default_str()
       ->check(CLI::Range(200, 10000));
+  app.add_option("--trickle-input-timeout", inputTimeout,
+                 "Seconds a live stream's input channel may deliver nothing before the stream "
+                 "ends with an error event")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   app.add_option("--trickle-allow", trickleAllow,
                  "Hosts /stream/start may name as trickle channels (the orchestrators'): "
                  "comma-separated host[:port], *.domain (default: any host)");
@@ -357,6 +363,7 @@ int parseConfig(int argc, char** argv, Config& c) {
     reg.interval = std::chrono::seconds(registerInterval);
     c.live.segmentLength = std::chrono::milliseconds(segmentMs);
     c.live.allowHosts = PushAllowList::parse(trickleAllow);
+    c.live.inputStallTimeout = std::chrono::seconds(inputTimeout);
     c.live.insecure = reg.insecure;
     c.live.workerToken = c.byoc.workerToken;
     if (!isSafeCapabilityName(c.live.capabilityName))

@@ -12,7 +12,8 @@ struct LiveSettings {
   unsigned capacity = 1;  // --stream-capacity: trickle streams at once; past it 503 + Retry-After
   std::string capabilityName = "comfystream";     // CAPABILITY_NAME, as the original registers
   std::chrono::milliseconds segmentLength{1000};  // --trickle-segment-ms: output segments
-  // An input channel that delivers no byte for this long ends its stream with an error event.
+  // --trickle-input-timeout: an input channel that delivers no byte for this long ends its
+  // stream with an error event.
   std::chrono::seconds inputStallTimeout{60};
   // pytrickle's heartbeat period; the gateway swaps orchestrators after 30 s without an event.
   std::chrono::seconds heartbeatInterval{10};

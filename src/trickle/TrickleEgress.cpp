@@ -424,7 +424,7 @@ ViewerStats TrickleEgress::stats() const {
   v.framesSent = framesWritten_.load(std::memory_order_relaxed);
   v.framesDropped = framesDropped_.load(std::memory_order_relaxed);
   // Sends the stream to another server, as a push does (ViewerKind has no trickle kind yet).
-  v.kind = ViewerKind::Push;
+  v.kind = ViewerKind::Trickle;
   v.bytesSent = bytes_.load(std::memory_order_relaxed);
   return v;
 }

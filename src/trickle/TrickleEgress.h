@@ -12,7 +12,7 @@
 // audio at or after it is queued (docs/GSTREAMER-NOTES.md §G20), normally at once since audio
 // bypasses the workflow, and a missing audio track is filled with Opus silence. Like the
 // recorder, it never blocks the stream: a frame it cannot take is dropped and counted, and it
-// resumes on a keyframe. stats() reports it as ViewerKind::Push (a stream sent to another server).
+// resumes on a keyframe. stats() reports it as ViewerKind::Trickle.
 #include <gst/app/gstappsrc.h>
 
 #include <atomic>

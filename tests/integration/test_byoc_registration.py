@@ -74,8 +74,10 @@ async def test_registration_retries_with_backoff_until_the_orchestrator_is_up(st
     late.start()
     try:
         await wait_registered(late, timeout=20)
-        assert set(late.registered()) == set(CAPABILITIES)
-        assert "registered 3 capabilities" in server.log_text()
+        # the job capabilities and the live-video one (docs/LIVEPEER.md)
+        await cc.wait_until(lambda: "comfystream" in late.registered(), 10, "comfystream")
+        assert set(late.registered()) == {*CAPABILITIES, "comfystream"}
+        assert "registered 4 capabilities" in server.log_text()
     finally:
         late.stop()
 

@@ -385,3 +385,41 @@ async def test_stream_routes_take_the_worker_token(start_server):
         assert r.status == 401, (path, r)
     r = await post(server, START, body, cc.bearer("tok3n"))
     assert r.status == 400, r
+
+
+async def stream_status(server, stream_id: str) -> dict:
+    r = await cc.http_request("GET", server.url + STATUS)
+    assert r.status == 200, r
+    for s in r.json().get("streams", []):
+        if s.get("gateway_request_id") == stream_id:
+            return s
+    return {}
+
+
+@pytest.mark.timeout_s(90)
+async def test_a_stalled_input_ends_with_an_error_and_max_framerate_paces(start_server, orch,
+                                                                          media):
+    """An input channel that delivers nothing ends its stream with an error event (60 s by
+    default, 3 s here); max_framerate drops input frames above it, and the drops are counted."""
+    server = start_server(CAPACITY_FLAG, "2", "--trickle-input-timeout", "3", *SERVER_ARGS)
+    quiet = orch("live-quiet")  # channels only: nothing is ever published into the input
+    paced = orch("live-paced", worker=server.url, input_ts=media.get(6, "opus", "smpte"),
+                 params={"prompts": PASSTHROUGH, "max_framerate": 10})
+    r = await post(server, START, start_body("live-quiet", quiet.wait_channels(),
+                                             {"prompts": INVERT}))
+    assert r.status == 200, r
+    await wait_for(quiet, lambda: quiet.error_events(), 20, "the stalled input's error event")
+    assert "no input" in quiet.error_events()[0].raw, quiet.error_events()
+    await wait_for(quiet, lambda: quiet.events_named(STREAM_STOPPED), 10, STREAM_STOPPED)
+
+    await wait_for(paced, lambda: len(paced.out_segments) >= 3, 30, "the paced stream's output")
+    s = await stream_status(server, "live-paced")
+    assert s["params"]["max_framerate"] == 10, s
+    frames = s["frames"]
+    # 30 fps decoded, 10 handed to the stream ("in"): two of every three are paced out
+    assert frames["dropped_pacer"] >= frames["in"] > 0, s
+    assert await finish(paced) == 0, paced.log_tail()
+    segs = analyse_dir(paced.out_dir, pixels=False)
+    total = sum(x.frames for x in segs)
+    assert 0 < total <= 6 * 10 + 5, (total, segs)  # 6 s at 10 fps (a few frames of slack)
+    await wait_health(server, "IDLE")
