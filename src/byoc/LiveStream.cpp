@@ -153,32 +153,27 @@ void LiveStream::setUp(const std::string& clientAddress) {
   channel.insecure = settings.insecure;
   arrivals_ = std::make_shared<trickle::FrameArrivals>();
 
+  // The message channels (events, data): one JSON message a segment. Their end ends nothing.
+  const auto messageChannel = [&](const std::string& url, const char* contentType,
+                                  const char* name) {
+    trickle::TricklePublisher::Options o;
+    static_cast<trickle::ChannelOptions&>(o) = channel;
+    o.contentType = contentType;
+    o.maxBufferedBytes = 1 << 20;
+    o.deleteOnClose = false;  // the last message must stay readable
+    auto out = std::make_unique<trickle::TricklePublisher>(
+        url, o, [sid, name](trickle::ChannelEnd end, const std::string& why) {
+          spdlog::info("live stream {}: {} channel ended ({}): {}", logSafe(sid), name,
+                       trickle::toString(end), logSafe(why));
+        });
+    out->start();
+    return out;
+  };
   // Events first: every later step may report on them.
-  if (!request_.eventsUrl.empty()) {
-    trickle::TricklePublisher::Options o;
-    static_cast<trickle::ChannelOptions&>(o) = channel;
-    o.contentType = "application/json";
-    o.maxBufferedBytes = 1 << 20;
-    o.deleteOnClose = false;  // the last message must stay readable
-    events_ = std::make_unique<trickle::TricklePublisher>(
-        request_.eventsUrl, o, [sid](trickle::ChannelEnd end, const std::string& why) {
-          spdlog::info("live stream {}: events channel ended ({}): {}", logSafe(sid),
-                       trickle::toString(end), logSafe(why));
-        });
-    events_->start();
-  }
+  if (!request_.eventsUrl.empty())
+    events_ = messageChannel(request_.eventsUrl, "application/json", "events");
   if (!request_.dataUrl.empty()) {
-    trickle::TricklePublisher::Options o;
-    static_cast<trickle::ChannelOptions&>(o) = channel;
-    o.contentType = "application/jsonl";
-    o.maxBufferedBytes = 1 << 20;
-    o.deleteOnClose = false;  // the last message must stay readable
-    data_ = std::make_unique<trickle::TricklePublisher>(
-        request_.dataUrl, o, [sid](trickle::ChannelEnd end, const std::string& why) {
-          spdlog::info("live stream {}: data channel ended ({}): {}", logSafe(sid),
-                       trickle::toString(end), logSafe(why));
-        });
-    data_->start();
+    data_ = messageChannel(request_.dataUrl, "application/jsonl", "data");
     textSink_ = std::make_shared<DataChannelSink>(data_.get(), sid);
     stream_->addTextSink(textSink_);
   }
@@ -415,9 +410,13 @@ void LiveStream::runLifecycle() {
 }
 
 void LiveStream::drainMedia() {
-  // The frames decoded before the input ended are still in the workflow and the encoder: wait
-  // until every one is accounted for (processed, dropped or failed), bounded.
   const auto deadline = Clock::now() + kDrainLimit;
+  // The ingest's EOS first: every byte read has been decoded and handed to the stream (its
+  // pipeline then stops running).
+  while (ingest_->state() == ConnectionState::Connected && Clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(20));
+  // Then the frames still in the workflow and the encoder: every one accounted for (processed,
+  // dropped or failed), bounded.
   uint64_t last = UINT64_MAX;
   while (Clock::now() < deadline) {
     const auto s = stream_->stats();

@@ -16,8 +16,10 @@ import time
 import pytest
 
 import comfystream_client as cc
-from trickle_support import (FakeOrch, HarnessError, MediaCache, analyse_dir, fakeorch_binary,
-                             input_frame_count, looks_like, patch_means, reference_means)
+from orchestrator_standin import make_self_signed_cert
+from trickle_support import (FakeOrch, HarnessError, MediaCache, TlsRelay, analyse_dir,
+                             fakeorch_binary, input_frame_count, looks_like, patch_means,
+                             reference_means)
 
 # ---- the worker's names, in one place (issue 10 "What a user gets") --------------------------
 CAPACITY_FLAG = "--stream-capacity"   # streams served at once
@@ -423,3 +425,41 @@ async def test_a_stalled_input_ends_with_an_error_and_max_framerate_paces(start_
     total = sum(x.frames for x in segs)
     assert 0 < total <= 6 * 10 + 5, (total, segs)  # 6 s at 10 fps (a few frames of slack)
     await wait_health(server, "IDLE")
+
+
+@pytest.mark.timeout_s(90)
+async def test_https_channels_with_the_orchestrators_self_signed_certificate(start_server, orch,
+                                                                             media, tmp_path):
+    """An orchestrator serves its channels over https with a self-signed certificate (protocol
+    §4.3): without --orch-insecure the worker refuses it (the stream ends, nothing is read), with
+    it the stream runs."""
+    cert, key = make_self_signed_cert(tmp_path)
+    fo = orch("live-tls", input_ts=media.get(20, "opus", "smpte"))  # channels only, input flows
+    urls = fo.wait_channels()
+    plain = fo.trickle_base.split("/ai/trickle/")[0]  # http://127.0.0.1:PORT
+    relay = TlsRelay(plain.removeprefix("http://"), cert, key).start()
+    try:
+        https = {k: v.replace(plain, relay.url) for k, v in urls.items()}
+        assert all(v.startswith("https://") for v in https.values()), https
+
+        insecure = start_server(CAPACITY_FLAG, "1", "--orch-insecure", *SERVER_ARGS)
+        r = await post(insecure, START, start_body("live-tls", https, {"prompts": INVERT}))
+        assert r.status == 200, r
+        await wait_for(fo, lambda: len(fo.out_segments) >= 2, 30, "output over https")
+        await wait_for(fo, lambda: fo.events_named(LIFECYCLE[1]), 10, "events over https")
+        r = await cc.http_request("POST", insecure.url + STOP, b"stream ended")
+        assert r.status == 200, r
+        await wait_health(insecure, "IDLE")
+        assert relay.handshake_failures == 0
+
+        strict = start_server(CAPACITY_FLAG, "1", *SERVER_ARGS)
+        r = await post(strict, START, start_body("live-tls", https, {"prompts": INVERT}))
+        assert r.status == 200, r
+        await cc.wait_until(lambda: relay.handshake_failures > 0, 20,
+                            "the worker refusing the self-signed certificate")
+        n = len(fo.out_segments)
+        await wait_health(strict, "IDLE", timeout=40)  # the stream ended: no input to read
+        assert len(fo.out_segments) == n, fo.out_segments  # nothing was published
+
+    finally:
+        relay.close()

@@ -503,6 +503,70 @@ class FakeOrch:
 
 # ---- self-check against fakeorch's Go passthrough worker -------------------------------------
 
+class TlsRelay:
+    """An https front for fakeorch's plain-HTTP trickle server, as an orchestrator serves its
+    channels (https with a self-signed certificate): TLS is terminated here and the bytes are
+    relayed unchanged to ``target`` ("host:port") on 127.0.0.1."""
+
+    def __init__(self, target: str, cert: Path, key: Path):
+        import ssl
+        self.target = target
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(str(cert), str(key))
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.url = f"https://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.handshake_failures = 0
+        self._closed = False
+
+    def start(self) -> "TlsRelay":
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def close(self) -> None:
+        self._closed = True
+        self.sock.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            tls = self.ctx.wrap_socket(conn, server_side=True)
+        except OSError:
+            self.handshake_failures += 1  # the client refused the certificate
+            conn.close()
+            return
+        host, port = self.target.rsplit(":", 1)
+        try:
+            upstream = socket.create_connection((host, int(port)))
+        except OSError:
+            tls.close()
+            return
+
+        def pump(src, dst) -> None:
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        threading.Thread(target=pump, args=(upstream, tls), daemon=True).start()
+        pump(tls, upstream)
+
+
 def _selfcheck() -> int:
     """Proves the harness (media, log parsing, segment analysis) with `fakeorch goworker`, which
     copies the input segments to the output and sends heartbeats every 2 s here."""

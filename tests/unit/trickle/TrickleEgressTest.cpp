@@ -45,19 +45,27 @@ class CollectingSink final : public SegmentSink {
     ++ends;
     cv_.notify_all();
   }
-  // Waits until what was written so far holds `frames` whole video frames (decoded alone).
+  // Waits until what was written so far holds the packets of `frames` video frames: the PES
+  // headers of the video stream (ISO/IEC 13818-1 §2.4.3.2: a payload unit start carrying
+  // 00 00 01 E0), counted in the bytes themselves. (Decoding a TS of one or two frames with
+  // tsdemux is not reliable at its EOS; whole segments are decoded where it matters.)
   bool waitForFrames(int frames, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
     std::unique_lock lock(mu_);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto bytes = all;
-      lock.unlock();
-      const int n = bytes.empty() ? 0 : test::decodeTs(bytes).videoFrames;
-      lock.lock();
-      if (n >= frames) return true;
-      cv_.wait_until(lock, deadline, [&] { return all.size() != bytes.size(); });
+    return cv_.wait_for(lock, timeout, [&] { return videoPesStarts(all) >= frames; });
+  }
+  static int videoPesStarts(const std::vector<uint8_t>& b) {
+    int n = 0;
+    for (size_t o = 0; o + 188 <= b.size(); o += 188) {
+      if (b[o] != 0x47 || !(b[o + 1] & 0x40)) continue;  // sync byte; payload_unit_start
+      size_t p = o + 4;
+      const int afc = (b[o + 3] >> 4) & 0x3;
+      if (afc == 2) continue;           // adaptation field only
+      if (afc == 3) p += 1 + b[o + 4];  // skip the adaptation field
+      if (p + 4 <= o + 188 && b[p] == 0 && b[p + 1] == 0 && b[p + 2] == 1 &&
+          (b[p + 3] & 0xf0) == 0xe0)
+        ++n;
     }
-    return false;
+    return n;
   }
 
   std::mutex mu_;
