@@ -399,6 +399,8 @@ void LiveStream::runLifecycle() {
       if (now - since > ctx_.settings.inputStallTimeout)
         requestEnd("no input for " + std::to_string(ctx_.settings.inputStallTimeout.count()) + " s",
                    true);
+      else if (ingest_->state() == ConnectionState::Failed)
+        requestEnd("the input could not be demuxed or decoded", true);
       else if (!ctx_.registry.findPublisher(ingestId))
         // The registry ended the publisher (another publisher took the stream over, or a
         // shutdown): this stream has no input any more.
