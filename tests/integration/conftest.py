@@ -225,3 +225,19 @@ def pytest_runtest_makereport(item, call):
     if rep.failed:
         for i, s in enumerate(getattr(item, "_cs_servers", [])):
             rep.sections.append((f"server {i} log tail ({s.log_path})", s.log_tail(60)))
+
+
+async def stable_counts(server, settle_s: float = 1.0, timeout: float = 20.0):
+    """(fds, threads) once they have not changed for ``settle_s`` (teardown of a session is
+    asynchronous on the server: its GStreamer threads exit after the DELETE answer)."""
+    state = {"last": None, "since": time.monotonic()}
+
+    def settled():
+        now = (server.fd_count(), server.thread_count())
+        if now != state["last"]:
+            state["last"], state["since"] = now, time.monotonic()
+        return time.monotonic() - state["since"] >= settle_s
+
+    await cc.wait_until(settled, timeout, lambda: f"fd/thread counts to settle ({state['last']})",
+                        interval=0.1)
+    return state["last"]

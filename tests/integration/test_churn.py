@@ -5,24 +5,9 @@ import time
 import pytest
 
 import comfystream_client as cc
+from conftest import stable_counts
 
 CYCLES = 50
-
-
-async def stable_counts(server, settle_s: float = 1.0, timeout: float = 20.0):
-    """(fds, threads) once they have not changed for ``settle_s`` (teardown of a session is
-    asynchronous on the server: its GStreamer threads exit after the DELETE answer)."""
-    state = {"last": None, "since": time.monotonic()}
-
-    def settled():
-        now = (server.fd_count(), server.thread_count())
-        if now != state["last"]:
-            state["last"], state["since"] = now, time.monotonic()
-        return time.monotonic() - state["since"] >= settle_s
-
-    await cc.wait_until(settled, timeout, lambda: f"fd/thread counts to settle ({state['last']})",
-                        interval=0.1)
-    return state["last"]
 
 
 async def one_cycle(server, n: int):

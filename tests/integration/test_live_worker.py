@@ -16,6 +16,7 @@ import time
 import pytest
 
 import comfystream_client as cc
+from conftest import stable_counts
 from orchestrator_standin import make_self_signed_cert
 from trickle_support import (FakeOrch, HarnessError, MediaCache, TlsRelay, analyse_dir,
                              fakeorch_binary, input_frame_count, looks_like, patch_means,
@@ -308,21 +309,6 @@ async def test_input_channel_closing_ends_the_stream_cleanly(start_server, orch,
     except TimeoutError:
         pytest.fail(f"after the stream: fds {server.fd_count()}, threads "
                     f"{server.thread_count()}; baseline {base}")
-
-
-async def stable_counts(server, settle_s: float = 1.0, timeout: float = 20.0):
-    """(fds, threads) once unchanged for ``settle_s`` (test_churn.py's rule)."""
-    state = {"last": None, "since": time.monotonic()}
-
-    def settled():
-        now = (server.fd_count(), server.thread_count())
-        if now != state["last"]:
-            state["last"], state["since"] = now, time.monotonic()
-        return time.monotonic() - state["since"] >= settle_s
-
-    await cc.wait_until(settled, timeout, lambda: f"fd/thread counts to settle ({state['last']})",
-                        interval=0.1)
-    return state["last"]
 
 
 @pytest.mark.timeout_s(120)
