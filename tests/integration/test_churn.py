@@ -1,7 +1,5 @@
 """Viewers joining and leaving many times leak neither file descriptors nor threads."""
 
-import time
-
 import pytest
 
 import comfystream_client as cc
