@@ -45,25 +45,6 @@ nlohmann::json paramsSummary(const LiveParams& p) {
   return out;
 }
 
-// A quantile of a cumulative histogram, interpolated linearly inside its bucket (the buckets
-// are LatencyHistogram's: 1, 2.5, 5, 10, 15, 20, 30, 50 ms …, so this is an estimate).
-double quantileMs(const LatencyHistogram::Snapshot& h, double q) {
-  const uint64_t total = h.count();
-  if (total == 0) return 0;
-  const double target = q * static_cast<double>(total);
-  double seen = 0, lower = 0;
-  for (size_t i = 0; i < h.counts.size(); ++i) {
-    const double upper = i < LatencyHistogram::kBoundsSeconds.size()
-                             ? LatencyHistogram::kBoundsSeconds[i] * 1000
-                             : lower * 2;  // +Inf: twice the last bound
-    const auto n = static_cast<double>(h.counts[i]);
-    if (n > 0 && seen + n >= target) return lower + (upper - lower) * (target - seen) / n;
-    seen += n;
-    lower = upper;
-  }
-  return lower;
-}
-
 }  // namespace
 
 // The output channel as the egress sees it: counts segments, and tells the stream when the
@@ -533,11 +514,10 @@ nlohmann::json LiveStream::status() const {
     frames["dropped_output"] = e.framesDropped;
     out["output"] = {{"segments", e.segments}, {"bytes", e.bytes}};
     if (output_) out["output"]["dropped_bytes"] = output_->stats().droppedBytes;
-    // The last 600 frames exactly; the whole stream's (since it began) from the histogram.
+    // Over the last 600 frames; "frames" counts every frame measured since the stream began.
     out["worker_latency_ms"] = {{"p50", e.workerLatencyRecent.p50Ms},
                                 {"p95", e.workerLatencyRecent.p95Ms},
                                 {"samples", e.workerLatencyRecent.samples},
-                                {"since_start_p50_estimate", quantileMs(e.workerLatency, 0.5)},
                                 {"frames", e.workerLatency.count()}};
   }
   out["frames"] = frames;

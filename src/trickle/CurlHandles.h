@@ -152,6 +152,29 @@ struct ResponseHead {
   }
 };
 
+// The wiring every transfer of both clients shares: an error buffer, the response head parsed
+// line by line, the body to `onBody`. `T` has `error` (CURL_ERROR_SIZE), `head` (ResponseHead) and
+// `easy`.
+template <typename T>
+size_t onResponseHeader(char* buffer, size_t size, size_t n, void* user) {
+  auto* t = static_cast<T*>(user);
+  t->head.line(std::string_view(buffer, size * n), t->easy.get());
+  return size * n;
+}
+template <typename T>
+void setResponseHandlers(CURL* h, T* t, curl_write_callback onBody) {
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->error);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &onResponseHeader<T>);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, onBody);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, t);
+}
+
+// A refusal's body ("Entry not found"), kept for the log: at most `max` bytes of it.
+inline void appendBounded(std::string& out, const char* data, size_t len, size_t max) {
+  out.append(data, std::min(len, max - std::min(max, out.size())));
+}
+
 // The back-off before retry number `attempt` (1-based): retryDelay doubled each time, at most 5 s.
 inline std::chrono::milliseconds retryBackoff(const ChannelOptions& o, int attempt) {
   auto d = o.retryDelay;

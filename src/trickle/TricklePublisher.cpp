@@ -212,29 +212,16 @@ class TricklePublisher::Impl {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, &Impl::onRead);
     curl_easy_setopt(h, CURLOPT_READDATA, p.get());
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, p->error);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::onHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, p.get());
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::onBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, p.get());
+    detail::setResponseHandlers(h, p.get(), &Impl::onBody);
     p->easy = detail::AttachedEasy(multi_.get(), std::move(easy));
     if (!p->easy.attached()) return nullptr;
     SPDLOG_DEBUG("trickle POST {}", logSafe(segmentUrl(url_, seq)));
     return p;
   }
 
-  static size_t onHeader(char* buffer, size_t size, size_t n, void* user) {
-    auto* p = static_cast<Post*>(user);
-    p->head.line(std::string_view(buffer, size * n), p->easy.get());
-    return size * n;
-  }
-
   static size_t onBody(char* data, size_t size, size_t n, void* user) {
-    auto* p = static_cast<Post*>(user);
-    const size_t len = size * n;
-    p->errorBody.append(
-        data, std::min(len, kMaxErrorBody - std::min(kMaxErrorBody, p->errorBody.size())));
-    return len;
+    detail::appendBounded(static_cast<Post*>(user)->errorBody, data, size * n, kMaxErrorBody);
+    return size * n;
   }
 
   static size_t onRead(char* buffer, size_t size, size_t n, void* user) {

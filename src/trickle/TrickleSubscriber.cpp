@@ -84,21 +84,11 @@ class TrickleSubscriber::Impl {
     if (!easy) return nullptr;
     CURL* h = easy.get();
     detail::configureEasy(h, segmentUrl(url_, seq), opt_);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, t->error);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &Impl::onHeader);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, t.get());
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &Impl::onBody);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, t.get());
+    detail::setResponseHandlers(h, t.get(), &Impl::onBody);
     t->easy = detail::AttachedEasy(multi_.get(), std::move(easy));
     if (!t->easy.attached()) return nullptr;
     SPDLOG_DEBUG("trickle GET {}", logSafe(segmentUrl(url_, seq)));
     return t;
-  }
-
-  static size_t onHeader(char* buffer, size_t size, size_t n, void* user) {
-    auto* t = static_cast<Transfer*>(user);
-    t->head.line(std::string_view(buffer, size * n), t->easy.get());
-    return size * n;
   }
 
   static size_t onBody(char* data, size_t size, size_t n, void* user) {
@@ -119,9 +109,7 @@ class TrickleSubscriber::Impl {
   size_t body(Transfer& t, const uint8_t* data, size_t len) {
     if (t.head.status != 200 || t.head.closed) {
       // A refusal's body ("Entry not found"): kept for the log only.
-      t.errorBody.append(
-          reinterpret_cast<const char*>(data),
-          std::min(len, kMaxErrorBody - std::min(kMaxErrorBody, t.errorBody.size())));
+      detail::appendBounded(t.errorBody, reinterpret_cast<const char*>(data), len, kMaxErrorBody);
       return len;
     }
     if (&t != cur_.get()) {
