@@ -27,10 +27,29 @@ export const iceServers = (params.get('ice') ?? '')
 const serverBase = params.get('server')
   ?? (location.protocol.startsWith('http') ? location.origin : 'http://127.0.0.1:8889');
 
-const token = params.get('token') ?? '';
-const authHeaders = token ? { Authorization: `Bearer ${token}` } : {};
+import { ServerApi } from './lib/api.js';
+import { StudioContext } from './studio/context.js';
+import * as workflowsPanel from './studio/workflows.js';
+import * as controlsPanel from './studio/controls.js';
+import * as textPanel from './studio/text-output.js';
+import * as recordingsPanel from './studio/recordings.js';
+import * as pushesPanel from './studio/pushes.js';
 
 const $ = (id) => document.getElementById(id);
+
+const TOKEN_KEY = 'comfystream.token';
+$('token').value = params.get('token') ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
+const api = new ServerApi({ base: serverBase, token: $('token').value.trim() });
+const ctx = new StudioContext({ api, streamId: params.get('streamId') ?? 'default' });
+$('token').addEventListener('change', () => {
+  api.token = $('token').value.trim();
+  sessionStorage.setItem(TOKEN_KEY, api.token);
+});
+const authHeaders = new Proxy({}, {
+  ownKeys: () => (api.token ? ['Authorization'] : []),
+  getOwnPropertyDescriptor: () => ({ enumerable: true, configurable: true, value: `Bearer ${api.token}` }),
+  get: (t, k) => (k === 'Authorization' && api.token ? `Bearer ${api.token}` : undefined),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Test pattern: solid blocks (known colours, used by the integration test to check the
@@ -330,42 +349,41 @@ function setBadge(id, state) {
 }
 
 function readForm() {
-  const [width, height] = $('size').value.split('x').map(Number);
+  const width = Number($('width').value) || 512;
+  const height = Number($('height').value) || 512;
   return {
     streamId: $('stream-id').value.trim() || 'default',
-    workflow: $('workflow').value,
+    workflow: ctx.workflow.kind === 'name' ? ctx.workflow.name : 'passthrough',
     source: $('source').value,
     codec: $('codec').value,
     width,
     height,
     fps: Math.min(60, Math.max(1, Number($('fps').value) || 30)),
-    audio: $('audio').checked,
+    audio: $('mic').value !== 'none',
   };
 }
 
 // Options given to the hook go into the form first, so a scripted run looks like a clicked one.
 function writeForm(o = {}) {
   if (o.streamId !== undefined) $('stream-id').value = o.streamId;
-  for (const key of ['workflow', 'source', 'codec']) {
+  if (o.workflow !== undefined) ctx.setWorkflow({ kind: 'name', name: o.workflow, label: o.workflow });
+  for (const key of ['source', 'codec']) {
     if (o[key] === undefined) continue;
     const select = $(key);
     if (![...select.options].some((opt) => opt.value === o[key])) {
-      // An unknown workflow goes to the server as is (it answers 400 if it has no such workflow).
-      if (key !== 'workflow') throw new Error(`unknown ${key} "${o[key]}"`);
-      select.add(new Option(o[key], o[key]));
+      throw new Error(`unknown ${key} "${o[key]}"`);
     }
     select.value = o[key];
   }
   if (o.width !== undefined || o.height !== undefined) {
     const cur = readForm();
-    const size = `${o.width ?? cur.width}x${o.height ?? cur.height}`;
-    if (![...$('size').options].some((opt) => opt.value === size)) {
-      $('size').add(new Option(size.replace('x', '×'), size));
-    }
-    $('size').value = size;
+    $('width').value = o.width ?? cur.width;
+    $('height').value = o.height ?? cur.height;
+    const size = `${$('width').value}x${$('height').value}`;
+    $('size').value = [...$('size').options].some((opt) => opt.value === size) ? size : 'custom';
   }
   if (o.fps !== undefined) $('fps').value = o.fps;
-  if (o.audio !== undefined) $('audio').checked = !!o.audio;
+  if (o.audio !== undefined) $('mic').value = o.audio ? 'default' : 'none';
 }
 
 function updateButtons() {
@@ -657,7 +675,21 @@ $('error-close').addEventListener('click', clearError);
 $('settings').addEventListener('submit', (e) => e.preventDefault());
 window.addEventListener('pagehide', () => { unpublish(); stopView(); });
 
+$('size').addEventListener('change', () => {
+  if ($('size').value === 'custom') return;
+  const [w, h] = $('size').value.split('x');
+  $('width').value = w;
+  $('height').value = h;
+});
 writeForm({ streamId: params.get('streamId') ?? undefined, workflow: params.get('workflow') ?? undefined });
+for (const [id, panel] of [['workflow-panel', workflowsPanel], ['controls-panel', controlsPanel],
+  ['text-panel', textPanel], ['recordings-panel', recordingsPanel], ['pushes-panel', pushesPanel]]) {
+  try {
+    panel.mount($(id), ctx);
+  } catch (e) {
+    console.error(`[comfystream] ${id} failed to mount`, e);
+  }
+}
 setInterval(refreshStats, 1000);
 updateButtons();
 
