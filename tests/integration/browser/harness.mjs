@@ -291,3 +291,15 @@ export async function sampleBlocks(blocks) {
     return { name: b.name, rgb: b.rgb, got: sum.map((v) => Math.round(v / n)), size: `${canvas.width}x${canvas.height}` };
   });
 }
+
+// Screenshots of the page's states for the closing notes and for a human look at a failure:
+// PNGs under $COMFYSTREAM_SCREENSHOT_DIR (ctest sets <build>/screenshots), else build/screenshots.
+// `name` becomes the file name (e.g. 'studio-live' → studio-live.png). Resolves to the path.
+export const screenshotDir = process.env.COMFYSTREAM_SCREENSHOT_DIR || path.join(repoRoot, 'build/screenshots');
+
+export async function screenshot(page, name, { fullPage = true } = {}) {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.png`);
+  await page.screenshot({ path: file, fullPage });
+  return file;
+}
