@@ -1,7 +1,7 @@
 // Server-side recordings of a stream (docs/RECORDING.md) as seen from a page: start, stop, list,
 // and the recorded file as a URL a <video> or a download can use. No DOM.
 
-import { streamPath } from './api.js';
+import { errorFromResponse, streamPath } from './api.js';
 
 export const recordingsPath = (streamId) => `${streamPath(streamId)}/recordings`;
 export const recordingPath = (streamId, id) => `${recordingsPath(streamId)}/${encodeURIComponent(id)}`;
@@ -54,6 +54,18 @@ export class RecordingsClient {
     const blob = await this.api.blob(path, { signal });
     const url = URL.createObjectURL(blob);
     return { url, revoke: () => URL.revokeObjectURL(url), objectUrl: true };
+  }
+
+  // Resolves to null when the file can be read, else to the ApiError the server answered
+  // (asks for one byte only).
+  async checkFile(streamId, id) {
+    const path = recordingFilePath(streamId, id);
+    const res = await this.api.fetch(path, { headers: { Range: 'bytes=0-0' } });
+    if (res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    return errorFromResponse(`GET ${path}`, res);
   }
 }
 

@@ -211,11 +211,20 @@ export function mount(el, ctx) {
     }
   }
 
-  video.addEventListener('error', () => {
-    if (player.hidden) return;
-    const err = video.error;
-    say('error', `The browser cannot play this recording${err?.message ? `: ${err.message}` : ''}`
-      + ' (Matroska H.264/Opus plays in Chromium; download it for another player).');
+  // A <video> says only that it failed. For a direct URL, ask the server for the file's first
+  // byte to tell a refusal (404, 401, …, in words) from a file the browser cannot decode.
+  video.addEventListener('error', async () => {
+    if (player.hidden || !playing) return;
+    const { id: recId } = playing;
+    const id = streamId;
+    const src = video.currentSrc;
+    let text = `The browser cannot play this recording${video.error?.message ? ` (${video.error.message})` : ''}`
+      + ': Matroska H.264/Opus plays in Chromium; download it for another player.';
+    if (!src.startsWith('blob:')) {
+      const refusal = await client.checkFile(id, recId).catch((e) => e);
+      if (refusal) text = recordingErrorText('play', refusal, id);
+    }
+    if (playing?.id === recId && id === streamId) say('error', text);
   });
 
   async function download(recId) {

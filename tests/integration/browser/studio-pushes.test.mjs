@@ -1,0 +1,140 @@
+// The studio's pushes panel, clicked through as a user would in headless Chromium: publish the
+// test pattern, push the stream from the panel to the same server's own WHIP endpoint under
+// another stream id, see the push go live, view the pushed stream in a second page, stop the push;
+// and a server without --push-allow, where the panel says pushes are disabled and why.
+//
+//   node --test tests/integration/browser/studio-pushes.test.mjs   (env COMFYSTREAM_BIN)
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  expectFramesFlowing, hook, launchBrowser, openUi, repoRoot, screenshot, startServer, stats, stopServer, until,
+} from './harness.mjs';
+
+// The server serves this checkout's page whichever binary runs the test.
+const webDir = path.join(repoRoot, 'web');
+
+let browser;
+let failed = false;
+const servers = [];
+const uis = [];
+
+async function withContext(fn) {
+  try {
+    await fn();
+  } catch (err) {
+    failed = true;
+    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
+    const logs = servers.map((s) => `--- server log (last 60 lines; full log: ${s.logFile}) ---\n${s.tail(60)}`).join('\n');
+    err.message += `\n${logs}\n--- browser console (last 40 lines) ---\n${consoleTail}`;
+    throw err;
+  }
+}
+
+async function newServer(args = []) {
+  const server = await startServer({ args: ['--web-dir', webDir, ...args] });
+  servers.push(server);
+  return server;
+}
+
+async function newUi(server, label, streamId) {
+  const ui = await openUi(browser, server, label, { url: `${server.base}/?streamId=${encodeURIComponent(streamId)}` });
+  uis.push(ui);
+  return ui;
+}
+
+// The panel's rows as the user sees them, newest first.
+const rows = (page) => page.$$eval('#push-list tbody tr', (trs) => trs.map((tr) => ({
+  id: tr.dataset.pushId,
+  state: tr.dataset.state,
+  stateText: tr.querySelector('.push-state').textContent,
+  url: tr.querySelector('.push-url').textContent,
+  attempts: Number(tr.querySelector('.push-attempts').textContent),
+  frames: tr.querySelector('.push-frames').textContent,
+  error: tr.querySelector('.push-error').textContent,
+})));
+
+describe('studio: pushes panel', { timeout: 120_000 }, () => {
+  before(async () => {
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    for (const server of servers) {
+      const exit = await stopServer(server);
+      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
+        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
+      } else {
+        fs.rmSync(server.logDir, { recursive: true, force: true });
+      }
+    }
+  });
+
+  test('push the stream to this server\'s own WHIP endpoint, view it there, stop it', { timeout: 70_000 }, async (t) => withContext(async () => {
+    const server = await newServer(['--push-allow', '127.0.0.1']);
+    const source = 'studio-push-src';
+    const target = 'pushed';
+    const ui = await newUi(server, 'pusher', source);
+    const { page } = ui;
+
+    await hook(page, 'publish', {
+      streamId: source, workflow: 'invert', source: 'pattern', codec: 'H264', width: 320, height: 240, fps: 30, audio: true,
+    });
+    await until('publisher connected', () => stats(ui), (s) => s.publisher?.connectionState === 'connected',
+      { timeout: 20_000 });
+
+    await page.locator('#pushes-panel').scrollIntoViewIfNeeded();
+    const url = `${server.base}/whip?streamId=${target}`;
+    await page.fill('#push-url', url);
+    await page.click('#push-start');
+    const live = await until('the push listed as live', () => rows(page),
+      (r) => r.length === 1 && r[0].state === 'live', { timeout: 20_000 });
+    assert.equal(live[0].url, url, 'the row shows where it goes');
+    assert.equal(live[0].stateText, 'live');
+    assert.ok(live[0].attempts >= 1, `attempts ${live[0].attempts}`);
+
+    // A viewer of the pushed stream, in a second page, gets its frames.
+    const viewer = await newUi(server, 'viewer', target);
+    await hook(viewer.page, 'view', { streamId: target });
+    const seen = await expectFramesFlowing(viewer, { min: 15 });
+    t.diagnostic(`viewer of "${target}": ${seen.viewer.framesDecoded} frames, ${seen.viewer.frameWidth}x${seen.viewer.frameHeight}`);
+    assert.deepEqual([seen.viewer.frameWidth, seen.viewer.frameHeight], [320, 240], 'the pushed stream has the published size');
+    const sending = await until('the panel to count frames sent', () => rows(page),
+      (r) => Number(r[0].frames.split(' / ')[0]) > 0, { timeout: 10_000 });
+    t.diagnostic(`push row: ${JSON.stringify(sending[0])}`);
+    await screenshot(page, 'studio-pushes');
+
+    await page.click(`#push-list tr[data-push-id="${live[0].id}"] .push-stop`);
+    const stopped = await until('the push listed as stopped', () => rows(page),
+      (r) => r[0].state === 'stopped', { timeout: 20_000 });
+    assert.equal(stopped[0].id, live[0].id, 'the same push');
+    assert.ok(await page.isHidden(`#push-list tr[data-push-id="${live[0].id}"] .push-stop`), 'no Stop on a stopped push');
+    assert.match(await page.textContent('#push-message'), /stopped/, 'the panel says so');
+
+    await hook(viewer.page, 'stopView');
+    await hook(page, 'unpublish');
+    assert.deepEqual([...ui.errors, ...viewer.errors], [], 'page errors');
+    await viewer.page.close();
+    await page.close();
+  }));
+
+  test('a server without --push-allow: the panel says pushes are disabled, and why', { timeout: 40_000 }, async () => withContext(async () => {
+    const server = await newServer();
+    const ui = await newUi(server, 'no-push', 'studio-push-off');
+    const { page } = ui;
+    await page.locator('#pushes-panel').scrollIntoViewIfNeeded();
+    assert.ok(await page.isHidden('#push-disabled'), 'no notice before asking');
+    await page.fill('#push-url', 'https://ingest.example.com/whip/live');
+    await page.click('#push-start');
+    const text = await until('the disabled notice', () => page.$eval('#push-disabled', (el) => (el.hidden ? '' : el.textContent)),
+      Boolean, { timeout: 5000 });
+    assert.match(text, /Pushes are disabled on this server/, text);
+    assert.match(text, /--push-allow/, 'says how to allow them');
+    assert.equal(await page.locator('#push-list tbody tr').count(), 0, 'nothing listed');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await page.close();
+  }));
+});
