@@ -174,7 +174,7 @@ export function mount(el, ctx) {
       } catch (e) {
         if (stale()) return;
         if (e instanceof ApiError && e.body?.node_errors) showRefusal(e.body, prompts, choice.sources);
-        setStatus('refused', `Not switched: ${e instanceof ApiError ? e.detail || e.message : e.message}; the running workflow continues.`);
+        setStatus('refused', `${choice.label} not switched in: ${e instanceof ApiError ? e.detail || e.message : e.message}; the running workflow continues.`);
         sync(ctx.workflow);
         return;
       }
@@ -186,7 +186,7 @@ export function mount(el, ctx) {
       if (stale()) return;
       // The server could not be asked (network, token): nothing changes.
       showErrors([`Could not check ${choice.label}: ${e.message}`]);
-      setStatus(live ? 'refused' : 'invalid', live ? 'Not switched; the running workflow continues.' : 'Nothing changed.');
+      setStatus(live ? 'refused' : 'invalid', `${choice.label} not used; ${live ? 'the running workflow continues' : 'nothing changed'}.`);
       sync(ctx.workflow);
     }
   }
@@ -197,11 +197,12 @@ export function mount(el, ctx) {
     const text = e instanceof WorkflowFileError ? e.message : `${label} could not be read: ${e.message}`;
     showErrors([text]);
     if (live) {
-      setStatus('refused', 'Not switched; the running workflow continues.');
+      setStatus('refused', `${label} not used; the running workflow continues.`);
       sync(ctx.workflow);
     } else {
       // Chosen all the same, as a refused workflow: Publish then says why it cannot start.
-      ctx.setWorkflow({ kind: 'prompts', prompts: null, label, invalid: text });
+      // (An empty list: a publish that sends it anyway is refused by the server, not run.)
+      ctx.setWorkflow({ kind: 'prompts', prompts: [], label, invalid: text });
       setStatus('invalid', `${label} cannot be used.`);
     }
   }
@@ -270,6 +271,13 @@ export function mount(el, ctx) {
     sync(w);
     quietly(enrich(w));
   });
+  // The shell's publish was refused (its POST /prompt, or WHIP for a named workflow): the
+  // reasons per node here, unless the file itself was the problem (already shown).
+  ctx.on('refused', ({ error } = {}) => {
+    if (ctx.workflow.invalid || !error?.body) return;
+    showRefusal(error.body, ctx.workflow.prompts, ctx.workflow.sources);
+    setStatus('invalid', `The server refused ${ctx.workflow.label}: nothing was published.`);
+  });
   ctx.on('live', ({ streamId }) => { live = { streamId }; });
   ctx.on('idle', () => { live = null; });
 
@@ -280,7 +288,8 @@ export function mount(el, ctx) {
 
 const quietly = (p) => p.catch((e) => console.warn('[comfystream] workflows:', e));
 
-// Called by the shell before its WHIP POST. For uploaded (or edited) prompts: POST
+// For the shell, before its WHIP POST (app.js's publish does the same POST /prompt inline today;
+// this also refuses a file the page could not read, with its reason, before asking the server). For uploaded (or edited) prompts: POST
 // /prompt?streamId=S, which the server keeps for the stream's next publisher that names no
 // ?workflow= (docs/API.md), so WHIP then goes without ?workflow=. Resolves to {workflow}: the
 // name for WHIP's ?workflow=, or null to leave it out. Throws an Error naming the refusal (and
@@ -289,7 +298,7 @@ export async function applyBeforePublish(ctx, streamId = ctx.streamId()) {
   const w = ctx.workflow;
   if (w.kind !== 'prompts') return { workflow: w.name ?? 'passthrough' };
   const panel = panels.get(ctx);
-  if (w.invalid || !w.prompts) throw new Error(`The workflow ${w.label} cannot run: ${w.invalid ?? 'no prompts'}`);
+  if (w.invalid || !w.prompts?.length) throw new Error(`The workflow ${w.label} cannot run: ${w.invalid ?? 'no prompts'}`);
   try {
     await ctx.api.post(`/prompt?streamId=${encodeURIComponent(streamId)}`, { prompts: w.prompts });
   } catch (e) {
