@@ -64,7 +64,10 @@ export async function startServer({ timeout = 20_000, args: extraArgs = [], tls 
     throw new Error(`server binary not found: ${serverBin} (build it, or set COMFYSTREAM_BIN)`);
   }
   const port = await freePort();
+  // --web-dir: the page of this checkout, whatever the binary was built with (the compiled-in
+  // default is the source tree the binary came from).
   const args = ['--host', '127.0.0.1', '--port', String(port), '--media-ip', '127.0.0.1', '--log-level', 'debug',
+    '--web-dir', path.join(repoRoot, 'web'),
     ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : []), ...extraArgs];
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-it-'));
   const logFile = path.join(logDir, 'server.log');
