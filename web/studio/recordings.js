@@ -189,7 +189,8 @@ export function mount(el, ctx) {
     const id = streamId;
     const s = find(recId);
     closePlayer();
-    say('info', ctx.api.token ? 'Fetching the recording (with the token)…' : 'Loading the recording…');
+    // With a token the whole file comes into memory before it plays (see lib/recordings.js).
+    say('info', ctx.api.token ? `Fetching the recording with the token (${formatBytes(s?.bytes)})…` : 'Loading the recording…');
     try {
       const file = await client.fileUrl(id, recId);
       if (id !== streamId) {

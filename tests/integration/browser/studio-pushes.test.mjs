@@ -8,13 +8,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import {
-  expectFramesFlowing, hook, launchBrowser, openUi, repoRoot, screenshot, startServer, stats, stopServer, until,
+  expectFramesFlowing, hook, launchBrowser, openUi, screenshot, startServer, stats, stopServer, until,
 } from './harness.mjs';
-
-// The server serves this checkout's page whichever binary runs the test.
-const webDir = path.join(repoRoot, 'web');
 
 let browser;
 let failed = false;
@@ -34,7 +30,7 @@ async function withContext(fn) {
 }
 
 async function newServer(args = []) {
-  const server = await startServer({ args: ['--web-dir', webDir, ...args] });
+  const server = await startServer({ args: [...args] });
   servers.push(server);
   return server;
 }

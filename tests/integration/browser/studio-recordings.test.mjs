@@ -12,11 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  getJson, hook, launchBrowser, openUi, repoRoot, screenshot, startServer, stats, stopServer, until,
+  getJson, hook, launchBrowser, openUi, screenshot, startServer, stats, stopServer, until,
 } from './harness.mjs';
-
-// The server serves this checkout's page whichever binary runs the test.
-const webDir = path.join(repoRoot, 'web');
 
 let browser;
 let failed = false;
@@ -39,7 +36,7 @@ async function withContext(fn) {
 async function newServer(args = []) {
   const recordDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-rec-'));
   tmpDirs.push(recordDir);
-  const server = await startServer({ args: ['--web-dir', webDir, '--record-dir', recordDir, ...args] });
+  const server = await startServer({ args: ['--record-dir', recordDir, ...args] });
   servers.push(server);
   return server;
 }
@@ -128,7 +125,12 @@ async function recordFromThePanel(ui, streamId) {
 async function playFromThePanel(ui, row, { expectBlob }) {
   const { page } = ui;
   await page.click(`#rec-list tr[data-recording-id="${row.id}"] .rec-play`);
-  await until('the player to show', () => page.isVisible('#rec-video'), Boolean, { timeout: 5000 });
+  const shown = await until('the player to show, or a message why not', async () => ({
+    visible: await page.isVisible('#rec-video'),
+    message: await page.textContent('#rec-message'),
+    level: await page.getAttribute('#rec-message', 'data-level'),
+  }), (v) => v.visible || v.level === 'error', { timeout: 10_000 });
+  assert.ok(shown.visible, `the player did not open: ${shown.message}`);
   const { blocks } = await page.evaluate(() => window.comfystream.pattern);
   const first = await until('the recording to play (currentTime > 0.5 s)', () => page.evaluate(sampleRecording, blocks),
     (s) => s.currentTime > 0.5 && s.width > 0, { timeout: 15_000 });
