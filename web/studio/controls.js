@@ -125,6 +125,11 @@ export function mount(el, ctx) {
     live = true;
     refreshModel();
   });
+  // The control channel opens a moment before or after the publisher's 'live': ask then too.
+  ctx.on('control', () => {
+    live = true;
+    refreshModel();
+  });
   ctx.on('idle', () => {
     live = false;
     refreshModel();
