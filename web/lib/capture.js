@@ -87,6 +87,9 @@ export async function startCapture({ video, audio, width, height, fps }) {
     constraints.video = {
       ...(video?.deviceId ? { deviceId: { exact: video.deviceId } } : {}),
       width: { ideal: width }, height: { ideal: height }, frameRate: { ideal: fps },
+      // The camera's own picture, uncropped: the letterbox below fits it into the chosen size
+      // (a browser would otherwise crop the camera to the asked aspect ratio).
+      resizeMode: 'none',
     };
   }
   if (audio === 'default' || audio?.deviceId) {
