@@ -34,6 +34,7 @@ export function mount(el, ctx) {
   let live = false;
   let nextId = 1;
   let asking = 0; // the latest get_nodes; an older answer is dropped
+  let own = false; // this panel is setting ctx.workflow (an edit, not another workflow)
   const panels = new Set();
   // Sends go one at a time, each built on the prompts the one before left: two panels changed
   // together both land.
@@ -95,9 +96,14 @@ export function mount(el, ctx) {
         }
       }
       const w = ctx.workflow;
-      ctx.setWorkflow({
-        ...w, kind: 'prompts', prompts, label: w.label?.endsWith(' (edited)') ? w.label : `${w.label} (edited)`,
-      });
+      own = true;
+      try {
+        ctx.setWorkflow({
+          ...w, kind: 'prompts', prompts, label: w.label?.endsWith(' (edited)') ? w.label : `${w.label} (edited)`,
+        });
+      } finally {
+        own = false;
+      }
       return live && ctx.control ? 'live' : 'next';
     });
     sending = result.catch(() => {});
@@ -134,10 +140,10 @@ export function mount(el, ctx) {
     live = false;
     refreshModel();
   });
-  ctx.on('workflow', (w) => {
-    // Our own edit changes only values (the panels re-read them); a new workflow changes the nodes.
-    if (w.nodes || !live) refreshModel();
-    else for (const p of panels) p.render();
+  ctx.on('workflow', () => {
+    // Our own edit changes only values (the panels re-read them); another workflow, the nodes.
+    if (own) for (const p of panels) p.render();
+    else refreshModel();
   });
   refreshModel();
 }

@@ -44,9 +44,19 @@ export function mount(el, ctx) {
   const files = $('workflow-files');
   const status = $('workflow-status');
   const errors = $('workflow-errors');
-  let live = null; // {streamId} while this page publishes
+  let liveNow = null; // {streamId} while this page publishes
+  let own = false; // this panel is setting ctx.workflow (its listener then only follows)
   let seq = 0; // the latest user choice; an older one finishing late is ignored
   let builtinOnly = false; // the server has no GET /workflows: the page's own copies are used
+
+  function setOwn(w) {
+    own = true;
+    try {
+      ctx.setWorkflow(w);
+    } finally {
+      own = false;
+    }
+  }
 
   function setStatus(state, text) {
     status.dataset.state = state;
@@ -127,6 +137,11 @@ export function mount(el, ctx) {
   async function choose(choice) {
     const mine = ++seq;
     const stale = () => mine !== seq;
+    // Not live, the choice holds at once (a Publish pressed while the server checks it uses it;
+    // the server checks it again then). Live, it holds once the server runs it.
+    const live = liveNow;
+    if (!live) setOwn(choice.kind === 'name' ? { kind: 'name', name: choice.name, label: choice.label } : choice);
+    const chosen = ctx.workflow;
     clearErrors();
     setStatus('checking', `Checking ${choice.label}…`);
     try {
@@ -140,7 +155,6 @@ export function mount(el, ctx) {
           sync(ctx.workflow);
           return;
         }
-        ctx.setWorkflow({ kind: 'name', name: choice.name, label: choice.label });
         setStatus('valid', `"${choice.name}" is used when you publish.`);
         return;
       }
@@ -154,7 +168,7 @@ export function mount(el, ctx) {
         } else {
           // Chosen all the same, so that Publish says why it cannot start rather than quietly
           // publishing the previous workflow.
-          ctx.setWorkflow({ ...choice, prompts, invalid: why });
+          if (ctx.workflow === chosen) setOwn({ ...choice, prompts, invalid: why });
           setStatus('invalid', `The server refused ${choice.label}: fix the file and upload it again.`);
         }
         return;
@@ -163,7 +177,7 @@ export function mount(el, ctx) {
       delete w.invalid;
       const checked = verdict.ok ? `valid: ${verdict.count} workflow${verdict.count === 1 ? '' : 's'}, ${nodeCount(verdict.nodes)} nodes` : 'not checked (the server has no /workflows/validate)';
       if (!live) {
-        ctx.setWorkflow(w);
+        if (ctx.workflow === chosen) setOwn(w);
         setStatus('valid', `${choice.label}: ${checked}; used when you publish.`);
         return;
       }
@@ -179,21 +193,26 @@ export function mount(el, ctx) {
         return;
       }
       if (stale()) return;
-      ctx.setWorkflow(w);
+      setOwn(w);
       setStatus('applied', `Live: ${choice.label} now runs on "${streamId}".`);
       ctx.say('ok', `Workflow switched to ${choice.label}`);
     } catch (e) {
       if (stale()) return;
-      // The server could not be asked (network, token): nothing changes.
+      // The server could not be asked (network, token).
       showErrors([`Could not check ${choice.label}: ${e.message}`]);
-      setStatus(live ? 'refused' : 'invalid', `${choice.label} not used; ${live ? 'the running workflow continues' : 'nothing changed'}.`);
-      sync(ctx.workflow);
+      if (live) {
+        setStatus('refused', `${choice.label} not used; the running workflow continues.`);
+        sync(ctx.workflow);
+      } else {
+        setStatus('checking', `${choice.label} is chosen but not checked: the server checks it when you publish.`);
+      }
     }
   }
 
   // A file the page cannot read as API-format prompts (not JSON, a UI-format export, too big).
   function fileRefused(label, e) {
     ++seq;
+    const live = liveNow;
     const text = e instanceof WorkflowFileError ? e.message : `${label} could not be read: ${e.message}`;
     showErrors([text]);
     if (live) {
@@ -202,7 +221,7 @@ export function mount(el, ctx) {
     } else {
       // Chosen all the same, as a refused workflow: Publish then says why it cannot start.
       // (An empty list: a publish that sends it anyway is refused by the server, not run.)
-      ctx.setWorkflow({ kind: 'prompts', prompts: [], label, invalid: text });
+      setOwn({ kind: 'prompts', prompts: [], label, invalid: text });
       setStatus('invalid', `${label} cannot be used.`);
     }
   }
@@ -269,7 +288,7 @@ export function mount(el, ctx) {
 
   ctx.on('workflow', (w) => {
     sync(w);
-    quietly(enrich(w));
+    if (!own) quietly(enrich(w));
   });
   // The shell's publish was refused (its POST /prompt, or WHIP for a named workflow): the
   // reasons per node here, unless the file itself was the problem (already shown).
@@ -278,8 +297,8 @@ export function mount(el, ctx) {
     showRefusal(error.body, ctx.workflow.prompts, ctx.workflow.sources);
     setStatus('invalid', `The server refused ${ctx.workflow.label}: nothing was published.`);
   });
-  ctx.on('live', ({ streamId }) => { live = { streamId }; });
-  ctx.on('idle', () => { live = null; });
+  ctx.on('live', ({ streamId }) => { liveNow = { streamId }; });
+  ctx.on('idle', () => { liveNow = null; });
 
   panels.set(ctx, { showRefusal, setStatus, clearErrors });
   sync(ctx.workflow);
