@@ -104,6 +104,10 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
 
   // --- toasts
   const toast = ({ level = 'info', text }) => {
+    // The same words again (a panel polling a refusing server) refresh the toast, not stack it.
+    for (const old of toasts.children) {
+      if (old.textContent === text && old.dataset.level === level) old.remove();
+    }
     const t = doc.createElement('div');
     t.className = 'toast';
     t.dataset.level = level;
@@ -113,6 +117,11 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
     setTimeout(() => t.remove(), level === 'error' ? TOAST_MS * 2 : TOAST_MS);
   };
   ctx.on('message', toast);
+  // A tap dismisses a toast; going live clears the errors that came before it.
+  toasts.addEventListener('click', (e) => { if (e.target.classList?.contains('toast')) e.target.remove(); });
+  ctx.on('live', () => {
+    for (const t of [...toasts.children]) if (t.dataset.level === 'error') t.remove();
+  });
 
   // --- polling the server's figures while the page publishes or views
   let timer = null;
