@@ -234,7 +234,7 @@ function makePanel(id, deps) {
   }
 
   function setWidgetValue(value) {
-    for (const input of widgetBox.querySelectorAll('input, select')) {
+    for (const input of widgetBox.querySelectorAll('input, select, textarea')) {
       if (input.type === 'checkbox') input.checked = value === true;
       else if (document.activeElement !== input) input.value = String(value);
     }
@@ -338,8 +338,9 @@ function buildWidget(w, value, onEdit) {
     return [label];
   }
   if (w.kind === 'text') {
-    const text = document.createElement('input');
-    text.type = 'text';
+    // A textarea: a STRING may hold line breaks (an <input> would drop them).
+    const text = document.createElement('textarea');
+    text.rows = 2;
     text.className = 'cp-text';
     text.value = String(value ?? '');
     text.addEventListener('input', () => onEdit(text.value, text));

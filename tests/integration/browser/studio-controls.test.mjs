@@ -3,7 +3,8 @@
 // pick the node and an input in each, type values, and see the output change: brightness from one
 // panel, then saturation from the other on top of it (each update_prompts carries the full
 // prompts with both edits); a value out of the input's range is refused in the page and nothing
-// changes. A screenshot of the live page with the panels open.
+// changes. A combo input (a select of its options) switches the channel a mask is taken from. A
+// screenshot of the live page with the panels open.
 //
 //   node --test tests/integration/browser/studio-controls.test.mjs   (env COMFYSTREAM_BIN)
 
@@ -124,6 +125,33 @@ describe('studio: node controls', { timeout: 150_000 }, () => {
 
     await page.click(`${p2} .cp-remove`);
     assert.equal(await page.locator('.control-panel').count(), 1, 'one panel left after removing one');
+    await page.click('#unview');
+    await page.click('#unpublish');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await page.close();
+  }));
+
+  test('a combo input: ImageToMask\'s channel from red to blue', { timeout: 60_000 }, async () => withContext(async () => {
+    const streamId = 'studio-combo';
+    const ui = await openStudio(browser, server, 'combo', streamId);
+    uis.push(ui);
+    const { page } = ui;
+    await upload(page, ['channel-mask.json'], ['valid']);
+    await publishAndView(ui, { streamId });
+    const grey = (k) => (rgb) => [rgb[k], rgb[k], rgb[k]];
+    await expectBlocks(ui, 'the red channel as grey', grey(0));
+
+    await page.click('#controls-add');
+    const p1 = '.control-panel[data-panel="1"]';
+    await until('the panel to list ImageToMask', () => panelState(page, 1), (s) => s?.nodes.includes('2'), { timeout: 10_000 });
+    await page.selectOption(`${p1} .cp-node`, '2');
+    await page.selectOption(`${p1} .cp-input`, 'channel');
+    const options = await page.$$eval(`${p1} .cp-combo option`, (os) => os.map((o) => o.value));
+    assert.deepEqual(options, ['red', 'green', 'blue', 'alpha'], 'a select of the combo\'s options');
+    assert.equal(await page.inputValue(`${p1} .cp-combo`), 'red', 'the workflow\'s value selected');
+    await page.selectOption(`${p1} .cp-combo`, 'blue');
+    await expectBlocks(ui, 'the blue channel as grey', grey(2));
+    assert.equal((await panelState(page, 1)).state, 'ok');
     await page.click('#unview');
     await page.click('#unpublish');
     assert.deepEqual(ui.errors, [], 'page errors');
