@@ -112,7 +112,9 @@ export function mount(el, ctx) {
 
   function addPanel() {
     if (panels.size >= MAX_PANELS) return;
-    const p = makePanel(nextId++, { model: () => model, prompts: basePrompts, send, remove });
+    const p = makePanel(nextId++, {
+      model: () => model, prompts: basePrompts, sources: () => ctx.workflow.sources ?? null, send, remove,
+    });
     panels.add(p);
     list.append(p.el);
     p.render();
@@ -160,8 +162,9 @@ function refusalText(reply) {
   return lines.length ? lines.join('; ') : String(reply.error ?? 'refused');
 }
 
-// One panel. `deps`: model() → the widget model, prompts() → the prompts edited, send(index,
-// nodeId, name, value) → Promise<'live'|'next'>, remove(panel).
+// One panel. `deps`: model() → the widget model, prompts() → the prompts edited, sources() → the
+// file each prompt came from (or null), send(index, nodeId, name, value) → Promise<'live'|'next'>,
+// remove(panel).
 function makePanel(id, deps) {
   const el = document.createElement('fieldset');
   el.className = 'control-panel';
@@ -202,7 +205,10 @@ function makePanel(id, deps) {
 
   function render() {
     const model = deps.model();
-    fill(promptSel, model.map((g) => ({ value: String(g.index), label: `${g.index + 1}` })), promptSel.value);
+    const sources = deps.sources();
+    fill(promptSel, model.map((g) => ({
+      value: String(g.index), label: `${g.index + 1}${sources?.[g.index] ? ` · ${sources[g.index]}` : ''}`,
+    })), promptSel.value);
     const group = model.find((g) => String(g.index) === promptSel.value);
     const nodes = (group?.nodes ?? []).filter((n) => n.inputs.length);
     fill(nodeSel, nodes.map((n) => ({ value: n.id, label: `${n.id} · ${n.classType}` })), nodeSel.value);
