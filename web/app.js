@@ -156,12 +156,23 @@ export async function publish(opts) {
       log(`publisher ${state}`, state === 'failed');
       if (state === 'connected') {
         ctx.emit('live', { streamId: o.streamId, location: publisher.location });
-      } else if (state === 'failed') {
-        ctx.control = null;
-        ctx.say('error', `The connection to the server dropped: "${o.streamId}" is no longer published`);
-        ctx.emit('idle', { streamId: o.streamId, reason: 'dropped' });
-      } else if (state === 'disconnected') {
-        ctx.say('warn', 'The connection to the server is interrupted; waiting for it to recover…');
+      } else if (state === 'failed' || state === 'disconnected') {
+        // Ended on the server (another publisher took the stream over, the watchdog), or a network
+        // hiccup that may heal: the session's resource tells which.
+        publisher.alive().then((alive) => {
+          if (pub !== session || publisher.connectionState === 'connected') return;
+          if (!alive) {
+            ctx.say('error', `Publishing "${o.streamId}" ended on the server (another publisher took the stream `
+              + 'over, or the server ended the session)');
+            unpublish({ quiet: true, ended: true }).then(() => live.publisherState('ended'));
+          } else if (state === 'failed') {
+            ctx.control = null;
+            ctx.say('error', `The connection to the server dropped: "${o.streamId}" is no longer published`);
+            ctx.emit('idle', { streamId: o.streamId, reason: 'dropped' });
+          } else {
+            ctx.say('warn', 'The connection to the server is interrupted; waiting for it to recover…');
+          }
+        });
       }
     });
     publisher.addEventListener('control', ({ detail: control }) => {
@@ -205,11 +216,13 @@ export async function publish(opts) {
 }
 
 // Stops publishing. Resolves to the DELETE status (0 when there was nothing to delete).
-export async function unpublish({ quiet = false } = {}) {
+export async function unpublish({ quiet = false, ended = false } = {}) {
   const session = pub;
   if (!session) return 0;
   pub = null;
   updateButtons();
+  // A session the server already ended needs no DELETE (it would answer 404).
+  if (ended && session.publisher) session.publisher.resource = null;
   const status = session.publisher ? await session.publisher.stop() : 0;
   session.capture?.stop();
   ctx.control = null;
@@ -220,7 +233,7 @@ export async function unpublish({ quiet = false } = {}) {
     log(`stopped publishing (DELETE → ${status})`, status !== 200);
     if (!quiet) ctx.say('info', `Stopped publishing "${session.opts.streamId}"`);
   }
-  ctx.emit('idle', { streamId: session.opts.streamId, reason: 'stopped' });
+  ctx.emit('idle', { streamId: session.opts.streamId, reason: ended ? 'ended' : 'stopped' });
   return status;
 }
 

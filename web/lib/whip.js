@@ -112,6 +112,19 @@ export class WhipPublisher extends EventTarget {
     });
   }
 
+  // Whether the server still holds the session (GET /whip/{id}: 204 while it lives, 404 once it
+  // ended: taken over by another publisher, ended by the watchdog). A network error counts as
+  // alive: the connection may come back.
+  async alive() {
+    if (!this.resource) return false;
+    try {
+      const res = await fetch(this.resource, { headers: this.api.headers(), signal: this.abort.signal });
+      return res.status !== 404;
+    } catch {
+      return true;
+    }
+  }
+
   // Ends the session: DELETE (resolves to its status, 0 when there was none), then closes.
   async stop() {
     this.abort.abort();

@@ -13,7 +13,7 @@ const MAX_TOASTS = 5;
 
 const tones = {
   idle: '', closed: '', new: 'busy', starting: 'busy', connecting: 'busy', waiting: 'busy',
-  connected: 'ok', live: 'ok', disconnected: 'busy', failed: 'bad', error: 'bad',
+  connected: 'ok', live: 'ok', disconnected: 'busy', failed: 'bad', error: 'bad', ended: 'bad',
 };
 
 const FIGURES = [
@@ -184,7 +184,7 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
     publisherState(state) {
       badge('pub-state', state);
       const was = publishing;
-      publishing = !['idle', 'closed', 'error', 'failed'].includes(state);
+      publishing = !['idle', 'closed', 'error', 'failed', 'ended'].includes(state);
       if (was !== publishing) schedule();
     },
     viewerState(state) {

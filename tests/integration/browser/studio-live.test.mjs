@@ -125,6 +125,26 @@ describe('studio while live', { timeout: 150_000 }, () => {
     await page.close();
   }));
 
+  test('a publisher taken over by another page is told, and stops', { timeout: 60_000 }, async () => withContext(async () => {
+    const a = await newUi('first-publisher');
+    const b = await newUi('second-publisher');
+    const opts = { streamId: 'taken-over', source: 'pattern', width: 320, height: 240, audio: false };
+    await hook(a.page, 'publish', opts);
+    await until('first publisher connected', () => stats(a), (s) => s.publisher?.connectionState === 'connected');
+    await hook(b.page, 'publish', opts);
+    await until('second publisher connected', () => stats(b), (s) => s.publisher?.connectionState === 'connected');
+    // The server ends the first session (takeover); its page finds out when the connection goes.
+    await until('the first page to say its publishing ended', () => toasts(a), (l) => l.some((t) => /ended on the server/.test(t)),
+      { timeout: 40_000 });
+    assert.equal(await a.page.textContent('#pub-state'), 'ended', 'publisher badge');
+    assert.equal(await a.page.isEnabled('#publish'), true, 'Publish is offered again');
+    assert.equal((await stats(b)).publisher.connectionState, 'connected', 'the second publisher stays');
+    assert.equal(await hook(b.page, 'unpublish'), 200, 'second page DELETE');
+    assert.deepEqual([...a.errors, ...b.errors], [], 'page errors');
+    await a.page.close();
+    await b.page.close();
+  }));
+
   test('a refused workflow and a server error are shown in words', { timeout: 40_000 }, async () => withContext(async () => {
     const ui = await newUi('refused');
     const { page } = ui;
