@@ -86,7 +86,7 @@ export function mount(el, ctx) {
 
   function describe(w) {
     const n = w.prompts?.length;
-    const what = w.kind === 'name' ? `named workflow "${w.name}"` : `uploaded ${w.label}`;
+    const what = w.kind === 'name' ? `named workflow "${w.name}"` : `${w.sources ? 'uploaded ' : ''}workflow ${w.label}`;
     return `${what}${n > 1 ? ` (${n} workflows)` : ''}${w.invalid ? ' — refused by the server' : ''}`;
   }
 
@@ -99,7 +99,8 @@ export function mount(el, ctx) {
     } else {
       let opt = [...select.options].find((o) => o.value === UPLOADED);
       if (!opt) select.prepend(opt = new Option('', UPLOADED));
-      opt.textContent = `uploaded: ${w.label}`;
+      // (Prompts without files: a named workflow edited in the controls panel.)
+      opt.textContent = `${w.sources || w.invalid ? 'uploaded' : 'edited'}: ${w.label}`;
       select.value = UPLOADED;
     }
     for (const o of [...select.options]) if (o.value === UPLOADED && w.kind === 'name') o.remove();
