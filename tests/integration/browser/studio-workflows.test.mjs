@@ -66,7 +66,7 @@ describe('studio: workflows', { timeout: 180_000 }, () => {
     const { page } = ui;
 
     const chosen = await upload(page, ['invert.json'], ['valid']);
-    assert.match(chosen.current, /uploaded invert\.json/, `the panel names the file: ${JSON.stringify(chosen)}`);
+    assert.match(chosen.current, /uploaded workflow invert\.json/, `the panel names the file: ${JSON.stringify(chosen)}`);
     assert.deepEqual(chosen.errors, [], 'no errors for a good file');
     t.diagnostic(`after upload: ${chosen.status}`);
 
