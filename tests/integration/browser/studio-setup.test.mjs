@@ -134,4 +134,30 @@ describe('studio set-up', { timeout: 120_000 }, () => {
     assert.deepEqual(ui.errors, [], 'page errors');
     await page.close();
   }));
+
+  test('"No video" publishes audio only; no source at all is refused in words', { timeout: 40_000 }, async () => withContext(async () => {
+    const ui = await openUi(browser, server, 'audio-only');
+    uis.push(ui);
+    const { page } = ui;
+    await page.fill('#stream-id', 'setup-audio');
+    await page.selectOption('#source', 'none');
+    await page.selectOption('#mic', 'none');
+    await page.click('#publish');
+    await until('the page to refuse nothing to publish', () => page.isVisible('#error'), Boolean);
+    assert.match(await page.textContent('#error-text'), /choose a video or an audio source/);
+
+    await page.selectOption('#mic', 'tone');
+    await page.click('#publish');
+    const s = await until('publisher connected', () => stats(ui), (x) => x.publisher?.connectionState === 'connected');
+    assert.equal(await page.isVisible('#error'), false, 'the error is gone');
+    const whipId = publicId(s.publisher.location);
+    const whip = (await getJson(server, '/whip-stats'))[whipId];
+    assert.equal(whip.has_video, false, 'no video track');
+    assert.equal(whip.has_audio, true, 'the tone is published');
+    await until('the tone to be sent', () => stats(ui), (x) => x.publisher.audioPacketsSent > 0);
+    await page.click('#unpublish');
+    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(server, '/whip-stats'), (all) => !(whipId in all));
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await page.close();
+  }));
 });
