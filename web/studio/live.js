@@ -65,6 +65,7 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
   let publishing = false;
   let viewing = false;
   let sseViewers = null; // the page's own viewer session's viewercount, fresher than polling
+  let streamActive = null; // from the page's viewer events: false once the stream stopped
   let metricsRefused = false; // /metrics needs the admin token on a server that has one
 
   const badge = (id, state) => {
@@ -162,6 +163,11 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
     } else {
       figures.fpsIn = null;
     }
+    if (streamActive === false) {
+      // The server's rates keep their last sample while no frame comes: nothing flows now.
+      figures.fpsIn = 0;
+      figures.fpsOut = 0;
+    }
     render();
   };
   const schedule = () => {
@@ -209,6 +215,7 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
         warmup.hidden = true;
         el.dataset.output = 'idle';
         sseViewers = null;
+        streamActive = null;
       }
     },
     // WHEP events of the page's own viewer session.
@@ -217,7 +224,10 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
         sseViewers = data.viewercount;
         figures.viewers = sseViewers;
         render();
+      } else if (type === 'active') {
+        streamActive = true;
       } else if (type === 'inactive') {
+        streamActive = false;
         setWarmup('the stream stopped: waiting for it to come back…');
         shown = 0;
         if (watching) countFrames(output);

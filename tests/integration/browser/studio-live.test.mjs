@@ -111,6 +111,7 @@ describe('studio while live', { timeout: 150_000 }, () => {
     await page.click('#unpublish');
     await until('the second page to say the stream stopped', () => toasts(b), (l) => l.some((t) => /stopped/.test(t)));
     await until('the second page to show the overlay again', () => b.page.isVisible('#warmup'), Boolean);
+    await until('the second page to show nothing flowing', () => figures(b), (x) => x.fpsOut === 0 && x.fpsIn === 0);
     assert.match(await b.page.textContent('#toasts'), new RegExp(`"${streamId}" stopped`), 'the message names the stream');
     assert.equal(await b.page.getAttribute('#toasts', 'role'), 'status', 'toasts are a status region');
     await until('the first page to say it stopped publishing', () => toasts(a), (l) => l.some((t) => /Stopped publishing/.test(t)));
