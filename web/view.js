@@ -109,6 +109,10 @@ setInterval(async () => {
   if (v.framesDecoded >= 6 && health.active !== false) overlay(null);
 }, 1000);
 
+$('output-video').addEventListener('resize', (e) => {
+  const v = e.target;
+  v.style.aspectRatio = v.videoWidth ? `${v.videoWidth} / ${v.videoHeight}` : '';
+});
 $('view').addEventListener('click', () => { view(); });
 $('unview').addEventListener('click', () => { stopView(); });
 $('error-close').addEventListener('click', () => { $('error').hidden = true; });

@@ -103,6 +103,13 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
     el.dataset.output = 'warming';
   };
 
+  // The boxes take the stream's shape once its size is known (square until then).
+  for (const video of [output, input]) {
+    video.addEventListener('resize', () => {
+      video.style.aspectRatio = video.videoWidth ? `${video.videoWidth} / ${video.videoHeight}` : '';
+    });
+  }
+
   // --- toasts
   const toast = ({ level = 'info', text }) => {
     // The same words again (a panel polling a refusing server) refresh the toast, not stack it.
@@ -206,6 +213,7 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
     setInput(stream) { input.srcObject = stream; },
     setOutput(stream) {
       output.srcObject = stream;
+      byId('output-idle').hidden = !!stream;
       shown = 0;
       watching = stream ? output : null;
       if (stream) {
