@@ -258,7 +258,7 @@ export async function view(opts) {
       if (sub !== session) return;
       live.viewerState(state);
       log(`viewer ${state}`, state === 'failed');
-      if (state === 'failed') ctx.say('error', `The viewer connection to "${o.streamId}" dropped`);
+      if (state === 'failed' || state === 'disconnected') checkViewer(session, state);
     });
     viewer.addEventListener('waiting', ({ detail }) => {
       if (sub !== session) return;
@@ -288,6 +288,24 @@ export async function view(opts) {
   }
 }
 
+// The viewer's connection went: ended on the server (DELETE from elsewhere, the silence
+// watchdog, a restart), or a network hiccup that may heal. The session's resource tells which.
+async function checkViewer(session, state) {
+  const alive = await session.viewer.alive();
+  if (sub !== session || session.viewer.connectionState === 'connected') return;
+  const id = session.opts.streamId;
+  if (!alive) {
+    ctx.say('error', `Viewing "${id}" ended on the server; press View to watch again`);
+    session.viewer.resource = null; // nothing left to DELETE
+    await stopView();
+    live.viewerState('ended');
+  } else if (state === 'failed') {
+    ctx.say('error', `The viewer connection to "${id}" dropped`);
+  } else {
+    ctx.say('warn', `The viewer connection to "${id}" is interrupted; waiting for it to recover…`);
+  }
+}
+
 // The viewer session's events: the viewer count, and the stream going inactive and back.
 function openEvents(session) {
   if (!session.viewer.location) return;
@@ -308,6 +326,8 @@ function openEvents(session) {
     live.viewerEvent('inactive', {});
     ctx.say('warn', `The stream "${session.opts.streamId}" stopped: its publisher left or no processed frame came for 3 s`);
   });
+  // The event stream ends for good with the WHEP session: find out at once, not at ICE timeout.
+  events.addEventListener('end', () => { if (sub === session) checkViewer(session, 'disconnected'); });
   events.open(session.viewer.location).catch((e) => log(`WHEP events: ${e.message}`, true));
 }
 

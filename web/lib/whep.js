@@ -61,6 +61,18 @@ export class WhepViewer extends EventTarget {
     return { location: this.location, retries: this.retries };
   }
 
+  // Whether the server still holds the session (GET /whep/{id}: 204 alive, 404 ended). A
+  // network error counts as alive: the connection may come back.
+  async alive() {
+    if (!this.resource) return false;
+    try {
+      const res = await fetch(this.resource, { headers: this.api.headers(), signal: this.abort.signal });
+      return res.status !== 404;
+    } catch {
+      return true;
+    }
+  }
+
   async stop() {
     this.abort.abort();
     const status = this.resource ? await deleteResource(this.api, this.resource) : 0;

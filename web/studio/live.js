@@ -207,7 +207,7 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
         if (shown < WARM_FRAMES) setWarmup('warming up…');
       }
       const was = viewing;
-      viewing = !['idle', 'closed', 'error', 'failed'].includes(state);
+      viewing = !['idle', 'closed', 'error', 'failed', 'ended'].includes(state);
       if (was !== viewing) schedule();
     },
     setInput(stream) { input.srcObject = stream; },

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  hook, launchBrowser, openUi, screenshot, startServer, stats, stopServer, until,
+  hook, launchBrowser, openUi, request, screenshot, startServer, stats, stopServer, until,
 } from './harness.mjs';
 
 let server;
@@ -144,6 +144,23 @@ describe('studio while live', { timeout: 150_000 }, () => {
     assert.deepEqual([...a.errors, ...b.errors], [], 'page errors');
     await a.page.close();
     await b.page.close();
+  }));
+
+  test('a viewer session ended on the server is told, and View is offered again', { timeout: 60_000 }, async () => withContext(async () => {
+    const ui = await newUi('viewer-ended');
+    const { page } = ui;
+    await hook(page, 'publish', { streamId: 'viewer-ended', source: 'pattern', width: 320, height: 240, audio: false });
+    const { location } = await hook(page, 'view', { streamId: 'viewer-ended' });
+    await until('frames shown', () => figures(ui), (f) => f.framesShown >= 6, { timeout: 25_000 });
+    // Someone else ends this page's WHEP session (as an operator's DELETE would).
+    assert.equal((await request(server, location, { method: 'DELETE' })).status, 200, 'DELETE from outside');
+    await until('the page to say its viewing ended', () => toasts(ui), (l) => l.some((t) => /Viewing "viewer-ended" ended on the server/.test(t)));
+    assert.equal(await page.textContent('#view-state'), 'ended', 'viewer badge');
+    assert.equal(await page.isEnabled('#view'), true, 'View is offered again');
+    assert.equal((await stats(ui)).publisher.connectionState, 'connected', 'publishing goes on');
+    assert.equal(await hook(page, 'unpublish'), 200, 'DELETE /whip/{id}');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await page.close();
   }));
 
   test('a refused workflow and a server error are shown in words', { timeout: 40_000 }, async () => withContext(async () => {
