@@ -66,7 +66,9 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
   let viewing = false;
   let sseViewers = null; // the page's own viewer session's viewercount, fresher than polling
   let streamActive = null; // from the page's viewer events: false once the stream stopped
-  let metricsRefused = false; // /metrics needs the admin token on a server that has one
+  // /metrics needs the admin token on a server that has one: after a 401/403, asked again only
+  // once the token changes.
+  let metricsRefusedFor = null;
 
   const badge = (id, state) => {
     const b = byId(id);
@@ -137,8 +139,8 @@ export function mount(el, ctx, { rtcStats = async () => ({}) } = {}) {
     const id = ctx.streamId();
     const [stats, metricsText, rtc] = await Promise.all([
       ctx.api.get(`/stream/${encodeURIComponent(id)}/stats`).catch((e) => (e.status === 404 ? null : undefined)),
-      metricsRefused ? null : ctx.api.text('/metrics').catch((e) => {
-        if (e.status === 401 || e.status === 403) metricsRefused = true;
+      metricsRefusedFor === ctx.api.token ? null : ctx.api.text('/metrics').catch((e) => {
+        if (e.status === 401 || e.status === 403) metricsRefusedFor = ctx.api.token;
         return null;
       }),
       rtcStats().catch(() => ({})),

@@ -90,6 +90,8 @@ describe('studio where users are', { timeout: 150_000 }, () => {
     const s = await expectFramesFlowing(ui, { min: 10 });
     assert.deepEqual([s.viewer.frameWidth, s.viewer.frameHeight], [320, 240], 'decoded size');
     await until('the overlay to go', () => page.isVisible('#warmup'), (v) => v === false);
+    await until('the stream figures on a token server', () => page.evaluate(() => window.comfystream.figures()),
+      (f) => f.processed > 0 && f.viewers === 1 && f.fpsIn > 0);
     await expectFits(page, keys);
     await screenshot(page, 'studio-phone-live');
 
