@@ -136,12 +136,11 @@ export async function publish(opts) {
   live.publisherState('starting');
   const workflow = ctx.workflow;
   try {
-    if (workflow.kind === 'prompts') {
-      // A workflow from files: the server keeps it for the stream's next publisher that names no
-      // ?workflow= (and validates it now: a refusal comes back before anything is published).
-      log(`POST /prompt?streamId=${o.streamId} (${workflow.label})`);
-      await api.post(`/prompt?streamId=${encodeURIComponent(o.streamId)}`, { prompts: workflow.prompts });
-    }
+    // A workflow from files goes first by POST /prompt: the server keeps it for the stream's next
+    // publisher that names no ?workflow= (and validates it now: a refusal comes back, shown per
+    // node in the workflow panel, before anything is published). A named one goes in the WHIP URL.
+    if (workflow.kind === 'prompts') log(`POST /prompt?streamId=${o.streamId} (${workflow.label})`);
+    const { workflow: workflowName } = await workflowsPanel.applyBeforePublish(ctx, o.streamId);
     session.capture = await startCapture({
       video: o.video, audio: o.audioSource, width: o.width, height: o.height, fps: o.fps,
     });
@@ -192,7 +191,7 @@ export async function publish(opts) {
     await publisher.start({
       stream: session.capture.stream,
       streamId: o.streamId,
-      workflow: workflow.kind === 'name' ? workflow.name : null,
+      workflow: workflowName,
       codec: o.codec,
     });
     showIceInfo(publisher.linkHeader);
