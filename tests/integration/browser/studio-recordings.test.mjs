@@ -2,7 +2,9 @@
 // test pattern under `invert`, start a server-side recording from the panel, watch its duration
 // grow, stop it, see it listed as stopped, play it in the panel (the pixels are the inverted
 // pattern at the published size) and download it (a Matroska file). Then the same with a server
-// that wants a token, where the page fetches the file with the token into an object URL.
+// that wants a token, where the page fetches the file with the token into an object URL; and a
+// server that cannot write its recording directory, which the panel explains.
+// Needs the file route (GET /streams/{S}/recordings/{id}/file, branch studio-srv).
 //
 //   node --test tests/integration/browser/studio-recordings.test.mjs   (env COMFYSTREAM_BIN)
 
@@ -33,10 +35,16 @@ async function withContext(fn) {
   }
 }
 
-async function newServer(args = []) {
-  const recordDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-rec-'));
-  tmpDirs.push(recordDir);
-  const server = await startServer({ args: ['--record-dir', recordDir, ...args] });
+// Each server records into its own temporary --record-dir unless `ownRecordDir` is false (then
+// the server's default, {workspace or .}/recordings).
+async function newServer(args = [], { ownRecordDir = true } = {}) {
+  const dirArgs = [];
+  if (ownRecordDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-rec-'));
+    tmpDirs.push(dir);
+    dirArgs.push('--record-dir', dir);
+  }
+  const server = await startServer({ args: [...dirArgs, ...args] });
   servers.push(server);
   return server;
 }
@@ -231,6 +239,27 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
     const row = await recordFromThePanel(ui, streamId);
     await playFromThePanel(ui, row, { expectBlob: true });
     await downloadFromThePanel(ui, row);
+    await hook(ui.page, 'unpublish');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await ui.page.close();
+  }));
+
+  test('a server that cannot write its recordings: the panel says so, with the server\'s reason', { timeout: 40_000 }, async () => withContext(async () => {
+    // The default directory is {workspace}/recordings, checked when a recording starts (an
+    // explicit --record-dir is checked at start-up instead); here it is a file.
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-ws-'));
+    tmpDirs.push(workspace);
+    fs.writeFileSync(path.join(workspace, 'recordings'), 'not a directory');
+    const server = await newServer(['--workspace', workspace], { ownRecordDir: false });
+    const streamId = 'studio-rec-500';
+    const ui = await newUi(server, 'rec-500', streamId);
+    await publishPattern(ui, streamId);
+    await ui.page.locator('#recordings-panel').scrollIntoViewIfNeeded();
+    await ui.page.click('#rec-start');
+    const text = await until('the panel to say the server cannot write', () => ui.page.textContent('#rec-message'),
+      (t) => /cannot write/.test(t), { timeout: 5000 });
+    assert.match(text, /not a directory/, 'the server\'s reason');
+    assert.equal(await ui.page.locator('#rec-list tbody tr').count(), 0, 'nothing listed');
     await hook(ui.page, 'unpublish');
     assert.deepEqual(ui.errors, [], 'page errors');
     await ui.page.close();
