@@ -214,6 +214,16 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
     const size = await downloadFromThePanel(ui, row);
     t.diagnostic(`downloaded ${size} bytes`);
 
+    // The panel follows the set-up's stream id: another stream has none, and back again.
+    await ui.page.fill('#stream-id', 'studio-rec-other');
+    await until('the list of the other stream', () => ui.page.textContent('#rec-empty'),
+      (text) => /No recordings of "studio-rec-other"/.test(text), { timeout: 5000 });
+    assert.ok(await ui.page.isHidden('#rec-player'), 'the player closed with the stream change');
+    assert.equal((await rows(ui.page)).length, 0, 'nothing listed for the other stream');
+    await ui.page.fill('#stream-id', streamId);
+    await until('the recording listed again', () => rows(ui.page), (r) => r.length === 1 && r[0].id === row.id,
+      { timeout: 10_000 });
+
     assert.equal(await hook(ui.page, 'unpublish'), 200, 'DELETE /whip/{id}');
     assert.deepEqual(ui.errors, [], 'page errors');
     await ui.page.close();
