@@ -54,6 +54,7 @@ export function mount(el, ctx) {
   let streamId = ctx.streamId();
   let recordings = []; // the last list, oldest first
   let playing = null; // {id, revoke}
+  let playTicket = 0;
   const busy = new Set(); // ids being stopped
 
   function say(level, text) {
@@ -188,12 +189,13 @@ export function mount(el, ctx) {
   async function play(recId) {
     const id = streamId;
     const s = find(recId);
+    const ticket = ++playTicket; // a later Play (or a stream change) wins
     closePlayer();
     // With a token the whole file comes into memory before it plays (see lib/recordings.js).
     say('info', ctx.api.token ? `Fetching the recording with the token (${formatBytes(s?.bytes)})…` : 'Loading the recording…');
     try {
       const file = await client.fileUrl(id, recId);
-      if (id !== streamId) {
+      if (ticket !== playTicket || id !== streamId) {
         file.revoke();
         return;
       }
@@ -202,11 +204,15 @@ export function mount(el, ctx) {
       player.hidden = false;
       video.src = file.url;
       render();
-      await video.play().catch((e) => {
-        // A paused start (autoplay policy) is fine: the controls are there.
+      try {
+        await video.play();
+      } catch (e) {
+        // A paused start (autoplay policy) is fine: the controls are there. A source that
+        // fails is explained by the 'error' listener below, which finds out why.
+        if (e.name === 'NotSupportedError') return;
         if (e.name !== 'NotAllowedError' && e.name !== 'AbortError') throw e;
-      });
-      say('ok', `Playing ${s ? recordingFileName(s) : recId}.`);
+      }
+      if (ticket === playTicket) say('ok', `Playing ${s ? recordingFileName(s) : recId}.`);
     } catch (e) {
       if (id === streamId) say('error', recordingErrorText('play', e, id));
     }
@@ -251,11 +257,15 @@ export function mount(el, ctx) {
   }
 
   startButton.addEventListener('click', start);
-  q('#rec-player-close').addEventListener('click', closePlayer);
+  q('#rec-player-close').addEventListener('click', () => {
+    playTicket++; // a file still being fetched is not opened after all
+    closePlayer();
+  });
 
   ctx.on('stream', ({ streamId: next }) => {
     streamId = next;
     recordings = [];
+    playTicket++;
     closePlayer();
     say('info', '');
     render();
