@@ -1,7 +1,8 @@
 // The studio's pushes panel, clicked through as a user would in headless Chromium: publish the
 // test pattern, push the stream from the panel to the same server's own WHIP endpoint under
 // another stream id, see the push go live, view the pushed stream in a second page, stop the push;
-// and a server without --push-allow, where the panel says pushes are disabled and why.
+// a destination that refuses (failed, with its answer); and a server without --push-allow, where
+// the panel says pushes are disabled and why.
 //
 //   node --test tests/integration/browser/studio-pushes.test.mjs   (env COMFYSTREAM_BIN)
 
@@ -114,6 +115,27 @@ describe('studio: pushes panel', { timeout: 120_000 }, () => {
     await hook(page, 'unpublish');
     assert.deepEqual([...ui.errors, ...viewer.errors], [], 'page errors');
     await viewer.page.close();
+    await page.close();
+  }));
+
+  test('a destination that refuses the offer: the push is listed as failed, with the remote\'s answer', { timeout: 40_000 }, async () => withContext(async () => {
+    const server = await newServer(['--push-allow', '127.0.0.1']);
+    const source = 'studio-push-refused';
+    const ui = await newUi(server, 'refused', source);
+    const { page } = ui;
+    await hook(page, 'publish', { streamId: source, source: 'pattern', codec: 'H264', width: 320, height: 240, audio: false });
+    await until('publisher connected', () => stats(ui), (s) => s.publisher?.connectionState === 'connected',
+      { timeout: 20_000 });
+    await page.locator('#pushes-panel').scrollIntoViewIfNeeded();
+    // This server has no such route: a 404, which retrying cannot fix.
+    await page.fill('#push-url', `${server.base}/no-whip-here`);
+    await page.click('#push-start');
+    const failedRow = await until('the push listed as failed', () => rows(page),
+      (r) => r.length === 1 && r[0].state === 'failed', { timeout: 20_000 });
+    assert.match(failedRow[0].error, /404/, `last_error shown: ${failedRow[0].error}`);
+    assert.ok(await page.isHidden(`#push-list tr[data-push-id="${failedRow[0].id}"] .push-stop`), 'no Stop on a failed push');
+    await hook(page, 'unpublish');
+    assert.deepEqual(ui.errors, [], 'page errors');
     await page.close();
   }));
 
