@@ -2,8 +2,9 @@
 // test pattern under `invert`, start a server-side recording from the panel, watch its duration
 // grow, stop it, see it listed as stopped, play it in the panel (the pixels are the inverted
 // pattern at the published size) and download it (a Matroska file). Then the same with a server
-// that wants a token, where the page fetches the file with the token into an object URL; and a
-// server that cannot write its recording directory, which the panel explains.
+// that wants a token, where the page fetches the file with the token into an object URL; a server
+// that cannot write its recording directory (500) and a stream without room for one more viewer
+// (503), which the panel explains.
 // Needs the file route (GET /streams/{S}/recordings/{id}/file, branch studio-srv).
 //
 //   node --test tests/integration/browser/studio-recordings.test.mjs   (env COMFYSTREAM_BIN)
@@ -270,6 +271,26 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
       (t) => /cannot write/.test(t), { timeout: 5000 });
     assert.match(text, /not a directory/, 'the server\'s reason');
     assert.equal(await ui.page.locator('#rec-list tbody tr').count(), 0, 'nothing listed');
+    await hook(ui.page, 'unpublish');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await ui.page.close();
+  }));
+
+  test('a stream with all the viewers it takes: a second recording is refused, in words', { timeout: 40_000 }, async () => withContext(async () => {
+    // A recording is one of the stream's viewers: with --max-viewers 1 the first takes the place.
+    const server = await newServer(['--max-viewers', '1']);
+    const streamId = 'studio-rec-503';
+    const ui = await newUi(server, 'rec-503', streamId);
+    await publishPattern(ui, streamId);
+    await ui.page.locator('#recordings-panel').scrollIntoViewIfNeeded();
+    await ui.page.click('#rec-start');
+    await until('the first recording listed', () => rows(ui.page), (r) => r.length === 1 && r[0].state === 'recording',
+      { timeout: 10_000 });
+    await ui.page.click('#rec-start');
+    const text = await until('the panel to explain the refusal', () => ui.page.textContent('#rec-message'),
+      (t) => /all the viewers it takes/.test(t), { timeout: 5000 });
+    assert.match(text, /a recording is one/, text);
+    assert.equal((await rows(ui.page)).length, 1, 'still one recording');
     await hook(ui.page, 'unpublish');
     assert.deepEqual(ui.errors, [], 'page errors');
     await ui.page.close();
