@@ -53,6 +53,49 @@ const rows = (page) => page.$$eval('#push-list tbody tr', (trs) => trs.map((tr) 
   error: tr.querySelector('.push-error').textContent,
 })));
 
+// The panel's non-DOM half, in Node.
+describe('web/lib/pushes.js and poller.js', () => {
+  test('a 403 that means pushes are off is told apart from a destination not allowed', async () => {
+    const lib = await import('../../../web/lib/pushes.js');
+    const err = (status, detail = '') => Object.assign(new Error(`→ ${status}`), { status, detail });
+    const off = err(403, 'pushes are disabled on this server (start it with --push-allow)');
+    assert.ok(lib.pushesDisabled(off));
+    assert.match(lib.pushErrorText('start', off, 's'), /^Pushes are disabled on this server: .*--push-allow/);
+    const elsewhere = err(403, 'pushing to example.com is not allowed (--push-allow)');
+    assert.ok(!lib.pushesDisabled(elsewhere));
+    assert.match(lib.pushErrorText('start', elsewhere, 's'), /may not push there/);
+    assert.match(lib.pushErrorText('start', err(409), 's'), /start publishing first/);
+    assert.ok(lib.pushEnded({ state: 'failed' }) && lib.pushEnded({ state: 'stopped' }) && !lib.pushEnded({ state: 'retrying' }));
+  });
+
+  test('Poller: never two runs at once; a trigger during a run makes exactly one more', async () => {
+    const { Poller } = await import('../../../web/lib/poller.js');
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    let release;
+    const poller = new Poller(async () => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      runs++;
+      await new Promise((resolve) => { release = resolve; });
+      running--;
+    }, { interval: 60_000 });
+    const first = poller.trigger();
+    poller.trigger();
+    poller.trigger();
+    await until('the first run to wait', () => runs, (n) => n === 1);
+    release();
+    await until('the one extra run', () => runs, (n) => n === 2);
+    release();
+    await first;
+    assert.equal(runs, 2, 'three triggers during one run: two runs');
+    assert.equal(maxRunning, 1, 'never two at once');
+    assert.equal(poller.active, false, 'inactive: nothing scheduled');
+    poller.stop();
+  });
+});
+
 describe('studio: pushes panel', { timeout: 120_000 }, () => {
   before(async () => {
     browser = await launchBrowser();
@@ -118,7 +161,7 @@ describe('studio: pushes panel', { timeout: 120_000 }, () => {
     await page.close();
   }));
 
-  test('a destination that refuses the offer: the push is listed as failed, with the remote\'s answer', { timeout: 40_000 }, async () => withContext(async () => {
+  test('a host not allowed is refused in words; a destination that refuses the offer is listed as failed, with its answer', { timeout: 40_000 }, async () => withContext(async () => {
     const server = await newServer(['--push-allow', '127.0.0.1']);
     const source = 'studio-push-refused';
     const ui = await newUi(server, 'refused', source);
@@ -127,6 +170,13 @@ describe('studio: pushes panel', { timeout: 120_000 }, () => {
     await until('publisher connected', () => stats(ui), (s) => s.publisher?.connectionState === 'connected',
       { timeout: 20_000 });
     await page.locator('#pushes-panel').scrollIntoViewIfNeeded();
+    // A host --push-allow does not name is refused before anything starts.
+    await page.fill('#push-url', 'https://ingest.example.com/whip/live');
+    await page.click('#push-start');
+    const notAllowed = await until('the panel to say this host is not allowed', () => page.textContent('#push-message'),
+      (text) => /may not push there/.test(text), { timeout: 5000 });
+    assert.match(notAllowed, /ingest\.example\.com/, notAllowed);
+    assert.ok(await page.isHidden('#push-disabled'), 'pushes are not disabled here');
     // This server has no such route: a 404, which retrying cannot fix.
     await page.fill('#push-url', `${server.base}/no-whip-here`);
     await page.click('#push-start');

@@ -174,6 +174,30 @@ async function downloadFromThePanel(ui, row) {
   return bytes.length;
 }
 
+// The panel's non-DOM half, in Node: what the user reads comes from these.
+describe('web/lib/recordings.js and units.js', () => {
+  test('sizes, durations, file names and refusals in words', async () => {
+    const { formatBytes, formatDuration } = await import('../../../web/lib/units.js');
+    const lib = await import('../../../web/lib/recordings.js');
+    assert.equal(formatBytes(512), '512 B');
+    assert.equal(formatBytes(1536), '1.5 KiB');
+    assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');
+    assert.equal(formatBytes(null), '—');
+    assert.equal(formatDuration(3.9), '0:03');
+    assert.equal(formatDuration(75.4), '1:15');
+    assert.equal(formatDuration(3600 + 62), '1:01:02');
+    assert.equal(lib.recordingFilePath('a/b', 'f00d', { download: true }), '/streams/a%2Fb/recordings/f00d/file?download=1');
+    assert.equal(lib.recordingFileName({ path: '/rec/s-20260101T000000Z-0123abcd.mkv' }), 's-20260101T000000Z-0123abcd.mkv');
+    assert.equal(lib.recordingFileName({ stream_id: 'a/b c', id: '0123abcdef' }), 'a_b_c-0123abcd.mkv');
+    const err = (status, detail = '') => Object.assign(new Error(`→ ${status}`), { status, detail });
+    assert.match(lib.recordingErrorText('start', err(409), 's'), /start publishing first/);
+    assert.match(lib.recordingErrorText('start', err(500, 'No space left on device'), 's'), /cannot write.*No space left/);
+    assert.match(lib.recordingErrorText('start', err(503), 's'), /all the viewers/);
+    assert.match(lib.recordingErrorText('list', err(401), 's'), /token/);
+    assert.equal(lib.recordingErrorText('start', new Error('network down'), 's'), 'network down');
+  });
+});
+
 describe('studio: recordings panel', { timeout: 150_000 }, () => {
   before(async () => {
     browser = await launchBrowser();
