@@ -4,10 +4,12 @@
 real server with real aiortc peers on 127.0.0.1."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 import comfystream_client as cc
+from test_recording import discover, recordings_path, wait_status_token
 from test_workflows import INVERT, NODE, looks, wait_looks
 
 BLUR = {"1": NODE("LoadTensor"),
@@ -178,3 +180,94 @@ async def test_the_library_and_validation_need_the_tokens_prompt_needs(start_ser
     assert (await api(admin_only, "GET", "/workflows", "admintok")).status == 200
     assert (await api(admin_only, "POST", "/workflows/validate", "admintok", INVERT)).status == 200
 
+
+# ---- a recording's file ----------------------------------------------------------------------
+
+EBML_MAGIC = b"\x1a\x45\xdf\xa3"
+
+
+@pytest.mark.timeout_s(120)
+async def test_a_recordings_file_is_served_with_byte_ranges(start_server, tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("cam publish pubtok\ncam view viewtok\n")
+    server = start_server("--record-dir", str(tmp_path / "rec"), "--auth-file", str(tokens),
+                          "--admin-token", "admintok")
+    base = recordings_path("cam")
+    async with cc.Sessions() as s:
+        pub = s.add(await cc.whip_publish(server.url, "cam", audio=False, token="pubtok"))
+        await pub.wait_connected()
+        r = await api(server, "POST", base, "pubtok")
+        assert r.status == 201, r
+        rec = r.json()
+        file_path = f"{base}/{rec['id']}/file"
+        await wait_status_token(server, base, rec["id"], "pubtok",
+                                lambda st: st["frames_written"] >= 30)
+        # While it records: what is on disk now, as long as it is now.
+        running = await api(server, "GET", file_path, "pubtok")
+        assert running.status == 200, running
+        assert int(running.header("Content-Length")) == len(running.body) > 0
+        assert running.body.startswith(EBML_MAGIC)
+        # Auth as GET on the recording: the stream's publish token or the admin token.
+        assert (await api(server, "GET", file_path)).status == 401
+        assert (await api(server, "GET", file_path, "viewtok")).status == 401
+        assert (await api(server, "HEAD", file_path, "wrong")).status == 401
+        stopped = await api(server, "DELETE", f"{base}/{rec['id']}", "pubtok")
+        assert stopped.status == 200, stopped
+
+    on_disk = Path(rec["path"]).read_bytes()
+    size = len(on_disk)
+    assert size == stopped.json()["bytes"]
+    whole = await api(server, "GET", file_path, "admintok")
+    assert whole.status == 200, whole
+    assert whole.header("Content-Type") == "video/x-matroska"
+    assert whole.header("Accept-Ranges") == "bytes"
+    assert int(whole.header("Content-Length")) == size and whole.body == on_disk
+    assert whole.header("Content-Disposition") is None
+    # A page on another origin can read the range headers.
+    exposed = whole.header("Access-Control-Expose-Headers")
+    assert {"Content-Range", "Content-Disposition", "Accept-Ranges"} <= {
+        h.strip() for h in exposed.split(",")}, exposed
+    got = tmp_path / "served.mkv"
+    got.write_bytes(whole.body)
+    info = discover(got)
+    assert "Matroska" in info["container"] and info["video"].startswith("H.264"), info["text"]
+
+    async def ranged(value: str, token="pubtok") -> cc.HttpResponse:
+        return await cc.http_request("GET", server.url + file_path,
+                                     headers={**cc.bearer(token), "Range": value})
+
+    for value, first, last in (("bytes=0-99", 0, 99), (f"bytes=100-{size + 5000}", 100, size - 1),
+                               ("bytes=-64", size - 64, size - 1), (f"bytes={size - 1}-",
+                                                                    size - 1, size - 1)):
+        r = await ranged(value)
+        assert r.status == 206, (value, r)
+        assert r.header("Content-Range") == f"bytes {first}-{last}/{size}", (value, r.headers)
+        assert int(r.header("Content-Length")) == last - first + 1
+        assert r.body == on_disk[first:last + 1], value
+    for value in (f"bytes={size}-", f"bytes={size + 10}-{size + 20}", "bytes=-0"):
+        r = await ranged(value)
+        assert r.status == 416, (value, r)
+        assert r.header("Content-Range") == f"bytes */{size}"
+        assert "error" in r.json()
+    # Several ranges or a malformed one: the whole file, as RFC 9110 §14.2 allows.
+    for value in ("bytes=0-9,20-29", "bytes=9-0", "bytes=abc", "lines=1-2"):
+        r = await ranged(value)
+        assert r.status == 200 and r.body == on_disk, (value, r.status)
+
+    head = await api(server, "HEAD", file_path, "pubtok")
+    assert head.status == 200 and head.body == b"", head
+    assert int(head.header("Content-Length")) == size
+    assert head.header("Content-Type") == "video/x-matroska"
+
+    dl = await api(server, "GET", file_path + "?download=1", "pubtok")
+    assert dl.status == 200 and dl.body == on_disk
+    assert dl.header("Content-Disposition") == \
+        f'attachment; filename="{Path(rec["path"]).name}"', dl.headers
+
+    # Unknown recording, another stream's id, and a file that is gone: 404 with a JSON error.
+    for path in (f"{base}/{'0' * 32}/file", f"{recordings_path('other')}/{rec['id']}/file"):
+        r = await api(server, "GET", path, "admintok")
+        assert r.status == 404 and "error" in r.json(), r
+    Path(rec["path"]).unlink()
+    r = await api(server, "GET", file_path, "pubtok")
+    assert r.status == 404 and r.json()["error"], r
