@@ -3,6 +3,7 @@
 /workflows/validate) and a recording's file served from disk with byte ranges, all against the
 real server with real aiortc peers on 127.0.0.1."""
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -23,6 +24,16 @@ async def api(server, method: str, path: str, token=None, body=None) -> cc.HttpR
         headers["Content-Type"] = "application/json"
         body = json.dumps(body).encode()
     return await cc.http_request(method, server.url + path, body, headers)
+
+
+async def poll_stats(server, stream: str, pred, what: str, timeout: float = 15.0) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        st = await server.get_json(f"/stream/{stream}/stats")
+        if pred(st):
+            return st
+        assert asyncio.get_running_loop().time() < deadline, f"{what}: {st}"
+        await asyncio.sleep(0.1)
 
 
 # ---- the workflow library --------------------------------------------------------------------
@@ -145,6 +156,9 @@ async def test_validate_has_no_side_effect(server):
         assert looks(viewer) == "plain"
         after = await server.get_json("/stream/live/stats")
         assert after["workflow"] == before["workflow"], (before, after)
+        # The publisher's decoded frame rate, next to the processed one (the last 1 s sample).
+        assert isinstance(after["input_fps"], (int, float)), after
+        await poll_stats(server, "live", lambda st: st["input_fps"] > 0, "input_fps > 0")
 
         # Nothing is staged for a stream that has no publisher yet either.
         r = await api(server, "POST", "/workflows/validate?streamId=later", body=INVERT)
