@@ -19,6 +19,7 @@
 #include "http/PushResource.h"
 #include "http/RecordingResource.h"
 #include "http/WhipWhepResource.h"
+#include "http/WorkflowLibraryResource.h"
 #include "http/WorkflowResource.h"
 #include "record/RecordingService.h"
 #include "rtc/GstRuntime.h"
@@ -115,6 +116,7 @@ int main(int argc, char** argv) {
       cs::addRecordingRoutes(router, recordings, *auth);
       cs::addPushRoutes(router, pushes, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
+      cs::addWorkflowLibraryRoutes(router, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);
       cs::addLiveWorkerRoutes(router, live, COMFYSTREAM_VERSION);
       cs::addMetricsRoute(router, registry, &byoc.sessions(), *auth);

@@ -66,6 +66,17 @@ void Authorizer::require(const Request& req, Role role, const std::string& strea
                          (role == Role::Publish ? "publishing to" : "viewing") + " this stream");
 }
 
+void Authorizer::requirePublisher(const Request& req) const {
+  if (grants_.empty()) return;
+  const std::string given = presentedToken(req);
+  if (tokenEquals(given, admin_)) return;
+  for (const auto& g : grants_)
+    if (g.publish && tokenEquals(given, g.token)) return;
+  if (given.empty())
+    throw ControlError(ErrorKind::Unauthorized, "Authorization: Bearer <token> required");
+  throw ControlError(ErrorKind::InvalidToken, "the token does not allow publishing");
+}
+
 void Authorizer::requireAdmin(const Request& req) const {
   if (admin_.empty() || isAdmin(req)) return;
   throw ControlError(

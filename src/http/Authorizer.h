@@ -34,6 +34,9 @@ class Authorizer {
   // Throws ControlError(Unauthorized) unless the request carries a token that grants `role` on
   // `streamId`, or the admin token. Open when no stream token is configured.
   void require(const Request& req, Role role, const std::string& streamId) const;
+  // For what every publisher shares (the workflow library): a token that may publish some
+  // stream, or the admin token. Open when no stream token is configured.
+  void requirePublisher(const Request& req) const;
   // For routes that reveal or change every stream: the admin token when one is configured.
   void requireAdmin(const Request& req) const;
   bool isAdmin(const Request& req) const;

@@ -16,6 +16,7 @@
 #include "http/Cors.h"
 #include "http/ErrorResponse.h"
 #include "http/EventStream.h"
+#include "http/FileRangeBody.h"
 #include "http/RateLimiter.h"
 #include "http/RequestPreparation.h"
 #include "http/ResponseCounts.h"
@@ -252,6 +253,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       res.setHeader("Content-Type", "text/event-stream");
       res.setHeader("Cache-Control", "no-cache");
     }
+    const bool fromFile = res.file && (res.status == 200 || res.status == 206);
+    if (fromFile && !head_) return writeFile(std::move(res));
     auto out = std::make_shared<bhttp::response<bhttp::string_body>>();
     out->version(11);
     out->result(static_cast<unsigned>(res.status));
@@ -260,7 +263,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     out->keep_alive(keepAlive_);
     if (head_) {
       // RFC 9110 §9.3.2: HEAD gets GET's headers, Content-Length included, and no content.
-      out->content_length(res.body.size());
+      out->content_length(fromFile ? res.file->length : res.body.size());
     } else {
       out->body() = std::move(res.body);
       out->prepare_payload();
@@ -272,6 +275,50 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
                          if (ec || !self->keepAlive_) return self->close();
                          self->readHead();
                        });
+  }
+
+  // ---- A file's bytes (Response::file) ----
+  // Read from disk 64 KiB at a time on this connection's I/O thread (page-cache reads of a local
+  // file), each piece with the write deadline: a reader that stops reading is cut off, one that
+  // reads slowly may take as long as the file needs.
+  void writeFile(Response res) {
+    const Response::FileContent f = *res.file;
+    FileRangeBody::value_type body;
+    beast::error_code ec;
+    body.file.open(f.path.c_str(), beast::file_mode::scan, ec);
+    if (!ec) body.file.seek(f.offset, ec);
+    if (ec) {
+      // Gone between the route's look and now (deleted, moved): nothing was sent yet.
+      Response gone;
+      writeError(gone, 404, "the file is gone");
+      finalize(gone);
+      return write(std::move(gone));
+    }
+    body.remain = f.length;
+    auto out = std::make_shared<bhttp::response<FileRangeBody>>();
+    out->version(11);
+    out->result(static_cast<unsigned>(res.status));
+    responseCounts().count(res.status);
+    for (const auto& [name, value] : res.headers) out->insert(name, value);
+    out->keep_alive(keepAlive_);
+    out->body() = std::move(body);
+    out->prepare_payload();
+    sendFilePiece(out, std::make_shared<bhttp::response_serializer<FileRangeBody>>(*out));
+  }
+
+  void sendFilePiece(std::shared_ptr<bhttp::response<FileRangeBody>> out,
+                     std::shared_ptr<bhttp::response_serializer<FileRangeBody>> serializer) {
+    lowest().expires_after(limits().headerTimeout);
+    bhttp::async_write_some(
+        stream_, *serializer,
+        [self = this->shared_from_this(), out, serializer](beast::error_code ec, size_t) {
+          // A read error or a short file mid-answer: the length announced cannot be met, so the
+          // connection is closed (the client sees a truncated body, never wrong bytes).
+          if (ec) return self->close();
+          if (!serializer->is_done()) return self->sendFilePiece(out, serializer);
+          if (!self->keepAlive_) return self->close();
+          self->readHead();
+        });
   }
 
   void close() {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/ErrorResponse.h"
+#include "http/FileResponse.h"
 #include "stream/StreamRegistry.h"
 #include "util/LogEscape.h"
 
@@ -103,6 +104,16 @@ void addRecordingRoutes(http::Router& router, RecordingService& recordings,
       const auto s = recordings.status(req.matches[1], req.matches[2]);
       if (!s) throw ControlError(ErrorKind::NotFound, "no such recording");
       res.setContent(dumpJson(recordingJson(*s)), "application/json");
+    });
+  });
+  // The file itself, for a player or a download (docs/RECORDING.md): streamed from disk, with
+  // byte ranges; a running recording serves what it has written so far.
+  router.get(one + "/file", [&recordings, &auth](const Request& req, Response& res) {
+    answerErrors(res, [&] {
+      requireAccess(auth, req, req.matches[1]);
+      const auto s = recordings.status(req.matches[1], req.matches[2]);
+      if (!s) throw ControlError(ErrorKind::NotFound, "no such recording");
+      http::answerWithFile(req, res, s->path, {"video/x-matroska", req.param("download") == "1"});
     });
   });
   router.del(one, [&recordings, &auth](const Request& req, Response& res) {

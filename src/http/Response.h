@@ -1,7 +1,9 @@
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -19,6 +21,16 @@ struct Response {
   // server writes the head (text/event-stream, no-cache) and then calls this, on its I/O thread,
   // with the open stream; the body is what is sent on it until it is closed. HEAD gets the head.
   std::function<void(std::shared_ptr<EventStream>)> eventStream;
+  // Set with status 200 or 206: the content is `length` bytes of the file at `path` from
+  // `offset` (body stays empty). The server opens the file when it writes the answer and sends it
+  // from disk piece by piece, never whole in memory, with Content-Length = length; HEAD gets the
+  // head. A file that cannot be opened by then is answered 404.
+  struct FileContent {
+    std::string path;
+    uint64_t offset = 0;
+    uint64_t length = 0;
+  };
+  std::optional<FileContent> file;
 
   // Replaces every earlier value of the header.
   void setHeader(std::string_view name, std::string_view value);

@@ -30,6 +30,9 @@ nlohmann::json streamStatsJson(const StreamStats& s) {
       {"viewers", s.viewers},
       {"server_latency_ms", latencyJson(s.latency)},
       {"encoder_frames_dropped", s.encoderFramesDropped},
+      // Decoded frames per second from the publisher, before the workflow (the last 1 s sample;
+      // /metrics: comfystream_stream_input_fps).
+      {"input_fps", s.fpsIn.fps},
   };
   if (!s.workflow.empty()) {
     j["workflow"] = s.workflow;

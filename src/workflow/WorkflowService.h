@@ -66,6 +66,9 @@ class WorkflowService {
   // Compiles without warming up, for callers that install the workflow later.
   std::shared_ptr<GraphWorkflow> compile(const WorkflowSource& source, int width, int height);
 
+  // The named workflows themselves (GET /workflows lists and shows them).
+  const WorkflowLibrary& library() const { return library_; }
+
   NodeContext nodeContext(int width = 512, int height = 512);
   const WorkflowLimits& limits() const { return settings_.limits; }
   ModelStore& models() { return models_; }
