@@ -147,6 +147,14 @@ describe('studio: pushes panel', { timeout: 120_000 }, () => {
     t.diagnostic(`push row: ${JSON.stringify(sending[0])}`);
     await screenshot(page, 'studio-pushes');
 
+    // On a phone-sized screen the rows become cards: nothing scrolls sideways.
+    await page.setViewportSize({ width: 375, height: 667 });
+    await page.locator('#pushes-panel').scrollIntoViewIfNeeded();
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+      'no horizontal scroll at 375 px');
+    await screenshot(page, 'studio-phone-pushes', { fullPage: false });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     await page.click(`#push-list tr[data-push-id="${live[0].id}"] .push-stop`);
     const stopped = await until('the push listed as stopped', () => rows(page),
       (r) => r[0].state === 'stopped', { timeout: 20_000 });

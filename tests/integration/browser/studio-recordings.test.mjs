@@ -239,6 +239,14 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
     const size = await downloadFromThePanel(ui, row);
     t.diagnostic(`downloaded ${size} bytes`);
 
+    // On a phone-sized screen the rows become cards: nothing scrolls sideways.
+    await ui.page.setViewportSize({ width: 375, height: 667 });
+    await ui.page.locator('#recordings-panel').scrollIntoViewIfNeeded();
+    assert.ok(await ui.page.evaluate(() => document.documentElement.scrollWidth <= document.documentElement.clientWidth),
+      'no horizontal scroll at 375 px');
+    await screenshot(ui.page, 'studio-phone-recordings', { fullPage: false });
+    await ui.page.setViewportSize({ width: 1280, height: 900 });
+
     // The panel follows the set-up's stream id: another stream has none, and back again.
     await ui.page.fill('#stream-id', 'studio-rec-other');
     await until('the list of the other stream', () => ui.page.textContent('#rec-empty'),
