@@ -3,8 +3,9 @@
 // pick the node and an input in each, type values, and see the output change: brightness from one
 // panel, then saturation from the other on top of it (each update_prompts carries the full
 // prompts with both edits); a value out of the input's range is refused in the page and nothing
-// changes. A combo input (a select of its options) switches the channel a mask is taken from. A
-// screenshot of the live page with the panels open.
+// changes. Before going live, the nodes come from POST /workflows/validate and an edit is kept
+// for the publish. A combo input (a select of its options) switches the channel a mask is taken
+// from. A screenshot of the live page with the panels open.
 //
 //   node --test tests/integration/browser/studio-controls.test.mjs   (env COMFYSTREAM_BIN)
 
@@ -125,6 +126,31 @@ describe('studio: node controls', { timeout: 150_000 }, () => {
 
     await page.click(`${p2} .cp-remove`);
     assert.equal(await page.locator('.control-panel').count(), 1, 'one panel left after removing one');
+    await page.click('#unview');
+    await page.click('#unpublish');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await page.close();
+  }));
+
+  test('before going live: the validated nodes, an edit kept for the publish', { timeout: 60_000 }, async () => withContext(async () => {
+    const streamId = 'studio-prelive';
+    const ui = await openStudio(browser, server, 'prelive', streamId);
+    uis.push(ui);
+    const { page } = ui;
+    await upload(page, ['adjust-invert.json'], ['valid']);
+    await page.click('#controls-add');
+    const p1 = '.control-panel[data-panel="1"]';
+    // POST /workflows/validate answered with the nodes get_nodes would describe.
+    await until('the panel to list ImageColorAdjust before publishing', () => panelState(page, 1),
+      (s) => s?.nodes.includes('2'), { timeout: 10_000 });
+    await page.selectOption(`${p1} .cp-node`, '2');
+    await page.selectOption(`${p1} .cp-input`, 'brightness');
+    await page.fill(`${p1} .cp-number`, '0.5');
+    const kept = await until('the edit to be kept', () => panelState(page, 1), (s) => s.state === 'ok' || s.state === 'error');
+    assert.match(kept.status, /brightness = 0\.5: used when you publish/, kept.status);
+    assert.match(await page.textContent('#workflow-current'), /adjust-invert\.json \(edited\)/, 'the workflow panel names the edit');
+    await publishAndView(ui, { streamId });
+    await expectBlocks(ui, 'inverted at half brightness from the start', (rgb) => rgb.map((c) => 255 - c * 0.5));
     await page.click('#unview');
     await page.click('#unpublish');
     assert.deepEqual(ui.errors, [], 'page errors');
