@@ -308,8 +308,7 @@ export function mount(el, ctx) {
 
 const quietly = (p) => p.catch((e) => console.warn('[comfystream] workflows:', e));
 
-// For the shell, before its WHIP POST (app.js's publish does the same POST /prompt inline today;
-// this also refuses a file the page could not read, with its reason, before asking the server). For uploaded (or edited) prompts: POST
+// app.js's publish calls this before its WHIP POST. For uploaded (or edited) prompts: POST
 // /prompt?streamId=S, which the server keeps for the stream's next publisher that names no
 // ?workflow= (docs/API.md), so WHIP then goes without ?workflow=. Resolves to {workflow}: the
 // name for WHIP's ?workflow=, or null to leave it out. Throws an Error naming the refusal (and
