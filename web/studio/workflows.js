@@ -48,6 +48,7 @@ export function mount(el, ctx) {
   let own = false; // this panel is setting ctx.workflow (its listener then only follows)
   let seq = 0; // the latest user choice; an older one finishing late is ignored
   let builtinOnly = false; // the server has no GET /workflows: the page's own copies are used
+  let needsToken = false; // the list was refused for want of a token: try again on focus
 
   function setOwn(w) {
     own = true;
@@ -234,12 +235,14 @@ export function mount(el, ctx) {
       const r = await ctx.api.get('/workflows');
       list = (Array.isArray(r?.workflows) ? r.workflows : []).filter((w) => typeof w?.name === 'string');
       builtinOnly = false;
+      needsToken = false;
       note.hidden = !r?.truncated;
       note.textContent = r?.truncated ? 'The server lists only part of its workflows.' : '';
     } catch (e) {
       // A server without the studio's routes (404), or one that wants a token for the list:
       // the two built-ins every server has still work (WHIP takes their names).
       builtinOnly = e instanceof ApiError && (e.status === 404 || e.status === 405);
+      needsToken = e instanceof ApiError && e.status === 401;
       list = Object.keys(BUILTIN_WORKFLOWS).map((name) => ({ name, source: 'builtin' }));
       note.hidden = false;
       note.textContent = e instanceof ApiError && e.status === 401
@@ -286,6 +289,8 @@ export function mount(el, ctx) {
     await choose({ kind: 'prompts', prompts: r.prompts, label: r.label, sources: r.sources });
   });
   $('workflow-refresh').addEventListener('click', () => quietly(loadList()));
+  // The token is typed in the set-up after the page loaded: the next look at the list uses it.
+  select.addEventListener('focus', () => { if (needsToken) quietly(loadList()); });
 
   ctx.on('workflow', (w) => {
     sync(w);

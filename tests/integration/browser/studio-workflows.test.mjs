@@ -140,6 +140,14 @@ describe('studio: workflows', { timeout: 180_000 }, () => {
     const ui1 = await upload(page, ['ui-format.json'], ['invalid']);
     assert.match(ui1.errors.join('\n'), /ui-format\.json is not an API-format workflow: it is a ComfyUI UI-format export/,
       `UI-format export: ${JSON.stringify(ui1.errors)}`);
+    // Publish says why and publishes nothing.
+    await page.fill('#stream-id', 'studio-formats');
+    await page.selectOption('#source', 'pattern');
+    await page.click('#publish');
+    const box = await until('the error box', () => page.evaluate(() => !document.getElementById('error').hidden
+      && document.getElementById('error-text').textContent), Boolean, { timeout: 10_000 });
+    assert.match(box, /ui-format\.json is not an API-format workflow/, box);
+    assert.deepEqual(await publishersOf('studio-formats'), [], 'nothing published');
     const notJson = await upload(page, ['not-json.json'], ['invalid']);
     assert.match(notJson.errors.join('\n'), /not-json\.json is not JSON/, `not JSON: ${JSON.stringify(notJson.errors)}`);
     // Two good files are one list of two workflows.
