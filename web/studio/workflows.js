@@ -303,7 +303,13 @@ export function mount(el, ctx) {
     showRefusal(error.body, ctx.workflow.prompts, ctx.workflow.sources);
     setStatus('invalid', `The server refused ${ctx.workflow.label}: nothing was published.`);
   });
-  ctx.on('live', ({ streamId }) => { liveNow = { streamId }; });
+  ctx.on('live', ({ streamId }) => {
+    liveNow = { streamId };
+    // A token typed after the page loaded (the publish just used it): now the list and the
+    // running workflow's JSON (for the controls) can be had.
+    if (needsToken) quietly(loadList());
+    quietly(enrich(ctx.workflow));
+  });
   ctx.on('idle', () => { liveNow = null; });
 
   panels.set(ctx, { showRefusal, setStatus, clearErrors });
