@@ -13,7 +13,9 @@
 // .cp-prompt, .cp-node, .cp-input (selects), .cp-widget (the input element(s)), .cp-status
 // (data-state idle|pending|ok|error), .cp-remove.
 
-import { checkValue, inputValue, widgetModel, withInput } from '../lib/workflow-doc.js';
+import {
+  checkValue, describeRefusal, inputValue, widgetModel, withInput,
+} from '../lib/workflow-doc.js';
 
 const DEBOUNCE_MS = { int: 100, float: 100, boolean: 100, combo: 100, text: 300 };
 const MAX_PANELS = 12; // a screenful; each one is only a view on the same prompts
@@ -150,16 +152,10 @@ export function mount(el, ctx) {
   refreshModel();
 }
 
+// An update_prompts refusal in words, one sentence per node and input (lib/workflow-doc.js).
 function refusalText(reply) {
-  if (!reply) return 'no answer';
-  const lines = [];
-  for (const [id, ne] of Object.entries(reply.node_errors ?? {})) {
-    for (const e of ne?.errors ?? []) {
-      const input = e?.extra_info?.input_name;
-      lines.push(`Node ${id}${ne.class_type ? ` (${ne.class_type})` : ''}${input ? `, input ${input}` : ''}: ${e?.message ?? 'refused'}`);
-    }
-  }
-  return lines.length ? lines.join('; ') : String(reply.error ?? 'refused');
+  const { summary, items } = describeRefusal(reply);
+  return items.length ? items.map((i) => i.text).join('; ') : summary;
 }
 
 // One panel. `deps`: model() → the widget model, prompts() → the prompts edited, sources() → the

@@ -4,7 +4,8 @@
 // panel, then saturation from the other on top of it (each update_prompts carries the full
 // prompts with both edits); a value out of the input's range is refused in the page and nothing
 // changes. Before going live, the nodes come from POST /workflows/validate and an edit is kept
-// for the publish. A combo input (a select of its options) switches the channel a mask is taken
+// for the publish. A value the node takes but the server's limits refuse is shown as the
+// server's refusal per node and input. A combo input (a select of its options) switches the channel a mask is taken
 // from. A screenshot of the live page with the panels open.
 //
 //   node --test tests/integration/browser/studio-controls.test.mjs   (env COMFYSTREAM_BIN)
@@ -12,7 +13,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { launchBrowser, screenshot, startServer, stopServer, until } from './harness.mjs';
+import { launchBrowser, screenshot, startServer, stats, stopServer, until } from './harness.mjs';
 import { expectBlocks, inverted, openStudio, publishAndView, upload } from './studio-steps.mjs';
 
 let server;
@@ -151,6 +152,31 @@ describe('studio: node controls', { timeout: 150_000 }, () => {
     assert.match(await page.textContent('#workflow-current'), /adjust-invert\.json \(edited\)/, 'the workflow panel names the edit');
     await publishAndView(ui, { streamId });
     await expectBlocks(ui, 'inverted at half brightness from the start', (rgb) => rgb.map((c) => 255 - c * 0.5));
+    await page.click('#unview');
+    await page.click('#unpublish');
+    assert.deepEqual(ui.errors, [], 'page errors');
+    await page.close();
+  }));
+
+  test('a value the node takes but the server refuses: its refusal per node and input', { timeout: 60_000 }, async () => withContext(async () => {
+    const streamId = 'studio-refusal';
+    const ui = await openStudio(browser, server, 'refusal', streamId);
+    uis.push(ui);
+    const { page } = ui;
+    await upload(page, ['scale.json'], ['valid']);
+    await publishAndView(ui, { streamId });
+    await page.click('#controls-add');
+    const p1 = '.control-panel[data-panel="1"]';
+    await until('the panel to list ImageScale', () => panelState(page, 1), (s) => s?.nodes.includes('2'), { timeout: 10_000 });
+    await page.selectOption(`${p1} .cp-node`, '2');
+    await page.selectOption(`${p1} .cp-input`, 'width');
+    // ImageScale takes widths up to 16384; this server's --max-image-size is 4096.
+    await page.fill(`${p1} .cp-number`, '5000');
+    const refused = await until('the server\'s refusal', () => panelState(page, 1), (s) => s.state === 'error' || s.state === 'ok');
+    assert.equal(refused.state, 'error', refused.status);
+    assert.match(refused.status, /^Refused: Node 2 \(ImageScale\), input width: /, refused.status);
+    const { viewer } = await stats(ui);
+    assert.deepEqual([viewer.frameWidth, viewer.frameHeight], [320, 240], 'the running workflow continues');
     await page.click('#unview');
     await page.click('#unpublish');
     assert.deepEqual(ui.errors, [], 'page errors');
