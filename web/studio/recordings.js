@@ -1,2 +1,294 @@
-// Placeholder while the studio is built in parallel (issue 11): its owner replaces this file.
-export function mount(el, ctx) { void el; void ctx; }
+// Recordings panel: start and stop a server-side recording of the current stream, list its
+// recordings (state, duration, size, error), play one in the panel or download it.
+// Server side: docs/RECORDING.md; the REST calls: lib/recordings.js.
+//
+// DOM (inside the panel's element): #rec-start, #rec-message, #rec-list (tbody rows
+// tr[data-recording-id][data-state] with .rec-state .rec-duration .rec-size .rec-error and the
+// buttons .rec-stop .rec-play .rec-download), #rec-empty, #rec-player with #rec-video.
+
+import { RecordingsClient, recordingErrorText, recordingFileName } from '../lib/recordings.js';
+import { Poller } from '../lib/poller.js';
+import { formatBytes, formatClock, formatDuration } from '../lib/units.js';
+
+const TEMPLATE = `
+  <h2>Recordings <span class="rec-stream"></span></h2>
+  <div class="rec-bar">
+    <button id="rec-start" type="button">Start recording</button>
+    <span id="rec-message" class="rec-message" role="status" aria-live="polite"></span>
+  </div>
+  <div class="rec-scroll">
+    <table id="rec-list" class="rec-table">
+      <thead><tr><th>Started</th><th>State</th><th>Duration</th><th>Size</th><th></th></tr></thead>
+      <tbody></tbody>
+    </table>
+  </div>
+  <p id="rec-empty" class="rec-empty">No recordings yet.</p>
+  <figure id="rec-player" class="rec-player" hidden>
+    <video id="rec-video" controls playsinline></video>
+    <figcaption>
+      <span id="rec-player-title"></span>
+      <button id="rec-player-close" type="button">Close</button>
+    </figcaption>
+  </figure>`;
+
+// Badge tones, as the shell's badges (style.css [data-tone]).
+const TONES = { recording: 'ok', stopped: '', failed: 'bad' };
+
+// While a recording runs its duration ticks, so the list is read every second; otherwise every
+// 5 s is enough to see recordings started elsewhere (another page, ?record=1, --record).
+const FAST_MS = 1000;
+const SLOW_MS = 5000;
+
+export function mount(el, ctx) {
+  el.classList.add('rec-panel');
+  el.innerHTML = TEMPLATE;
+  const q = (sel) => el.querySelector(sel);
+  const startButton = q('#rec-start');
+  const message = q('#rec-message');
+  const tbody = q('#rec-list tbody');
+  const empty = q('#rec-empty');
+  const player = q('#rec-player');
+  const video = q('#rec-video');
+  const client = new RecordingsClient(ctx.api);
+
+  let streamId = ctx.streamId();
+  let recordings = []; // the last list, oldest first
+  let playing = null; // {id, revoke}
+  let playTicket = 0;
+  const busy = new Set(); // ids being stopped
+
+  function say(level, text) {
+    message.textContent = text;
+    message.dataset.level = level;
+    if (level === 'error') ctx.say('error', `Recordings: ${text}`);
+  }
+
+  const poller = new Poller(refresh, { interval: SLOW_MS });
+
+  async function refresh() {
+    const id = streamId;
+    try {
+      const list = await client.list(id);
+      if (id !== streamId) return; // the stream changed while asking
+      recordings = list;
+      render();
+    } catch (e) {
+      if (id === streamId) say('error', recordingErrorText('list', e, id));
+    }
+  }
+
+  function render() {
+    q('.rec-stream').textContent = `· ${streamId}`;
+    empty.textContent = `No recordings of "${streamId}" yet.`;
+    empty.hidden = recordings.length > 0;
+    const seen = new Set();
+    // Newest first on screen.
+    for (const s of [...recordings].reverse()) {
+      seen.add(s.id);
+      let row = tbody.querySelector(`tr[data-recording-id="${CSS.escape(s.id)}"]`);
+      if (!row) row = makeRow(s.id);
+      tbody.append(row); // keeps the order (append moves an existing row)
+      fillRow(row, s);
+    }
+    for (const row of [...tbody.rows]) {
+      if (!seen.has(row.dataset.recordingId)) row.remove();
+    }
+    poller.setInterval(recordings.some((s) => s.state === 'recording') ? FAST_MS : SLOW_MS);
+  }
+
+  function makeRow(id) {
+    const row = document.createElement('tr');
+    row.dataset.recordingId = id;
+    row.innerHTML = `
+      <td class="rec-started"></td>
+      <td><span class="rec-state badge"></span><div class="rec-error"></div></td>
+      <td class="rec-duration"></td>
+      <td class="rec-size"></td>
+      <td class="rec-actions">
+        <button class="rec-stop" type="button">Stop</button>
+        <button class="rec-play" type="button">Play</button>
+        <button class="rec-download" type="button">Download</button>
+      </td>`;
+    row.querySelector('.rec-stop').addEventListener('click', () => stop(id));
+    row.querySelector('.rec-play').addEventListener('click', () => play(id));
+    row.querySelector('.rec-download').addEventListener('click', () => download(id));
+    return row;
+  }
+
+  function fillRow(row, s) {
+    row.dataset.state = s.state;
+    row.title = s.path ?? '';
+    row.querySelector('.rec-started').textContent = formatClock(s.started_at);
+    const state = row.querySelector('.rec-state');
+    state.textContent = s.state;
+    state.dataset.tone = TONES[s.state] ?? '';
+    const err = row.querySelector('.rec-error');
+    err.textContent = s.error ?? '';
+    err.hidden = !s.error;
+    row.querySelector('.rec-duration').textContent = formatDuration(s.duration);
+    row.querySelector('.rec-size').textContent = formatBytes(s.bytes);
+    const stopButton = row.querySelector('.rec-stop');
+    stopButton.hidden = s.state !== 'recording';
+    stopButton.disabled = busy.has(s.id);
+    stopButton.textContent = busy.has(s.id) ? 'Stopping…' : 'Stop';
+    const plays = playing?.id === s.id;
+    row.classList.toggle('rec-playing', plays);
+  }
+
+  const find = (id) => recordings.find((s) => s.id === id);
+
+  async function start() {
+    const id = streamId;
+    startButton.disabled = true;
+    say('info', 'Starting a recording…');
+    try {
+      const s = await client.start(id);
+      if (id !== streamId) return;
+      recordings = [...recordings.filter((r) => r.id !== s.id), s];
+      render();
+      say('ok', `Recording "${id}" to ${recordingFileName(s)}.`);
+    } catch (e) {
+      say('error', recordingErrorText('start', e, id));
+    } finally {
+      startButton.disabled = false;
+      poller.trigger();
+    }
+  }
+
+  async function stop(recId) {
+    const id = streamId;
+    if (busy.has(recId)) return;
+    busy.add(recId);
+    render();
+    say('info', 'Stopping: the server finalizes the file…');
+    try {
+      // Answers once the file has its duration and cues (a few seconds at most).
+      const s = await client.stop(id, recId);
+      if (id !== streamId) return;
+      recordings = recordings.map((r) => (r.id === s.id ? s : r));
+      say('ok', `Recording stopped: ${formatDuration(s.duration)}, ${formatBytes(s.bytes)}.`);
+    } catch (e) {
+      say('error', recordingErrorText('stop', e, id));
+    } finally {
+      busy.delete(recId);
+      if (id === streamId) render();
+      poller.trigger();
+    }
+  }
+
+  function closePlayer() {
+    video.pause();
+    video.removeAttribute('src');
+    video.load();
+    playing?.revoke();
+    playing = null;
+    player.hidden = true;
+    for (const row of tbody.rows) row.classList.remove('rec-playing');
+  }
+
+  async function play(recId) {
+    const id = streamId;
+    const s = find(recId);
+    const ticket = ++playTicket; // a later Play (or a stream change) wins
+    closePlayer();
+    // With a token the whole file comes into memory before it plays (see lib/recordings.js).
+    say('info', ctx.api.token ? `Fetching the recording with the token (${formatBytes(s?.bytes)})…` : 'Loading the recording…');
+    try {
+      const file = await client.fileUrl(id, recId);
+      if (ticket !== playTicket || id !== streamId) {
+        file.revoke();
+        return;
+      }
+      playing = { id: recId, revoke: file.revoke };
+      q('#rec-player-title').textContent = s ? `${recordingFileName(s)} · ${formatDuration(s.duration)}` : recId;
+      player.hidden = false;
+      video.src = file.url;
+      render();
+      try {
+        await video.play();
+      } catch (e) {
+        // A paused start (autoplay policy) is fine: the controls are there. A source that
+        // fails is explained by the 'error' listener below, which finds out why.
+        if (e.name === 'NotSupportedError') return;
+        if (e.name !== 'NotAllowedError' && e.name !== 'AbortError') throw e;
+      }
+      if (ticket === playTicket) say('ok', `Playing ${s ? recordingFileName(s) : recId}.`);
+    } catch (e) {
+      if (id === streamId) say('error', recordingErrorText('play', e, id));
+    }
+  }
+
+  // A <video> says only that it failed. For a direct URL, ask the server for the file's first
+  // byte to tell a refusal (404, 401, …, in words) from a file the browser cannot decode.
+  video.addEventListener('error', async () => {
+    if (player.hidden || !playing) return;
+    const { id: recId } = playing;
+    const id = streamId;
+    const src = video.currentSrc;
+    let text = `The browser cannot play this recording${video.error?.message ? ` (${video.error.message})` : ''}`
+      + ': Matroska H.264/Opus plays in Chromium; download it for another player.';
+    if (!src.startsWith('blob:')) {
+      const refusal = await client.checkFile(id, recId).catch((e) => e);
+      if (refusal) text = recordingErrorText('play', refusal, id);
+    }
+    if (playing?.id === recId && id === streamId) say('error', text);
+  });
+
+  async function download(recId) {
+    const id = streamId;
+    const s = find(recId);
+    let file = null;
+    try {
+      file = await client.fileUrl(id, recId, { download: true });
+      const a = document.createElement('a');
+      a.href = file.url;
+      a.download = recordingFileName(s ?? { id: recId, stream_id: id });
+      a.hidden = true;
+      el.append(a);
+      a.click();
+      a.remove();
+      say('ok', `Downloading ${a.download}.`);
+    } catch (e) {
+      say('error', recordingErrorText('download', e, id));
+    } finally {
+      // The browser may still be reading an object URL after click() returns: let it go later.
+      if (file?.objectUrl) setTimeout(file.revoke, 60_000);
+    }
+  }
+
+  startButton.addEventListener('click', start);
+  q('#rec-player-close').addEventListener('click', () => {
+    playTicket++; // a file still being fetched is not opened after all
+    closePlayer();
+  });
+
+  ctx.on('stream', ({ streamId: next }) => {
+    streamId = next;
+    recordings = [];
+    playTicket++;
+    closePlayer();
+    say('info', '');
+    render();
+    poller.trigger();
+  });
+  // A publisher coming or going changes what the server has to say (a recording started with
+  // ?record=1, or ended 30 s after its publisher).
+  ctx.on('live', () => poller.trigger());
+  ctx.on('idle', () => poller.trigger());
+
+  watchVisibility(el, (visible) => poller.setActive(visible));
+  render();
+  poller.trigger();
+}
+
+// Calls onChange(true) while the element is on screen and the tab is visible, onChange(false)
+// otherwise.
+function watchVisibility(el, onChange) {
+  let inView = false;
+  const update = () => onChange(inView && !document.hidden);
+  new IntersectionObserver((entries) => {
+    inView = entries[entries.length - 1].isIntersecting;
+    update();
+  }).observe(el);
+  document.addEventListener('visibilitychange', update);
+}

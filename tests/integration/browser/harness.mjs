@@ -64,7 +64,10 @@ export async function startServer({ timeout = 20_000, args: extraArgs = [], tls 
     throw new Error(`server binary not found: ${serverBin} (build it, or set COMFYSTREAM_BIN)`);
   }
   const port = await freePort();
+  // --web-dir: the page of this checkout, whatever the binary was built with (the compiled-in
+  // default is the source tree the binary came from).
   const args = ['--host', '127.0.0.1', '--port', String(port), '--media-ip', '127.0.0.1', '--log-level', 'debug',
+    '--web-dir', path.join(repoRoot, 'web'),
     ...(tls ? ['--tls-cert', tls.cert, '--tls-key', tls.key] : []), ...extraArgs];
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-it-'));
   const logFile = path.join(logDir, 'server.log');
@@ -290,4 +293,16 @@ export async function sampleBlocks(blocks) {
     const n = data.length / 4;
     return { name: b.name, rgb: b.rgb, got: sum.map((v) => Math.round(v / n)), size: `${canvas.width}x${canvas.height}` };
   });
+}
+
+// Screenshots of the page's states for the closing notes and for a human look at a failure:
+// PNGs under $COMFYSTREAM_SCREENSHOT_DIR (ctest sets <build>/screenshots), else build/screenshots.
+// `name` becomes the file name (e.g. 'studio-live' → studio-live.png). Resolves to the path.
+export const screenshotDir = process.env.COMFYSTREAM_SCREENSHOT_DIR || path.join(repoRoot, 'build/screenshots');
+
+export async function screenshot(page, name, { fullPage = true } = {}) {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.png`);
+  await page.screenshot({ path: file, fullPage });
+  return file;
 }

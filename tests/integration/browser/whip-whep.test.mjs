@@ -89,7 +89,7 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
     await page.selectOption('#source', 'camera');
     await page.selectOption('#codec', 'H264');
     await page.selectOption('#size', '640x480');
-    await page.check('#audio');
+    await page.selectOption('#mic', 'default');
 
     await page.click('#publish');
     const published = await until('publisher connected', () => stats(ui),

@@ -1,0 +1,137 @@
+// A WHIP publisher (RFC 9725): one RTCPeerConnection sending a MediaStream to
+// POST /whip?streamId=…[&workflow=…], with the `control` and `data` data channels of the
+// original's protocol (docs/API.md "Data channels"). Non-trickle: the offer carries every
+// candidate. 409/503 with Retry-After (a publisher still being set up, the server full) are
+// retried a few times. No DOM: reusable by any page.
+import { ControlChannel } from './control.js';
+import { preferCodec } from './codecs.js';
+import { localOffer } from './ice.js';
+import {
+  deleteResource, errorFromResponse, postOffer, resourceOf, retryDelay, sleep,
+} from './signaling.js';
+
+const MAX_RETRIES = 4;
+
+export class WhipPublisher extends EventTarget {
+  // api: ServerApi; iceServers: RTCIceServer[]; log(text, bad): optional.
+  constructor({ api, iceServers = [], log = () => {} }) {
+    super();
+    this.api = api;
+    this.iceServers = iceServers;
+    this.log = log;
+    this.pc = null;
+    this.resource = null; // URL of /whip/{id}
+    this.etag = null;
+    this.linkHeader = null;
+    this.control = null; // ControlChannel once `control` is open
+    this.dataChannel = null;
+    this.abort = new AbortController();
+  }
+
+  get location() { return this.resource?.pathname ?? null; }
+  get connectionState() { return this.pc?.connectionState ?? 'closed'; }
+
+  // Publishes `stream` (its first video track and its audio tracks). workflow: a name, or
+  // null to run the stream's kept workflow (POST /prompt before) or passthrough.
+  // Events: 'state' (detail: connectionState), 'control' (ControlChannel open), 'text'
+  // (detail: {text, at}), 'message' (detail: any other JSON on `data`).
+  async start({ stream, streamId, workflow = null, codec = 'auto' }) {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+    this.pc = pc;
+    pc.addEventListener('connectionstatechange', () => {
+      this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
+    });
+
+    const videoTrack = stream.getVideoTracks()[0];
+    if (videoTrack) {
+      const video = pc.addTransceiver(videoTrack, { direction: 'sendonly', streams: [stream] });
+      preferCodec(video, codec);
+      try {
+        // Keep the published size: never let the encoder scale the picture down.
+        const p = video.sender.getParameters();
+        p.degradationPreference = 'maintain-resolution';
+        await video.sender.setParameters(p);
+      } catch (e) {
+        this.log(`could not set degradationPreference: ${e.message}`);
+      }
+    }
+    for (const track of stream.getAudioTracks()) {
+      pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+    }
+    this._openChannels(pc);
+
+    const offer = await localOffer(pc, { onLate: (t) => this.log(t, true) });
+    let path = `/whip?streamId=${encodeURIComponent(streamId)}`;
+    if (workflow) path += `&workflow=${encodeURIComponent(workflow)}`;
+    let res;
+    for (let attempt = 0; ; attempt++) {
+      this.log(`POST ${path}${attempt ? ` (retry ${attempt})` : ''}`);
+      res = await postOffer(this.api, path, offer, this.abort.signal);
+      const retryable = (res.status === 409 || res.status === 503) && res.headers.has('Retry-After');
+      if (!retryable || attempt >= MAX_RETRIES) break;
+      const err = await errorFromResponse(`WHIP POST ${path}`, res);
+      const wait = retryDelay(res, attempt);
+      this.log(`${err.message}; retrying in ${wait} ms`);
+      await sleep(wait, this.abort.signal);
+    }
+    if (!res.ok) throw await errorFromResponse(`WHIP POST ${path}`, res);
+    this.resource = resourceOf(res);
+    if (!this.resource) this.log('WHIP answer has no Location header: cannot DELETE the session later', true);
+    this.etag = res.headers.get('ETag');
+    this.linkHeader = res.headers.get('Link');
+    const answer = await res.text();
+    if (this.abort.signal.aborted) throw new DOMException('cancelled', 'AbortError');
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    return { location: this.location, etag: this.etag };
+  }
+
+  _openChannels(pc) {
+    const control = pc.createDataChannel('control');
+    control.addEventListener('open', () => {
+      this.control = new ControlChannel(control);
+      this.dispatchEvent(new CustomEvent('control', { detail: this.control }));
+    });
+    control.addEventListener('close', () => {
+      this.control?.close();
+      this.control = null;
+    });
+    const data = pc.createDataChannel('data');
+    this.dataChannel = data;
+    data.addEventListener('message', (e) => {
+      let msg;
+      try {
+        msg = JSON.parse(e.data);
+      } catch {
+        return; // not ours
+      }
+      if (msg?.type === 'text' && typeof msg.data === 'string') {
+        this.dispatchEvent(new CustomEvent('text', { detail: { text: msg.data, at: new Date() } }));
+      } else {
+        this.dispatchEvent(new CustomEvent('message', { detail: msg }));
+      }
+    });
+  }
+
+  // Whether the server still holds the session (GET /whip/{id}: 204 while it lives, 404 once it
+  // ended: taken over by another publisher, ended by the watchdog). A network error counts as
+  // alive: the connection may come back.
+  async alive() {
+    if (!this.resource) return false;
+    try {
+      const res = await fetch(this.resource, { headers: this.api.headers(), signal: this.abort.signal });
+      return res.status !== 404;
+    } catch {
+      return true;
+    }
+  }
+
+  // Ends the session: DELETE (resolves to its status, 0 when there was none), then closes.
+  async stop() {
+    this.abort.abort();
+    const status = this.resource ? await deleteResource(this.api, this.resource) : 0;
+    this.control?.close();
+    this.control = null;
+    this.pc?.close();
+    return status;
+  }
+}
