@@ -8,6 +8,7 @@
 //   'idle'    {streamId, reason}     this page stopped publishing, or the publisher dropped
 //   'text'    {text, at}             a text output arrived on the data channel
 //   'workflow' {kind: 'name'|'prompts', name?, prompts?, label}   the chosen workflow changed
+//   'token'   {}                     the Bearer token changed (panels refused with 401 ask again)
 //   'message' {level: 'info'|'ok'|'warn'|'error', text}   something for the user (toasts)
 
 export class StudioContext {

@@ -195,6 +195,7 @@ export function mount(el, ctx) {
   });
   ctx.on('live', () => poller.trigger());
   ctx.on('idle', () => poller.trigger());
+  ctx.on('token', () => poller.trigger());
 
   watchVisibility(el, (visible) => poller.setActive(visible));
   render();

@@ -275,6 +275,7 @@ export function mount(el, ctx) {
   // ?record=1, or ended 30 s after its publisher).
   ctx.on('live', () => poller.trigger());
   ctx.on('idle', () => poller.trigger());
+  ctx.on('token', () => poller.trigger());
 
   watchVisibility(el, (visible) => poller.setActive(visible));
   render();

@@ -29,10 +29,14 @@ export function mount(el, ctx, { params = new URLSearchParams(), serverParam = n
   // --- token: the field wins; ?token= is read for older links, sessionStorage keeps it for the tab.
   token.value = params.get('token') ?? sessionStorage.getItem(TOKEN_KEY) ?? '';
   ctx.api.token = token.value.trim();
+  let tokenTimer = null;
   const saveToken = () => {
     ctx.api.token = token.value.trim();
     if (ctx.api.token) sessionStorage.setItem(TOKEN_KEY, ctx.api.token);
     else sessionStorage.removeItem(TOKEN_KEY);
+    // Panels that were refused (401) ask again once the typing pauses, not on every keystroke.
+    clearTimeout(tokenTimer);
+    tokenTimer = setTimeout(() => ctx.emit('token', {}), 300);
   };
   token.addEventListener('input', saveToken);
 

@@ -311,6 +311,7 @@ export function mount(el, ctx) {
     quietly(enrich(ctx.workflow));
   });
   ctx.on('idle', () => { liveNow = null; });
+  ctx.on('token', () => { if (needsToken) quietly(loadList()); });
 
   panels.set(ctx, { showRefusal, setStatus, clearErrors });
   sync(ctx.workflow);
