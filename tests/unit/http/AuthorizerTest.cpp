@@ -71,6 +71,22 @@ TEST(Authorizer, PerStreamTokensFromAFile) {
   EXPECT_NO_THROW(a.requireAdmin(withBearer("adm")));
 }
 
+// The workflow library (GET /workflows) is shared by every publisher: any publish grant opens it.
+TEST(Authorizer, APublisherOfAnyStreamMayReadWhatPublishersShare) {
+  char path[] = "/tmp/cs-auth-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << "cam1 publish p1\ncam1 view v1\n";
+  const Authorizer a(AuthSettings{"", path, "adm"});
+  unlink(path);
+  EXPECT_NO_THROW(a.requirePublisher(withBearer("p1")));
+  EXPECT_NO_THROW(a.requirePublisher(withBearer("adm")));
+  EXPECT_THROW(a.requirePublisher(withBearer("v1")), ControlError);
+  EXPECT_THROW(a.requirePublisher(Request{}), ControlError);
+  EXPECT_NO_THROW(Authorizer().requirePublisher(Request{}));
+}
+
 TEST(Authorizer, ABadFileLineStopsStartUp) {
   char path[] = "/tmp/cs-auth-XXXXXX";
   const int fd = mkstemp(path);
