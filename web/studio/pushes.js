@@ -10,6 +10,7 @@
 import { PushesClient, pushEnded, pushErrorText, pushesDisabled } from '../lib/pushes.js';
 import { Poller } from '../lib/poller.js';
 import { formatBytes } from '../lib/units.js';
+import { pollWhileShown, syncRows } from './polled-list.js';
 
 const TEMPLATE = `
   <h2>Pushes <span class="push-stream"></span></h2>
@@ -82,17 +83,7 @@ export function mount(el, ctx) {
     q('.push-stream').textContent = `· ${streamId}`;
     empty.textContent = `No pushes of "${streamId}" yet.`;
     empty.hidden = pushes.length > 0;
-    const seen = new Set();
-    for (const s of [...pushes].reverse()) {
-      seen.add(s.id);
-      let row = tbody.querySelector(`tr[data-push-id="${CSS.escape(s.id)}"]`);
-      if (!row) row = makeRow(s.id);
-      tbody.append(row);
-      fillRow(row, s);
-    }
-    for (const row of [...tbody.rows]) {
-      if (!seen.has(row.dataset.pushId)) row.remove();
-    }
+    syncRows(tbody, pushes, { key: 'pushId', makeRow, fillRow });
     poller.setInterval(pushes.some((s) => !pushEnded(s)) ? FAST_MS : SLOW_MS);
   }
 
@@ -193,23 +184,7 @@ export function mount(el, ctx) {
     render();
     poller.trigger();
   });
-  ctx.on('live', () => poller.trigger());
-  ctx.on('idle', () => poller.trigger());
-  ctx.on('token', () => poller.trigger());
-
-  watchVisibility(el, (visible) => poller.setActive(visible));
+  pollWhileShown(el, ctx, poller);
   render();
   poller.trigger();
-}
-
-// Calls onChange(true) while the element is on screen and the tab is visible, onChange(false)
-// otherwise (the same as the recordings panel's).
-function watchVisibility(el, onChange) {
-  let inView = false;
-  const update = () => onChange(inView && !document.hidden);
-  new IntersectionObserver((entries) => {
-    inView = entries[entries.length - 1].isIntersecting;
-    update();
-  }).observe(el);
-  document.addEventListener('visibilitychange', update);
 }

@@ -9,6 +9,7 @@
 import { RecordingsClient, recordingErrorText, recordingFileName } from '../lib/recordings.js';
 import { Poller } from '../lib/poller.js';
 import { formatBytes, formatClock, formatDuration } from '../lib/units.js';
+import { pollWhileShown, syncRows } from './polled-list.js';
 
 const TEMPLATE = `
   <h2>Recordings <span class="rec-stream"></span></h2>
@@ -81,18 +82,7 @@ export function mount(el, ctx) {
     q('.rec-stream').textContent = `· ${streamId}`;
     empty.textContent = `No recordings of "${streamId}" yet.`;
     empty.hidden = recordings.length > 0;
-    const seen = new Set();
-    // Newest first on screen.
-    for (const s of [...recordings].reverse()) {
-      seen.add(s.id);
-      let row = tbody.querySelector(`tr[data-recording-id="${CSS.escape(s.id)}"]`);
-      if (!row) row = makeRow(s.id);
-      tbody.append(row); // keeps the order (append moves an existing row)
-      fillRow(row, s);
-    }
-    for (const row of [...tbody.rows]) {
-      if (!seen.has(row.dataset.recordingId)) row.remove();
-    }
+    syncRows(tbody, recordings, { key: 'recordingId', makeRow, fillRow }); // newest first
     poller.setInterval(recordings.some((s) => s.state === 'recording') ? FAST_MS : SLOW_MS);
   }
 
@@ -271,25 +261,9 @@ export function mount(el, ctx) {
     render();
     poller.trigger();
   });
-  // A publisher coming or going changes what the server has to say (a recording started with
-  // ?record=1, or ended 30 s after its publisher).
-  ctx.on('live', () => poller.trigger());
-  ctx.on('idle', () => poller.trigger());
-  ctx.on('token', () => poller.trigger());
-
-  watchVisibility(el, (visible) => poller.setActive(visible));
+  // Also asked again when a publisher comes or goes (a recording started with ?record=1, or
+  // ended 30 s after its publisher).
+  pollWhileShown(el, ctx, poller);
   render();
   poller.trigger();
-}
-
-// Calls onChange(true) while the element is on screen and the tab is visible, onChange(false)
-// otherwise.
-function watchVisibility(el, onChange) {
-  let inView = false;
-  const update = () => onChange(inView && !document.hidden);
-  new IntersectionObserver((entries) => {
-    inView = entries[entries.length - 1].isIntersecting;
-    update();
-  }).observe(el);
-  document.addEventListener('visibilitychange', update);
 }
