@@ -20,9 +20,48 @@ export function resourceOf(res) {
   return location ? new URL(location, res.url) : null;
 }
 
+// The offer/answer exchange of a WhipPublisher or WhepViewer (`session`: its api, pc, abort, log;
+// sets its resource, etag and linkHeader): POST `offer` to `path`, retried while
+// retryable(res, attempt) says so (onWait(res, error, waitMs) before each wait), then the 201's
+// Location, ETag and Link, and its answer as the remote description. what: 'WHIP' or 'WHEP'.
+export async function exchangeOffer(session, path, offer, what, { retryable, onWait = () => {} }) {
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    session.log(`POST ${path}${attempt ? ` (retry ${attempt})` : ''}`);
+    res = await postOffer(session.api, path, offer, session.abort.signal);
+    if (!retryable(res, attempt)) break;
+    const err = await errorFromResponse(`${what} POST ${path}`, res);
+    const waitMs = retryDelay(res, attempt);
+    onWait(res, err, waitMs);
+    session.log(`${err.message}; retrying in ${waitMs} ms`);
+    await sleep(waitMs, session.abort.signal);
+  }
+  if (!res.ok) throw await errorFromResponse(`${what} POST ${path}`, res);
+  session.resource = resourceOf(res);
+  if (!session.resource) session.log(`${what} answer has no Location header: cannot DELETE the session later`, true);
+  session.etag = res.headers.get('ETag');
+  session.linkHeader = res.headers.get('Link');
+  const answer = await res.text();
+  if (session.abort.signal.aborted) throw new DOMException('cancelled', 'AbortError');
+  await session.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+}
+
+// Whether the server still holds the session (GET on its resource: 204 while it lives, 404 once
+// it ended). No resource: false. A network error counts as alive: the connection may come back.
+export async function resourceAlive(api, resource, signal) {
+  if (!resource) return false;
+  try {
+    const res = await fetch(resource, { headers: api.headers(), signal });
+    return res.status !== 404;
+  } catch {
+    return true;
+  }
+}
+
 // DELETE the session (with the token; keepalive so that it survives the page closing).
-// Resolves to the status, 0 when the request failed.
+// Resolves to the status, 0 when there is no session or the request failed.
 export async function deleteResource(api, resource) {
+  if (!resource) return 0;
   try {
     const res = await fetch(resource, { method: 'DELETE', headers: api.headers(), keepalive: true });
     return res.status;

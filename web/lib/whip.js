@@ -6,9 +6,7 @@
 import { ControlChannel } from './control.js';
 import { preferCodec } from './codecs.js';
 import { localOffer } from './ice.js';
-import {
-  deleteResource, errorFromResponse, postOffer, resourceOf, retryDelay, sleep,
-} from './signaling.js';
+import { deleteResource, exchangeOffer, resourceAlive } from './signaling.js';
 
 const MAX_RETRIES = 4;
 
@@ -63,25 +61,10 @@ export class WhipPublisher extends EventTarget {
     const offer = await localOffer(pc, { onLate: (t) => this.log(t, true) });
     let path = `/whip?streamId=${encodeURIComponent(streamId)}`;
     if (workflow) path += `&workflow=${encodeURIComponent(workflow)}`;
-    let res;
-    for (let attempt = 0; ; attempt++) {
-      this.log(`POST ${path}${attempt ? ` (retry ${attempt})` : ''}`);
-      res = await postOffer(this.api, path, offer, this.abort.signal);
-      const retryable = (res.status === 409 || res.status === 503) && res.headers.has('Retry-After');
-      if (!retryable || attempt >= MAX_RETRIES) break;
-      const err = await errorFromResponse(`WHIP POST ${path}`, res);
-      const wait = retryDelay(res, attempt);
-      this.log(`${err.message}; retrying in ${wait} ms`);
-      await sleep(wait, this.abort.signal);
-    }
-    if (!res.ok) throw await errorFromResponse(`WHIP POST ${path}`, res);
-    this.resource = resourceOf(res);
-    if (!this.resource) this.log('WHIP answer has no Location header: cannot DELETE the session later', true);
-    this.etag = res.headers.get('ETag');
-    this.linkHeader = res.headers.get('Link');
-    const answer = await res.text();
-    if (this.abort.signal.aborted) throw new DOMException('cancelled', 'AbortError');
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    await exchangeOffer(this, path, offer, 'WHIP', {
+      retryable: (res, attempt) => (res.status === 409 || res.status === 503) && res.headers.has('Retry-After')
+        && attempt < MAX_RETRIES,
+    });
     return { location: this.location, etag: this.etag };
   }
 
@@ -113,22 +96,13 @@ export class WhipPublisher extends EventTarget {
   }
 
   // Whether the server still holds the session (GET /whip/{id}: 204 while it lives, 404 once it
-  // ended: taken over by another publisher, ended by the watchdog). A network error counts as
-  // alive: the connection may come back.
-  async alive() {
-    if (!this.resource) return false;
-    try {
-      const res = await fetch(this.resource, { headers: this.api.headers(), signal: this.abort.signal });
-      return res.status !== 404;
-    } catch {
-      return true;
-    }
-  }
+  // ended: taken over by another publisher, ended by the watchdog).
+  alive() { return resourceAlive(this.api, this.resource, this.abort.signal); }
 
   // Ends the session: DELETE (resolves to its status, 0 when there was none), then closes.
   async stop() {
     this.abort.abort();
-    const status = this.resource ? await deleteResource(this.api, this.resource) : 0;
+    const status = await deleteResource(this.api, this.resource);
     this.control?.close();
     this.control = null;
     this.pc?.close();
