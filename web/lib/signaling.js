@@ -1,5 +1,6 @@
-// The HTTP half of WHIP and WHEP shared by both sessions: POST an SDP offer, DELETE the session,
-// read Retry-After. Uses ServerApi (lib/api.js) for the base URL and the Bearer token; errors are
+// The HTTP half of WHIP and WHEP shared by both sessions: what a session holds (SignalingSession),
+// POST an SDP offer and take the answer, ask whether the session lives, DELETE it, read
+// Retry-After. Uses ServerApi (lib/api.js) for the base URL and the Bearer token; errors are
 // ApiError with the server's text. No DOM.
 import { errorFromResponse } from './api.js';
 
@@ -44,6 +45,41 @@ export async function exchangeOffer(session, path, offer, what, { retryable, onW
   const answer = await res.text();
   if (session.abort.signal.aborted) throw new DOMException('cancelled', 'AbortError');
   await session.pc.setRemoteDescription({ type: 'answer', sdp: answer });
+}
+
+// What a WHIP publisher and a WHEP viewer hold alike: the server API (ServerApi), the ICE
+// servers (RTCIceServer[]), log(text, bad), the peer connection, the session's resource (the URL
+// of /whip/{id} or /whep/{id}) with its ETag and Link header, and the abort of its requests.
+export class SignalingSession extends EventTarget {
+  constructor({ api, iceServers = [], log = () => {} }) {
+    super();
+    this.api = api;
+    this.iceServers = iceServers;
+    this.log = log;
+    this.pc = null;
+    this.resource = null;
+    this.etag = null;
+    this.linkHeader = null;
+    this.abort = new AbortController();
+  }
+
+  get location() { return this.resource?.pathname ?? null; }
+  get connectionState() { return this.pc?.connectionState ?? 'closed'; }
+
+  // The session's RTCPeerConnection (one BUNDLE group); its state changes are 'state' events
+  // (detail: connectionState).
+  _newPeerConnection() {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+    this.pc = pc;
+    pc.addEventListener('connectionstatechange', () => {
+      this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
+    });
+    return pc;
+  }
+
+  // Whether the server still holds the session (GET /whip/{id} or /whep/{id}: 404 once it ended,
+  // e.g. a publisher taken over by another, a session ended by the watchdog or an operator).
+  alive() { return resourceAlive(this.api, this.resource, this.abort.signal); }
 }
 
 // Whether the server still holds the session (GET on its resource: 204 while it lives, 404 once

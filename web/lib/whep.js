@@ -2,36 +2,21 @@
 // POST /whep?streamId=…; 409 (no publisher yet) and 503 with Retry-After (the stream has all the
 // viewers it takes) are retried until stop(). The received tracks are in `stream`. No DOM.
 import { localOffer } from './ice.js';
-import { deleteResource, exchangeOffer, resourceAlive } from './signaling.js';
+import { SignalingSession, deleteResource, exchangeOffer } from './signaling.js';
 
-export class WhepViewer extends EventTarget {
-  constructor({ api, iceServers = [], log = () => {} }) {
-    super();
-    this.api = api;
-    this.iceServers = iceServers;
-    this.log = log;
-    this.pc = null;
-    this.resource = null;
-    this.etag = null;
-    this.linkHeader = null;
+export class WhepViewer extends SignalingSession {
+  constructor(opts) {
+    super(opts);
     this.retries = 0;
     this.stream = new MediaStream();
-    this.abort = new AbortController();
   }
-
-  get location() { return this.resource?.pathname ?? null; }
-  get connectionState() { return this.pc?.connectionState ?? 'closed'; }
 
   // Events: 'state' (connectionState), 'waiting' (detail: {status, message, waitMs}) before each retry.
   async start({ streamId }) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
-    this.pc = pc;
+    const pc = this._newPeerConnection();
     pc.addTransceiver('video', { direction: 'recvonly' });
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addEventListener('track', (e) => this.stream.addTrack(e.track));
-    pc.addEventListener('connectionstatechange', () => {
-      this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
-    });
 
     const offer = await localOffer(pc, { onLate: (t) => this.log(t, true) });
     const path = `/whep?streamId=${encodeURIComponent(streamId)}`;
@@ -44,9 +29,6 @@ export class WhepViewer extends EventTarget {
     });
     return { location: this.location, retries: this.retries };
   }
-
-  // Whether the server still holds the session (GET /whep/{id}: 204 alive, 404 ended).
-  alive() { return resourceAlive(this.api, this.resource, this.abort.signal); }
 
   async stop() {
     this.abort.abort();

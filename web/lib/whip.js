@@ -6,39 +6,24 @@
 import { ControlChannel } from './control.js';
 import { preferCodec } from './codecs.js';
 import { localOffer } from './ice.js';
-import { deleteResource, exchangeOffer, resourceAlive } from './signaling.js';
+import { SignalingSession, deleteResource, exchangeOffer } from './signaling.js';
 
 const MAX_RETRIES = 4;
 
-export class WhipPublisher extends EventTarget {
+export class WhipPublisher extends SignalingSession {
   // api: ServerApi; iceServers: RTCIceServer[]; log(text, bad): optional.
-  constructor({ api, iceServers = [], log = () => {} }) {
-    super();
-    this.api = api;
-    this.iceServers = iceServers;
-    this.log = log;
-    this.pc = null;
-    this.resource = null; // URL of /whip/{id}
-    this.etag = null;
-    this.linkHeader = null;
+  constructor(opts) {
+    super(opts);
     this.control = null; // ControlChannel once `control` is open
     this.dataChannel = null;
-    this.abort = new AbortController();
   }
-
-  get location() { return this.resource?.pathname ?? null; }
-  get connectionState() { return this.pc?.connectionState ?? 'closed'; }
 
   // Publishes `stream` (its first video track and its audio tracks). workflow: a name, or
   // null to run the stream's kept workflow (POST /prompt before) or passthrough.
   // Events: 'state' (detail: connectionState), 'control' (ControlChannel open), 'text'
   // (detail: {text, at}), 'message' (detail: any other JSON on `data`).
   async start({ stream, streamId, workflow = null, codec = 'auto' }) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
-    this.pc = pc;
-    pc.addEventListener('connectionstatechange', () => {
-      this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
-    });
+    const pc = this._newPeerConnection();
 
     const videoTrack = stream.getVideoTracks()[0];
     if (videoTrack) {
@@ -94,10 +79,6 @@ export class WhipPublisher extends EventTarget {
       }
     });
   }
-
-  // Whether the server still holds the session (GET /whip/{id}: 204 while it lives, 404 once it
-  // ended: taken over by another publisher, ended by the watchdog).
-  alive() { return resourceAlive(this.api, this.resource, this.abort.signal); }
 
   // Ends the session: DELETE (resolves to its status, 0 when there was none), then closes.
   async stop() {
