@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/ErrorResponse.h"
+#include "http/PromptRequest.h"
 #include "rtc/ControlChannel.h"
 #include "util/LogEscape.h"
 
@@ -57,15 +58,8 @@ void addWorkflowLibraryRoutes(http::Router& router, WorkflowService& workflows,
   router.post("(?:/live)?/workflows/validate", [&workflows, &auth](const Request& req,
                                                                    Response& res) {
     answerErrors(res, [&] {
-      const std::string streamId =
-          req.param("streamId").empty() ? "default" : req.param("streamId");
-      if (auth.streamsProtected())
-        auth.require(req, http::Role::Publish, streamId);
-      else
-        auth.requireAdmin(req);
-      const nlohmann::json body = parseJsonBody(req.body);
-      const auto& prompts = body.is_object() && body.contains("prompts") ? body["prompts"] : body;
-      const auto wf = workflows.compile(WorkflowSource::of("validate", prompts), 512, 512);
+      const auto prompt = http::readPromptRequest(req, auth);
+      const auto wf = workflows.compile(WorkflowSource::of("validate", prompt.prompts), 512, 512);
       res.setContent(dumpJson({{"valid", true},
                                {"prompts", wf->graphCount()},
                                {"nodes", describeNodes(wf->prompts())}}),

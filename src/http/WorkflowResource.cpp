@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/ErrorResponse.h"
+#include "http/PromptRequest.h"
 #include "http/StatsJson.h"
 #include "util/LogEscape.h"
 
@@ -11,11 +12,6 @@ namespace {
 
 using http::Request;
 using http::Response;
-
-std::string streamIdOf(const Request& req) {
-  const std::string id = req.param("streamId");
-  return id.empty() ? "default" : id;
-}
 
 // The original's resolution field: {"width": int, "height": int}, 512×512 when absent.
 void parseResolution(const nlohmann::json& body, int& width, int& height) {
@@ -68,14 +64,7 @@ void addWorkflowRoutes(http::Router& router, WebRtcGateway& gateway, WorkflowSer
   router.post("(?:/live)?/prompt", [registry, &gateway, &workflows, &auth](const Request& req,
                                                                            Response& res) {
     answerErrors(res, [&] {
-      const std::string streamId = streamIdOf(req);
-      if (auth.streamsProtected())
-        auth.require(req, http::Role::Publish, streamId);
-      else
-        auth.requireAdmin(req);
-      const nlohmann::json body = parseJsonBody(req.body);
-      // {"prompts": …} as the data channel sends, or the workflow(s) themselves as the original.
-      const auto& prompts = body.is_object() && body.contains("prompts") ? body["prompts"] : body;
+      const auto [streamId, prompts] = http::readPromptRequest(req, auth);
       validateStreamId(streamId);
       auto stream = registry->findStream(streamId);
       if (!stream || !stream->hasPublisher()) {

@@ -75,6 +75,18 @@ export class ServerApi {
   post(path, body, opts) { return this.json('POST', path, body ?? {}, opts); }
   del(path, opts) { return this.json('DELETE', path, undefined, opts); }
 
+  // A list the server answers as body[key] (a stream's recordings or pushes); [] for a stream it
+  // does not know (404: never published, or gone) rather than an error.
+  async list(path, key, opts) {
+    try {
+      const body = await this.get(path, opts);
+      return Array.isArray(body?.[key]) ? body[key] : [];
+    } catch (e) {
+      if (e.status === 404) return [];
+      throw e;
+    }
+  }
+
   // Plain text (e.g. /metrics).
   async text(path, { signal } = {}) {
     const res = await this.fetch(path, { signal });

@@ -17,15 +17,7 @@ export class PushesClient {
   }
 
   // The stream's pushes, oldest first; [] for a stream the server does not know.
-  async list(streamId, { signal } = {}) {
-    try {
-      const body = await this.api.get(pushesPath(streamId), { signal });
-      return Array.isArray(body?.pushes) ? body.pushes : [];
-    } catch (e) {
-      if (e.status === 404) return [];
-      throw e;
-    }
-  }
+  list(streamId, { signal } = {}) { return this.api.list(pushesPath(streamId), 'pushes', { signal }); }
 
   // url: the remote WHIP endpoint; token: its Bearer token, or '' for none (never echoed back).
   start(streamId, { url, token = '' }) {

@@ -27,15 +27,7 @@ export class RecordingsClient {
 
   // The stream's recordings, oldest first. A stream the server does not know (never published,
   // or gone without recording) has none: [] rather than an error.
-  async list(streamId, { signal } = {}) {
-    try {
-      const body = await this.api.get(recordingsPath(streamId), { signal });
-      return Array.isArray(body?.recordings) ? body.recordings : [];
-    } catch (e) {
-      if (e.status === 404) return [];
-      throw e;
-    }
-  }
+  list(streamId, { signal } = {}) { return this.api.list(recordingsPath(streamId), 'recordings', { signal }); }
 
   // 201 + the new recording's status.
   start(streamId) { return this.api.post(recordingsPath(streamId), {}); }

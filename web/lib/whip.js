@@ -6,41 +6,24 @@
 import { ControlChannel } from './control.js';
 import { preferCodec } from './codecs.js';
 import { localOffer } from './ice.js';
-import {
-  deleteResource, errorFromResponse, postOffer, resourceOf, retryDelay, sleep,
-} from './signaling.js';
+import { SignalingSession, deleteResource, exchangeOffer } from './signaling.js';
 
 const MAX_RETRIES = 4;
 
-export class WhipPublisher extends EventTarget {
+export class WhipPublisher extends SignalingSession {
   // api: ServerApi; iceServers: RTCIceServer[]; log(text, bad): optional.
-  constructor({ api, iceServers = [], log = () => {} }) {
-    super();
-    this.api = api;
-    this.iceServers = iceServers;
-    this.log = log;
-    this.pc = null;
-    this.resource = null; // URL of /whip/{id}
-    this.etag = null;
-    this.linkHeader = null;
+  constructor(opts) {
+    super(opts);
     this.control = null; // ControlChannel once `control` is open
     this.dataChannel = null;
-    this.abort = new AbortController();
   }
-
-  get location() { return this.resource?.pathname ?? null; }
-  get connectionState() { return this.pc?.connectionState ?? 'closed'; }
 
   // Publishes `stream` (its first video track and its audio tracks). workflow: a name, or
   // null to run the stream's kept workflow (POST /prompt before) or passthrough.
   // Events: 'state' (detail: connectionState), 'control' (ControlChannel open), 'text'
   // (detail: {text, at}), 'message' (detail: any other JSON on `data`).
   async start({ stream, streamId, workflow = null, codec = 'auto' }) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
-    this.pc = pc;
-    pc.addEventListener('connectionstatechange', () => {
-      this.dispatchEvent(new CustomEvent('state', { detail: pc.connectionState }));
-    });
+    const pc = this._newPeerConnection();
 
     const videoTrack = stream.getVideoTracks()[0];
     if (videoTrack) {
@@ -63,25 +46,10 @@ export class WhipPublisher extends EventTarget {
     const offer = await localOffer(pc, { onLate: (t) => this.log(t, true) });
     let path = `/whip?streamId=${encodeURIComponent(streamId)}`;
     if (workflow) path += `&workflow=${encodeURIComponent(workflow)}`;
-    let res;
-    for (let attempt = 0; ; attempt++) {
-      this.log(`POST ${path}${attempt ? ` (retry ${attempt})` : ''}`);
-      res = await postOffer(this.api, path, offer, this.abort.signal);
-      const retryable = (res.status === 409 || res.status === 503) && res.headers.has('Retry-After');
-      if (!retryable || attempt >= MAX_RETRIES) break;
-      const err = await errorFromResponse(`WHIP POST ${path}`, res);
-      const wait = retryDelay(res, attempt);
-      this.log(`${err.message}; retrying in ${wait} ms`);
-      await sleep(wait, this.abort.signal);
-    }
-    if (!res.ok) throw await errorFromResponse(`WHIP POST ${path}`, res);
-    this.resource = resourceOf(res);
-    if (!this.resource) this.log('WHIP answer has no Location header: cannot DELETE the session later', true);
-    this.etag = res.headers.get('ETag');
-    this.linkHeader = res.headers.get('Link');
-    const answer = await res.text();
-    if (this.abort.signal.aborted) throw new DOMException('cancelled', 'AbortError');
-    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    await exchangeOffer(this, path, offer, 'WHIP', {
+      retryable: (res, attempt) => (res.status === 409 || res.status === 503) && res.headers.has('Retry-After')
+        && attempt < MAX_RETRIES,
+    });
     return { location: this.location, etag: this.etag };
   }
 
@@ -112,23 +80,10 @@ export class WhipPublisher extends EventTarget {
     });
   }
 
-  // Whether the server still holds the session (GET /whip/{id}: 204 while it lives, 404 once it
-  // ended: taken over by another publisher, ended by the watchdog). A network error counts as
-  // alive: the connection may come back.
-  async alive() {
-    if (!this.resource) return false;
-    try {
-      const res = await fetch(this.resource, { headers: this.api.headers(), signal: this.abort.signal });
-      return res.status !== 404;
-    } catch {
-      return true;
-    }
-  }
-
   // Ends the session: DELETE (resolves to its status, 0 when there was none), then closes.
   async stop() {
     this.abort.abort();
-    const status = this.resource ? await deleteResource(this.api, this.resource) : 0;
+    const status = await deleteResource(this.api, this.resource);
     this.control?.close();
     this.control = null;
     this.pc?.close();

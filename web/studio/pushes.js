@@ -8,8 +8,8 @@
 // .push-error and the button .push-stop), #push-empty.
 
 import { PushesClient, pushEnded, pushErrorText, pushesDisabled } from '../lib/pushes.js';
-import { Poller } from '../lib/poller.js';
 import { formatBytes } from '../lib/units.js';
+import { PolledList } from './polled-list.js';
 
 const TEMPLATE = `
   <h2>Pushes <span class="push-stream"></span></h2>
@@ -35,11 +35,6 @@ const TEMPLATE = `
 
 const TONES = { connecting: 'busy', live: 'ok', retrying: 'busy', stopped: '', failed: 'bad' };
 
-// A push's state changes within seconds (connecting → live, retry countdowns): read every second
-// while one runs, every 5 s otherwise.
-const FAST_MS = 1000;
-const SLOW_MS = 5000;
-
 export function mount(el, ctx) {
   el.classList.add('push-panel');
   el.innerHTML = TEMPLATE;
@@ -53,48 +48,18 @@ export function mount(el, ctx) {
   const tbody = q('#push-list tbody');
   const empty = q('#push-empty');
   const client = new PushesClient(ctx.api);
-
-  let streamId = ctx.streamId();
-  let pushes = [];
   const busy = new Set(); // ids being stopped
-
-  function say(level, text) {
-    message.textContent = text;
-    message.dataset.level = level;
-    if (level === 'error') ctx.say('error', `Pushes: ${text}`);
-  }
-
-  const poller = new Poller(refresh, { interval: SLOW_MS });
-
-  async function refresh() {
-    const id = streamId;
-    try {
-      const list = await client.list(id);
-      if (id !== streamId) return;
-      pushes = list;
-      render();
-    } catch (e) {
-      if (id === streamId) say('error', pushErrorText('list', e, id));
-    }
-  }
-
-  function render() {
-    q('.push-stream').textContent = `· ${streamId}`;
-    empty.textContent = `No pushes of "${streamId}" yet.`;
-    empty.hidden = pushes.length > 0;
-    const seen = new Set();
-    for (const s of [...pushes].reverse()) {
-      seen.add(s.id);
-      let row = tbody.querySelector(`tr[data-push-id="${CSS.escape(s.id)}"]`);
-      if (!row) row = makeRow(s.id);
-      tbody.append(row);
-      fillRow(row, s);
-    }
-    for (const row of [...tbody.rows]) {
-      if (!seen.has(row.dataset.pushId)) row.remove();
-    }
-    poller.setInterval(pushes.some((s) => !pushEnded(s)) ? FAST_MS : SLOW_MS);
-  }
+  const list = new PolledList(el, ctx, {
+    name: 'Pushes',
+    list: (id) => client.list(id),
+    errorText: pushErrorText,
+    running: (s) => !pushEnded(s),
+    elements: { message, streamLabel: q('.push-stream'), empty, tbody },
+    emptyText: (id) => `No pushes of "${id}" yet.`,
+    key: 'pushId',
+    makeRow,
+    fillRow,
+  });
 
   function makeRow(id) {
     const row = document.createElement('tr');
@@ -132,52 +97,52 @@ export function mount(el, ctx) {
   }
 
   async function start() {
-    const id = streamId;
+    const id = list.streamId;
     const url = urlInput.value.trim();
     const token = tokenInput.value.trim();
     startButton.disabled = true;
-    say('info', `Starting a push to ${url}…`);
+    list.say('info', `Starting a push to ${url}…`);
     try {
       const s = await client.start(id, { url, token });
       disabledNote.hidden = true;
-      if (id !== streamId) return;
-      pushes = [...pushes.filter((p) => p.id !== s.id), s];
-      render();
-      say('ok', `Pushing "${id}" to ${s.url}.`);
+      if (id !== list.streamId) return;
+      list.items = [...list.items.filter((p) => p.id !== s.id), s];
+      list.render();
+      list.say('ok', `Pushing "${id}" to ${s.url}.`);
     } catch (e) {
       const text = pushErrorText('start', e, id);
       if (pushesDisabled(e)) {
         // Not a mistake of the user's: say it once, where it stays, instead of as an error.
         disabledNote.textContent = text;
         disabledNote.hidden = false;
-        say('info', '');
+        list.say('info', '');
       } else {
-        say('error', text);
+        list.say('error', text);
       }
     } finally {
       startButton.disabled = false;
-      poller.trigger();
+      list.poller.trigger();
     }
   }
 
   async function stop(pushId) {
-    const id = streamId;
+    const id = list.streamId;
     if (busy.has(pushId)) return;
     busy.add(pushId);
-    render();
-    say('info', 'Stopping: the server ends the remote session…');
+    list.render();
+    list.say('info', 'Stopping: the server ends the remote session…');
     try {
       // Answers once the remote WHIP session has been DELETEd (up to ~12 s).
       const s = await client.stop(id, pushId);
-      if (id !== streamId) return;
-      pushes = pushes.map((p) => (p.id === s.id ? s : p));
-      say('ok', `Push to ${s.url} stopped.`);
+      if (id !== list.streamId) return;
+      list.items = list.items.map((p) => (p.id === s.id ? s : p));
+      list.say('ok', `Push to ${s.url} stopped.`);
     } catch (e) {
-      say('error', pushErrorText('stop', e, id));
+      list.say('error', pushErrorText('stop', e, id));
     } finally {
       busy.delete(pushId);
-      if (id === streamId) render();
-      poller.trigger();
+      if (id === list.streamId) list.render();
+      list.poller.trigger();
     }
   }
 
@@ -186,30 +151,5 @@ export function mount(el, ctx) {
     start();
   });
 
-  ctx.on('stream', ({ streamId: next }) => {
-    streamId = next;
-    pushes = [];
-    say('info', '');
-    render();
-    poller.trigger();
-  });
-  ctx.on('live', () => poller.trigger());
-  ctx.on('idle', () => poller.trigger());
-  ctx.on('token', () => poller.trigger());
-
-  watchVisibility(el, (visible) => poller.setActive(visible));
-  render();
-  poller.trigger();
-}
-
-// Calls onChange(true) while the element is on screen and the tab is visible, onChange(false)
-// otherwise (the same as the recordings panel's).
-function watchVisibility(el, onChange) {
-  let inView = false;
-  const update = () => onChange(inView && !document.hidden);
-  new IntersectionObserver((entries) => {
-    inView = entries[entries.length - 1].isIntersecting;
-    update();
-  }).observe(el);
-  document.addEventListener('visibilitychange', update);
+  list.start();
 }

@@ -7,8 +7,8 @@
 // buttons .rec-stop .rec-play .rec-download), #rec-empty, #rec-player with #rec-video.
 
 import { RecordingsClient, recordingErrorText, recordingFileName } from '../lib/recordings.js';
-import { Poller } from '../lib/poller.js';
 import { formatBytes, formatClock, formatDuration } from '../lib/units.js';
+import { PolledList } from './polled-list.js';
 
 const TEMPLATE = `
   <h2>Recordings <span class="rec-stream"></span></h2>
@@ -34,11 +34,6 @@ const TEMPLATE = `
 // Badge tones, as the shell's badges (style.css [data-tone]).
 const TONES = { recording: 'ok', stopped: '', failed: 'bad' };
 
-// While a recording runs its duration ticks, so the list is read every second; otherwise every
-// 5 s is enough to see recordings started elsewhere (another page, ?record=1, --record).
-const FAST_MS = 1000;
-const SLOW_MS = 5000;
-
 export function mount(el, ctx) {
   el.classList.add('rec-panel');
   el.innerHTML = TEMPLATE;
@@ -51,50 +46,24 @@ export function mount(el, ctx) {
   const video = q('#rec-video');
   const client = new RecordingsClient(ctx.api);
 
-  let streamId = ctx.streamId();
-  let recordings = []; // the last list, oldest first
   let playing = null; // {id, revoke}
   let playTicket = 0;
   const busy = new Set(); // ids being stopped
-
-  function say(level, text) {
-    message.textContent = text;
-    message.dataset.level = level;
-    if (level === 'error') ctx.say('error', `Recordings: ${text}`);
-  }
-
-  const poller = new Poller(refresh, { interval: SLOW_MS });
-
-  async function refresh() {
-    const id = streamId;
-    try {
-      const list = await client.list(id);
-      if (id !== streamId) return; // the stream changed while asking
-      recordings = list;
-      render();
-    } catch (e) {
-      if (id === streamId) say('error', recordingErrorText('list', e, id));
-    }
-  }
-
-  function render() {
-    q('.rec-stream').textContent = `· ${streamId}`;
-    empty.textContent = `No recordings of "${streamId}" yet.`;
-    empty.hidden = recordings.length > 0;
-    const seen = new Set();
-    // Newest first on screen.
-    for (const s of [...recordings].reverse()) {
-      seen.add(s.id);
-      let row = tbody.querySelector(`tr[data-recording-id="${CSS.escape(s.id)}"]`);
-      if (!row) row = makeRow(s.id);
-      tbody.append(row); // keeps the order (append moves an existing row)
-      fillRow(row, s);
-    }
-    for (const row of [...tbody.rows]) {
-      if (!seen.has(row.dataset.recordingId)) row.remove();
-    }
-    poller.setInterval(recordings.some((s) => s.state === 'recording') ? FAST_MS : SLOW_MS);
-  }
+  const list = new PolledList(el, ctx, {
+    name: 'Recordings',
+    list: (id) => client.list(id),
+    errorText: recordingErrorText,
+    running: (s) => s.state === 'recording',
+    elements: { message, streamLabel: q('.rec-stream'), empty, tbody },
+    emptyText: (id) => `No recordings of "${id}" yet.`,
+    key: 'recordingId',
+    makeRow,
+    fillRow,
+    onStream: () => {
+      playTicket++;
+      closePlayer();
+    },
+  });
 
   function makeRow(id) {
     const row = document.createElement('tr');
@@ -135,44 +104,44 @@ export function mount(el, ctx) {
     row.classList.toggle('rec-playing', plays);
   }
 
-  const find = (id) => recordings.find((s) => s.id === id);
+  const find = (id) => list.items.find((s) => s.id === id);
 
   async function start() {
-    const id = streamId;
+    const id = list.streamId;
     startButton.disabled = true;
-    say('info', 'Starting a recording…');
+    list.say('info', 'Starting a recording…');
     try {
       const s = await client.start(id);
-      if (id !== streamId) return;
-      recordings = [...recordings.filter((r) => r.id !== s.id), s];
-      render();
-      say('ok', `Recording "${id}" to ${recordingFileName(s)}.`);
+      if (id !== list.streamId) return;
+      list.items = [...list.items.filter((r) => r.id !== s.id), s];
+      list.render();
+      list.say('ok', `Recording "${id}" to ${recordingFileName(s)}.`);
     } catch (e) {
-      say('error', recordingErrorText('start', e, id));
+      list.say('error', recordingErrorText('start', e, id));
     } finally {
       startButton.disabled = false;
-      poller.trigger();
+      list.poller.trigger();
     }
   }
 
   async function stop(recId) {
-    const id = streamId;
+    const id = list.streamId;
     if (busy.has(recId)) return;
     busy.add(recId);
-    render();
-    say('info', 'Stopping: the server finalizes the file…');
+    list.render();
+    list.say('info', 'Stopping: the server finalizes the file…');
     try {
       // Answers once the file has its duration and cues (a few seconds at most).
       const s = await client.stop(id, recId);
-      if (id !== streamId) return;
-      recordings = recordings.map((r) => (r.id === s.id ? s : r));
-      say('ok', `Recording stopped: ${formatDuration(s.duration)}, ${formatBytes(s.bytes)}.`);
+      if (id !== list.streamId) return;
+      list.items = list.items.map((r) => (r.id === s.id ? s : r));
+      list.say('ok', `Recording stopped: ${formatDuration(s.duration)}, ${formatBytes(s.bytes)}.`);
     } catch (e) {
-      say('error', recordingErrorText('stop', e, id));
+      list.say('error', recordingErrorText('stop', e, id));
     } finally {
       busy.delete(recId);
-      if (id === streamId) render();
-      poller.trigger();
+      if (id === list.streamId) list.render();
+      list.poller.trigger();
     }
   }
 
@@ -187,15 +156,15 @@ export function mount(el, ctx) {
   }
 
   async function play(recId) {
-    const id = streamId;
+    const id = list.streamId;
     const s = find(recId);
     const ticket = ++playTicket; // a later Play (or a stream change) wins
     closePlayer();
     // With a token the whole file comes into memory before it plays (see lib/recordings.js).
-    say('info', ctx.api.token ? `Fetching the recording with the token (${formatBytes(s?.bytes)})…` : 'Loading the recording…');
+    list.say('info', ctx.api.token ? `Fetching the recording with the token (${formatBytes(s?.bytes)})…` : 'Loading the recording…');
     try {
       const file = await client.fileUrl(id, recId);
-      if (ticket !== playTicket || id !== streamId) {
+      if (ticket !== playTicket || id !== list.streamId) {
         file.revoke();
         return;
       }
@@ -203,7 +172,7 @@ export function mount(el, ctx) {
       q('#rec-player-title').textContent = s ? `${recordingFileName(s)} · ${formatDuration(s.duration)}` : recId;
       player.hidden = false;
       video.src = file.url;
-      render();
+      list.render();
       try {
         await video.play();
       } catch (e) {
@@ -212,9 +181,9 @@ export function mount(el, ctx) {
         if (e.name === 'NotSupportedError') return;
         if (e.name !== 'NotAllowedError' && e.name !== 'AbortError') throw e;
       }
-      if (ticket === playTicket) say('ok', `Playing ${s ? recordingFileName(s) : recId}.`);
+      if (ticket === playTicket) list.say('ok', `Playing ${s ? recordingFileName(s) : recId}.`);
     } catch (e) {
-      if (id === streamId) say('error', recordingErrorText('play', e, id));
+      if (id === list.streamId) list.say('error', recordingErrorText('play', e, id));
     }
   }
 
@@ -223,7 +192,7 @@ export function mount(el, ctx) {
   video.addEventListener('error', async () => {
     if (player.hidden || !playing) return;
     const { id: recId } = playing;
-    const id = streamId;
+    const id = list.streamId;
     const src = video.currentSrc;
     let text = `The browser cannot play this recording${video.error?.message ? ` (${video.error.message})` : ''}`
       + ': Matroska H.264/Opus plays in Chromium; download it for another player.';
@@ -231,11 +200,11 @@ export function mount(el, ctx) {
       const refusal = await client.checkFile(id, recId).catch((e) => e);
       if (refusal) text = recordingErrorText('play', refusal, id);
     }
-    if (playing?.id === recId && id === streamId) say('error', text);
+    if (playing?.id === recId && id === list.streamId) list.say('error', text);
   });
 
   async function download(recId) {
-    const id = streamId;
+    const id = list.streamId;
     const s = find(recId);
     let file = null;
     try {
@@ -247,9 +216,9 @@ export function mount(el, ctx) {
       el.append(a);
       a.click();
       a.remove();
-      say('ok', `Downloading ${a.download}.`);
+      list.say('ok', `Downloading ${a.download}.`);
     } catch (e) {
-      say('error', recordingErrorText('download', e, id));
+      list.say('error', recordingErrorText('download', e, id));
     } finally {
       // The browser may still be reading an object URL after click() returns: let it go later.
       if (file?.objectUrl) setTimeout(file.revoke, 60_000);
@@ -262,34 +231,5 @@ export function mount(el, ctx) {
     closePlayer();
   });
 
-  ctx.on('stream', ({ streamId: next }) => {
-    streamId = next;
-    recordings = [];
-    playTicket++;
-    closePlayer();
-    say('info', '');
-    render();
-    poller.trigger();
-  });
-  // A publisher coming or going changes what the server has to say (a recording started with
-  // ?record=1, or ended 30 s after its publisher).
-  ctx.on('live', () => poller.trigger());
-  ctx.on('idle', () => poller.trigger());
-  ctx.on('token', () => poller.trigger());
-
-  watchVisibility(el, (visible) => poller.setActive(visible));
-  render();
-  poller.trigger();
-}
-
-// Calls onChange(true) while the element is on screen and the tab is visible, onChange(false)
-// otherwise.
-function watchVisibility(el, onChange) {
-  let inView = false;
-  const update = () => onChange(inView && !document.hidden);
-  new IntersectionObserver((entries) => {
-    inView = entries[entries.length - 1].isIntersecting;
-    update();
-  }).observe(el);
-  document.addEventListener('visibilitychange', update);
+  list.start();
 }

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as delay } from 'node:timers/promises';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -266,9 +267,11 @@ export async function startStaticServer(root = path.join(repoRoot, 'web')) {
 }
 
 // Runs in the page, as page.evaluate(sampleBlocks, pattern.blocks): draws the next decoded frame
-// of the output video into a canvas and averages the inner half of each block.
-export async function sampleBlocks(blocks) {
-  const video = document.getElementById('output-video');
+// of the output video into a canvas and averages the inner half of each block. Another <video>
+// of the page: page.evaluate(sampleBlocks, { blocks, video: its id }).
+export async function sampleBlocks(arg) {
+  const { blocks, video: id = 'output-video' } = Array.isArray(arg) ? { blocks: arg } : arg;
+  const video = document.getElementById(id);
   await new Promise((resolve) => {
     const timer = setTimeout(resolve, 1000);
     video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
@@ -305,4 +308,56 @@ export async function screenshot(page, name, { fullPage = true } = {}) {
   const file = path.join(screenshotDir, `${name.replace(/[^A-Za-z0-9._-]/g, '_')}.png`);
   await page.screenshot({ path: file, fullPage });
   return file;
+}
+
+// One describe()'s servers, browser and pages; call it inside the describe(). It registers a
+// before() that starts a server (with `server`'s startServer options; none when `server` is false)
+// and the browser (`browser`'s launchBrowser options), and an after() that closes the browser,
+// stops every server and keeps their logs when a test failed or COMFYSTREAM_KEEP_LOG is set
+// (removed otherwise). Either option may be a function, called in before() (e.g. to make a
+// certificate first). Returns { server, browser, servers, uis, withContext, newUi, newServer }:
+// withContext(fn) adds every server's log tail and the pages' console to a failure; newUi opens
+// the UI (on `server`, by default the suite's) and keeps its console; newServer starts another
+// server that after() stops too.
+export function suite({ server = {}, browser = {} } = {}) {
+  const s = { server: null, browser: null, servers: [], uis: [], failed: false };
+  const value = (opt) => (typeof opt === 'function' ? opt() : opt);
+  s.newServer = async (opts = {}) => {
+    const started = await startServer(opts);
+    s.servers.push(started);
+    return started;
+  };
+  s.newUi = async (label, { server: on = s.server, ...opts } = {}) => {
+    const ui = await openUi(s.browser, on, label, opts);
+    s.uis.push(ui);
+    return ui;
+  };
+  s.withContext = async (fn) => {
+    try {
+      return await fn();
+    } catch (err) {
+      s.failed = true;
+      const logs = s.servers.map((srv) => `--- server log (last 60 lines; full log: ${srv.logFile}) ---\n${srv.tail(60)}`);
+      const consoleTail = s.uis.flatMap((u) => u.messages).slice(-40).join('\n');
+      err.message += `\n${logs.join('\n')}\n--- browser console (last 40 lines) ---\n${consoleTail}`;
+      throw err;
+    }
+  };
+  before(async () => {
+    const opts = value(server);
+    if (opts) s.server = await s.newServer(opts);
+    s.browser = await launchBrowser(value(browser));
+  }, { timeout: 40_000 });
+  after(async () => {
+    await s.browser?.close();
+    for (const srv of s.servers) {
+      const exit = await stopServer(srv);
+      if (s.failed || process.env.COMFYSTREAM_KEEP_LOG) {
+        console.log(`# server log kept: ${srv.logFile} (exit ${JSON.stringify(exit)})`);
+      } else {
+        fs.rmSync(srv.logDir, { recursive: true, force: true });
+      }
+    }
+  });
+  return s;
 }

@@ -7,26 +7,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { launchBrowser, startServer, startStaticServer, stopServer, until } from './harness.mjs';
-
-let server;
-let origin;
-let browser;
-let page;
-let failed = false;
-const consoleLines = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    err.message += `\n--- server log (last 60 lines; full log: ${server?.logFile}) ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console ---\n${consoleLines.slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+import { startStaticServer, suite, until } from './harness.mjs';
 
 // Runs in the page: a WHIP publisher and a WHEP viewer by hand (no UI), with a restart helper.
 function installClient() {
@@ -155,33 +136,29 @@ function installClient() {
 }
 
 describe('ICE restart from Chromium', { timeout: 150_000 }, () => {
+  const env = suite();
+  let origin;
+  let page;
+  const consoleLines = [];
+
   before(async () => {
-    server = await startServer();
     origin = await startStaticServer();
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
+    page = await env.browser.context.newPage();
     page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+    // The suite adds this page's console to a failure, as it does for the pages it opens.
+    env.uis.push({ messages: consoleLines });
     // Any document of that origin will do (a stylesheet): the page runs only installClient.
     await page.goto(`${origin.base}/style.css`);
     await page.evaluate(installClient);
   }, { timeout: 40_000 });
 
   after(async () => {
-    await browser?.close();
     await origin?.close();
-    const exit = await stopServer(server);
-    if (server) {
-      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
-        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
-      } else {
-        fs.rmSync(server.logDir, { recursive: true, force: true });
-      }
-    }
   });
 
-  test('publisher and viewer restart ICE mid-stream; frames keep coming', async () => withContext(async () => {
-    const base = server.base;
+  test('publisher and viewer restart ICE mid-stream; frames keep coming', async () => env.withContext(async () => {
+    const base = env.server.base;
     const pub = await page.evaluate(([b]) => window.ice.publish(b, 'restart'), [base]);
     assert.match(pub.etag ?? '', /^"[0-9a-f]{32}"$/, 'the WHIP 201 carries a strong ETag, readable cross-origin');
     const view = await page.evaluate(([b]) => window.ice.view(b, 'restart'), [base]);

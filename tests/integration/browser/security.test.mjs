@@ -12,8 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  expectFramesFlowing, getJson, hook, launchBrowser, makeTestCert, openUi, request, sampleBlocks,
-  startServer, startStaticServer, stats, stopServer, until,
+  expectFramesFlowing, getJson, hook, makeTestCert, request, sampleBlocks, startStaticServer, stats, suite, until,
 } from './harness.mjs';
 
 const resourceId = (location) => location.split('/').pop();
@@ -24,38 +23,6 @@ const publicId = (location) => createHash('sha256')
 // Tolerance per channel for the inverted pattern blocks; see whip-whep.test.mjs (a picture that is
 // not inverted is off by more than 120 in some channel).
 const TOLERANCE = 30;
-
-// Per-describe bookkeeping: on failure, add the server log tail and the pages' console output.
-function suite() {
-  const s = { server: null, browser: null, failed: false, uis: [] };
-  s.withContext = async (fn) => {
-    try {
-      await fn();
-    } catch (err) {
-      s.failed = true;
-      const consoleTail = s.uis.flatMap((u) => u.messages).slice(-40).join('\n');
-      err.message += `\n--- server log (last 60 lines; full log: ${s.server?.logFile}) ---\n${s.server?.tail(60) ?? ''}`
-        + `\n--- browser console (last 40 lines) ---\n${consoleTail}`;
-      throw err;
-    }
-  };
-  s.newUi = async (label, opts) => {
-    const ui = await openUi(s.browser, s.server, label, opts);
-    s.uis.push(ui);
-    return ui;
-  };
-  s.close = async () => {
-    await s.browser?.close();
-    const exit = await stopServer(s.server);
-    if (!s.server) return;
-    if (s.failed || process.env.COMFYSTREAM_KEEP_LOG) {
-      console.log(`# server log kept: ${s.server.logFile} (exit ${JSON.stringify(exit)})`);
-    } else {
-      fs.rmSync(s.server.logDir, { recursive: true, force: true });
-    }
-  };
-  return s;
-}
 
 // Samples the output video three times: every pattern block must come back as 255 - c.
 async function expectInvertedPattern(t, ui) {
@@ -73,28 +40,25 @@ async function expectInvertedPattern(t, ui) {
 }
 
 describe('HTTPS: the web UI publishes and views over TLS', { timeout: 120_000 }, () => {
-  const s = suite();
   let cert;
-
-  before(async () => {
-    cert = makeTestCert();
-    s.server = await startServer({ tls: cert });
+  const env = suite({
+    server: () => {
+      cert = makeTestCert();
+      return { tls: cert };
+    },
     // Trust exactly the test certificate's key, not every certificate.
-    s.browser = await launchBrowser({ args: [`--ignore-certificate-errors-spki-list=${cert.spki}`] });
-  }, { timeout: 40_000 });
-
-  after(async () => {
-    await s.close();
-    cert?.remove();
+    browser: () => ({ args: [`--ignore-certificate-errors-spki-list=${cert.spki}`] }),
   });
 
-  test('Chromium trusts the test certificate only', async () => s.withContext(async () => {
+  after(() => cert?.remove());
+
+  test('Chromium trusts the test certificate only', async () => env.withContext(async () => {
     // Another self-signed certificate, on a plain Node HTTPS server: the page must not load.
     const other = makeTestCert();
     const srv = https.createServer({ cert: fs.readFileSync(other.cert), key: fs.readFileSync(other.key) },
       (req, res) => res.end('not trusted'));
     await new Promise((resolve) => srv.listen(0, '127.0.0.1', resolve));
-    const page = await s.browser.context.newPage();
+    const page = await env.browser.context.newPage();
     try {
       await assert.rejects(page.goto(`https://127.0.0.1:${srv.address().port}/`), /ERR_CERT/,
         'a certificate outside --ignore-certificate-errors-spki-list is refused');
@@ -105,15 +69,15 @@ describe('HTTPS: the web UI publishes and views over TLS', { timeout: 120_000 },
       other.remove();
     }
     // Plain HTTP to the HTTPS port gets no page.
-    const plain = await fetch(`http://127.0.0.1:${s.server.port}/health`, { signal: AbortSignal.timeout(3000) })
+    const plain = await fetch(`http://127.0.0.1:${env.server.port}/health`, { signal: AbortSignal.timeout(3000) })
       .then((r) => r.status, (e) => e.name);
     assert.notEqual(plain, 200, 'plain HTTP on the HTTPS port');
   }));
 
-  test('pattern, H264, invert: publish and view from https://127.0.0.1, pixels inverted', { timeout: 60_000 }, async (t) => s.withContext(async () => {
-    const ui = await s.newUi('https');
+  test('pattern, H264, invert: publish and view from https://127.0.0.1, pixels inverted', { timeout: 60_000 }, async (t) => env.withContext(async () => {
+    const ui = await env.newUi('https');
     const { page } = ui;
-    assert.match(s.server.base, /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(env.server.base, /^https:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(ui.response.status(), 200, 'GET / over HTTPS');
     const tls = await ui.response.securityDetails();
     assert.ok(tls, 'the document came over TLS');
@@ -126,7 +90,7 @@ describe('HTTPS: the web UI publishes and views over TLS', { timeout: 120_000 },
     }));
     assert.equal(ctx.secure, true, 'window.isSecureContext');
     assert.equal(ctx.protocol, 'https:', 'location.protocol');
-    assert.equal(ctx.serverBase, s.server.base, 'the page talks WHIP/WHEP to its own HTTPS origin');
+    assert.equal(ctx.serverBase, env.server.base, 'the page talks WHIP/WHEP to its own HTTPS origin');
 
     const streamId = 'tls-h264';
     const pub = await hook(page, 'publish', {
@@ -145,7 +109,7 @@ describe('HTTPS: the web UI publishes and views over TLS', { timeout: 120_000 },
     await expectInvertedPattern(t, ui);
 
     // The stats, fetched by Node over HTTPS (trusting only the test certificate).
-    const whip = (await getJson(s.server, '/whip-stats'))[publicId(pub.location)];
+    const whip = (await getJson(env.server, '/whip-stats'))[publicId(pub.location)];
     assert.ok(whip, '/whip-stats lists the publisher');
     assert.equal(whip.workflow, 'invert', '/whip-stats workflow');
     assert.ok(whip.frames_processed > 0, '/whip-stats frames_processed');
@@ -158,24 +122,21 @@ describe('HTTPS: the web UI publishes and views over TLS', { timeout: 120_000 },
 });
 
 describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 120_000 }, () => {
-  const s = suite();
   const TOKEN = 'browser-secret-7f3a';
+  const env = suite({ server: { args: ['--auth-token', TOKEN] } });
   let origin;
 
   before(async () => {
-    s.server = await startServer({ args: ['--auth-token', TOKEN] });
     origin = await startStaticServer();
-    s.browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  });
 
   after(async () => {
-    await s.close();
     await origin?.close();
   });
 
-  test('the CORS preflight needs no token', async () => s.withContext(async () => {
+  test('the CORS preflight needs no token', async () => env.withContext(async () => {
     for (const [route, method] of [['/whip', 'POST'], ['/whep', 'POST'], [`/whip/${'0'.repeat(32)}`, 'DELETE']]) {
-      const res = await request(s.server, route, {
+      const res = await request(env.server, route, {
         method: 'OPTIONS',
         headers: {
           Origin: origin.base,
@@ -190,20 +151,20 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
     }
   }));
 
-  test('raw WHIP from the page: no token 401, wrong token 401, right token 201 and media', { timeout: 60_000 }, async () => s.withContext(async () => {
-    const ui = await s.newUi('cross-origin', {
-      url: `${origin.base}/?server=${encodeURIComponent(s.server.base)}`,
+  test('raw WHIP from the page: no token 401, wrong token 401, right token 201 and media', { timeout: 60_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('cross-origin', {
+      url: `${origin.base}/?server=${encodeURIComponent(env.server.base)}`,
     });
     const { page } = ui;
     const pageOrigin = await page.evaluate(() => location.origin);
     assert.equal(pageOrigin, origin.base);
-    assert.notEqual(pageOrigin, new URL(s.server.base).origin, 'the page is cross-origin to the server');
+    assert.notEqual(pageOrigin, new URL(env.server.base).origin, 'the page is cross-origin to the server');
 
     // Watch the browser's own preflights (DevTools protocol): the OPTIONS requests it sends
     // before cross-origin POSTs and DELETEs that carry Authorization or application/sdp. Chromium
     // caches a passed preflight per URL (Access-Control-Max-Age), so not every request has one.
     const preflights = [];
-    const cdp = await s.browser.context.newCDPSession(page);
+    const cdp = await env.browser.context.newCDPSession(page);
     await cdp.send('Network.enable');
     cdp.on('Network.responseReceived', (e) => {
       if (e.type === 'Preflight') preflights.push({ url: e.response.url, status: e.response.status });
@@ -248,7 +209,7 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
       } catch (e) {
         return { error: `${e.name}: ${e.message}` };
       }
-    }, [method, new URL(path, s.server.base).href, auth, body]);
+    }, [method, new URL(path, env.server.base).href, auth, body]);
     const whip = '/whip?streamId=auth&workflow=invert';
 
     const none = await call('POST', whip, null, 'offer');
@@ -283,7 +244,7 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
     await until('raw publisher framesSent to rise', sent, (x) => x.framesSent > first.framesSent, { timeout: 5000 });
     // The server decodes and processes them (stats are open: no --admin-token).
     const id = publicId(right.location);
-    const processed = await until(`/whip-stats ${id} frames_processed > 0`, () => getJson(s.server, '/whip-stats'),
+    const processed = await until(`/whip-stats ${id} frames_processed > 0`, () => getJson(env.server, '/whip-stats'),
       (all) => all[id]?.frames_processed > 0, { timeout: 15_000 });
     assert.equal(processed[id].workflow, 'invert');
 
@@ -296,12 +257,12 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
     assert.equal(delWrong.status, 401, `DELETE with a wrong token: ${delWrong.body ?? delWrong.error}`);
     const delRight = await call('DELETE', right.location, `Bearer ${TOKEN}`, null);
     assert.equal(delRight.status, 200, `DELETE with the token: ${delRight.body ?? delRight.error}`);
-    await until(`publisher ${id} to leave /whip-stats`, () => getJson(s.server, '/whip-stats'),
+    await until(`publisher ${id} to leave /whip-stats`, () => getJson(env.server, '/whip-stats'),
       (all) => !(id in all), { timeout: 5000 });
     await page.evaluate(() => { clearInterval(window.raw.timer); window.raw.pc.close(); });
 
     // Chromium preflighted the cross-origin POSTs and DELETEs, without a token, and they passed.
-    const serverOrigin = new URL(s.server.base).origin;
+    const serverOrigin = new URL(env.server.base).origin;
     const ours = preflights.filter((p) => p.url && new URL(p.url).origin === serverOrigin);
     assert.ok(ours.some((p) => new URL(p.url).pathname === '/whip'), `a preflight for POST /whip: ${JSON.stringify(preflights)}`);
     assert.ok(ours.some((p) => new URL(p.url).pathname.startsWith('/whip/')), `a preflight for DELETE /whip/{id}: ${JSON.stringify(preflights)}`);
@@ -313,9 +274,9 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
     await page.close();
   }));
 
-  test('the UI with ?token= publishes (invert) and views cross-origin, pixels inverted', { timeout: 60_000 }, async (t) => s.withContext(async () => {
+  test('the UI with ?token= publishes (invert) and views cross-origin, pixels inverted', { timeout: 60_000 }, async (t) => env.withContext(async () => {
     // Without the token the UI shows the server's 401.
-    const anon = await s.newUi('no-token', { url: `${origin.base}/?server=${encodeURIComponent(s.server.base)}` });
+    const anon = await env.newUi('no-token', { url: `${origin.base}/?server=${encodeURIComponent(env.server.base)}` });
     const denied = await anon.page.evaluate(() => window.comfystream.publish({
       streamId: 'auth-ui', workflow: 'invert', source: 'pattern', codec: 'VP8', width: 320, height: 240, audio: false,
     }).then(() => 'published', (e) => e.message));
@@ -323,8 +284,8 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
     assert.match(await anon.page.textContent('#error-text'), /401/, 'the page shows the 401');
     await anon.page.close();
 
-    const ui = await s.newUi('token', {
-      url: `${origin.base}/?server=${encodeURIComponent(s.server.base)}&token=${encodeURIComponent(TOKEN)}`,
+    const ui = await env.newUi('token', {
+      url: `${origin.base}/?server=${encodeURIComponent(env.server.base)}&token=${encodeURIComponent(TOKEN)}`,
     });
     const { page } = ui;
     const streamId = 'auth-ui';
@@ -342,7 +303,7 @@ describe('Bearer tokens: WHIP/WHEP from a page on another origin', { timeout: 12
     assert.equal(await hook(page, 'stopView'), 200, 'DELETE /whep/{id} with the token');
     assert.equal(await hook(page, 'unpublish'), 200, 'DELETE /whip/{id} with the token');
     const whipId = publicId(pub.location);
-    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(s.server, '/whip-stats'),
+    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(env.server, '/whip-stats'),
       (all) => !(whipId in all), { timeout: 5000 });
     assert.deepEqual(ui.errors, [], 'page errors');
     await page.close();

@@ -10,28 +10,10 @@
 //
 //   node --test tests/integration/browser/studio-controls.test.mjs   (env COMFYSTREAM_BIN)
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { launchBrowser, screenshot, startServer, stats, stopServer, until } from './harness.mjs';
+import { screenshot, stats, suite, until } from './harness.mjs';
 import { expectBlocks, inverted, openStudio, publishAndView, upload } from './studio-steps.mjs';
-
-let server;
-let browser;
-let failed = false;
-const uis = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
-    err.message += `\n--- server log (last 60 lines; full log: ${server?.logFile}) ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console (last 40 lines) ---\n${consoleTail}`;
-    throw err;
-  }
-}
 
 // One control panel as the user reads it.
 const panelState = (page, n) => page.evaluate((id) => {
@@ -54,27 +36,11 @@ const panelState = (page, n) => page.evaluate((id) => {
 const luma = ([r, g, b]) => 0.299 * r + 0.587 * g + 0.114 * b;
 
 describe('studio: node controls', { timeout: 150_000 }, () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite();
 
-  after(async () => {
-    await browser?.close();
-    const exit = await stopServer(server);
-    if (server) {
-      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
-        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
-      } else {
-        fs.rmSync(server.logDir, { recursive: true, force: true });
-      }
-    }
-  });
-
-  test('two panels change brightness then saturation live; out of range is refused in the page', { timeout: 120_000 }, async (t) => withContext(async () => {
+  test('two panels change brightness then saturation live; out of range is refused in the page', { timeout: 120_000 }, async (t) => env.withContext(async () => {
     const streamId = 'studio-controls';
-    const ui = await openStudio(browser, server, 'controls', streamId);
-    uis.push(ui);
+    const ui = await openStudio(env, 'controls', streamId);
     const { page } = ui;
     await upload(page, ['adjust-invert.json'], ['valid']);
     await publishAndView(ui, { streamId });
@@ -133,10 +99,9 @@ describe('studio: node controls', { timeout: 150_000 }, () => {
     await page.close();
   }));
 
-  test('before going live: the validated nodes, an edit kept for the publish', { timeout: 60_000 }, async () => withContext(async () => {
+  test('before going live: the validated nodes, an edit kept for the publish', { timeout: 60_000 }, async () => env.withContext(async () => {
     const streamId = 'studio-prelive';
-    const ui = await openStudio(browser, server, 'prelive', streamId);
-    uis.push(ui);
+    const ui = await openStudio(env, 'prelive', streamId);
     const { page } = ui;
     await upload(page, ['adjust-invert.json'], ['valid']);
     await page.click('#controls-add');
@@ -158,10 +123,9 @@ describe('studio: node controls', { timeout: 150_000 }, () => {
     await page.close();
   }));
 
-  test('a value the node takes but the server refuses: its refusal per node and input', { timeout: 60_000 }, async () => withContext(async () => {
+  test('a value the node takes but the server refuses: its refusal per node and input', { timeout: 60_000 }, async () => env.withContext(async () => {
     const streamId = 'studio-refusal';
-    const ui = await openStudio(browser, server, 'refusal', streamId);
-    uis.push(ui);
+    const ui = await openStudio(env, 'refusal', streamId);
     const { page } = ui;
     await upload(page, ['scale.json'], ['valid']);
     await publishAndView(ui, { streamId });
@@ -183,10 +147,9 @@ describe('studio: node controls', { timeout: 150_000 }, () => {
     await page.close();
   }));
 
-  test('a combo input: ImageToMask\'s channel from red to blue', { timeout: 60_000 }, async () => withContext(async () => {
+  test('a combo input: ImageToMask\'s channel from red to blue', { timeout: 60_000 }, async () => env.withContext(async () => {
     const streamId = 'studio-combo';
-    const ui = await openStudio(browser, server, 'combo', streamId);
-    uis.push(ui);
+    const ui = await openStudio(env, 'combo', streamId);
     const { page } = ui;
     await upload(page, ['channel-mask.json'], ['valid']);
     await publishAndView(ui, { streamId });

@@ -5,53 +5,19 @@
 // user would click; figures read through window.comfystream.figures().
 //
 //   node --test tests/integration/browser/studio-live.test.mjs   (env COMFYSTREAM_BIN)
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import {
-  hook, launchBrowser, openUi, request, screenshot, startServer, stats, stopServer, until,
-} from './harness.mjs';
-
-let server;
-let browser;
-let failed = false;
-const uis = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    err.message += `\n--- server log ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console ---\n${uis.flatMap((u) => u.messages).slice(-40).join('\n')}`;
-    throw err;
-  }
-}
-
-async function newUi(label) {
-  const ui = await openUi(browser, server, label);
-  uis.push(ui);
-  return ui;
-}
+import { hook, request, screenshot, stats, suite, until } from './harness.mjs';
 
 const figures = (ui) => ui.page.evaluate(() => window.comfystream.figures());
 const toasts = (ui) => ui.page.evaluate(() => [...document.querySelectorAll('#toasts .toast')].map((t) => t.textContent));
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
 
 describe('studio while live', { timeout: 150_000 }, () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite();
 
-  after(async () => {
-    await browser?.close();
-    await stopServer(server);
-    if (server && !failed && !process.env.COMFYSTREAM_KEEP_LOG) fs.rmSync(server.logDir, { recursive: true, force: true });
-  });
-
-  test('overlay, then frames; figures; viewer count; the publisher stopping is told', { timeout: 90_000 }, async () => withContext(async () => {
-    const a = await newUi('studio');
+  test('overlay, then frames; figures; viewer count; the publisher stopping is told', { timeout: 90_000 }, async () => env.withContext(async () => {
+    const a = await env.newUi('studio');
     const { page } = a;
     const streamId = 'live-panel';
     await page.fill('#stream-id', streamId);
@@ -100,7 +66,7 @@ describe('studio while live', { timeout: 150_000 }, () => {
     assert.notEqual(bad, 'accepted', 'an unknown node is refused');
 
     // A second page views the stream: the first page's viewer count rises.
-    const b = await newUi('second');
+    const b = await env.newUi('second');
     await b.page.fill('#stream-id', streamId);
     await b.page.click('#view');
     await until('the first page to count 2 viewers', () => figures(a), (x) => x.viewers === 2);
@@ -126,9 +92,9 @@ describe('studio while live', { timeout: 150_000 }, () => {
     await page.close();
   }));
 
-  test('a publisher taken over by another page is told, and stops', { timeout: 60_000 }, async () => withContext(async () => {
-    const a = await newUi('first-publisher');
-    const b = await newUi('second-publisher');
+  test('a publisher taken over by another page is told, and stops', { timeout: 60_000 }, async () => env.withContext(async () => {
+    const a = await env.newUi('first-publisher');
+    const b = await env.newUi('second-publisher');
     const opts = { streamId: 'taken-over', source: 'pattern', width: 320, height: 240, audio: false };
     await hook(a.page, 'publish', opts);
     await until('first publisher connected', () => stats(a), (s) => s.publisher?.connectionState === 'connected');
@@ -146,14 +112,14 @@ describe('studio while live', { timeout: 150_000 }, () => {
     await b.page.close();
   }));
 
-  test('a viewer session ended on the server is told, and View is offered again', { timeout: 60_000 }, async () => withContext(async () => {
-    const ui = await newUi('viewer-ended');
+  test('a viewer session ended on the server is told, and View is offered again', { timeout: 60_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('viewer-ended');
     const { page } = ui;
     await hook(page, 'publish', { streamId: 'viewer-ended', source: 'pattern', width: 320, height: 240, audio: false });
     const { location } = await hook(page, 'view', { streamId: 'viewer-ended' });
     await until('frames shown', () => figures(ui), (f) => f.framesShown >= 6, { timeout: 25_000 });
     // Someone else ends this page's WHEP session (as an operator's DELETE would).
-    assert.equal((await request(server, location, { method: 'DELETE' })).status, 200, 'DELETE from outside');
+    assert.equal((await request(env.server, location, { method: 'DELETE' })).status, 200, 'DELETE from outside');
     await until('the page to say its viewing ended', () => toasts(ui), (l) => l.some((t) => /Viewing "viewer-ended" ended on the server/.test(t)));
     assert.equal(await page.textContent('#view-state'), 'ended', 'viewer badge');
     assert.equal(await page.isEnabled('#view'), true, 'View is offered again');
@@ -163,8 +129,8 @@ describe('studio while live', { timeout: 150_000 }, () => {
     await page.close();
   }));
 
-  test('a refused workflow and a server error are shown in words', { timeout: 40_000 }, async () => withContext(async () => {
-    const ui = await newUi('refused');
+  test('a refused workflow and a server error are shown in words', { timeout: 40_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('refused');
     const { page } = ui;
     const result = await page.evaluate(() => window.comfystream.publish({
       streamId: 'refused', workflow: 'no-such-workflow', source: 'pattern', width: 320, height: 240, audio: false,

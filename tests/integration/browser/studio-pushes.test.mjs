@@ -6,41 +6,10 @@
 //
 //   node --test tests/integration/browser/studio-pushes.test.mjs   (env COMFYSTREAM_BIN)
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import {
-  expectFramesFlowing, hook, launchBrowser, openUi, screenshot, startServer, stats, stopServer, until,
-} from './harness.mjs';
-
-let browser;
-let failed = false;
-const servers = [];
-const uis = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
-    const logs = servers.map((s) => `--- server log (last 60 lines; full log: ${s.logFile}) ---\n${s.tail(60)}`).join('\n');
-    err.message += `\n${logs}\n--- browser console (last 40 lines) ---\n${consoleTail}`;
-    throw err;
-  }
-}
-
-async function newServer(args = []) {
-  const server = await startServer({ args: [...args] });
-  servers.push(server);
-  return server;
-}
-
-async function newUi(server, label, streamId) {
-  const ui = await openUi(browser, server, label, { url: `${server.base}/?streamId=${encodeURIComponent(streamId)}` });
-  uis.push(ui);
-  return ui;
-}
+import { expectFramesFlowing, hook, screenshot, stats, suite, until } from './harness.mjs';
+import { openStudio } from './studio-steps.mjs';
 
 // The panel's rows as the user sees them, newest first.
 const rows = (page) => page.$$eval('#push-list tbody tr', (trs) => trs.map((tr) => ({
@@ -97,27 +66,13 @@ describe('web/lib/pushes.js and poller.js', () => {
 });
 
 describe('studio: pushes panel', { timeout: 120_000 }, () => {
-  before(async () => {
-    browser = await launchBrowser();
-  });
+  const env = suite({ server: false });
 
-  after(async () => {
-    await browser?.close();
-    for (const server of servers) {
-      const exit = await stopServer(server);
-      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
-        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
-      } else {
-        fs.rmSync(server.logDir, { recursive: true, force: true });
-      }
-    }
-  });
-
-  test('push the stream to this server\'s own WHIP endpoint, view it there, stop it', { timeout: 70_000 }, async (t) => withContext(async () => {
-    const server = await newServer(['--push-allow', '127.0.0.1']);
+  test('push the stream to this server\'s own WHIP endpoint, view it there, stop it', { timeout: 70_000 }, async (t) => env.withContext(async () => {
+    const server = await env.newServer({ args: ['--push-allow', '127.0.0.1'] });
     const source = 'studio-push-src';
     const target = 'pushed';
-    const ui = await newUi(server, 'pusher', source);
+    const ui = await openStudio(env, 'pusher', source, { server });
     const { page } = ui;
 
     await hook(page, 'publish', {
@@ -137,7 +92,7 @@ describe('studio: pushes panel', { timeout: 120_000 }, () => {
     assert.ok(live[0].attempts >= 1, `attempts ${live[0].attempts}`);
 
     // A viewer of the pushed stream, in a second page, gets its frames.
-    const viewer = await newUi(server, 'viewer', target);
+    const viewer = await openStudio(env, 'viewer', target, { server });
     await hook(viewer.page, 'view', { streamId: target });
     const seen = await expectFramesFlowing(viewer, { min: 15 });
     t.diagnostic(`viewer of "${target}": ${seen.viewer.framesDecoded} frames, ${seen.viewer.frameWidth}x${seen.viewer.frameHeight}`);
@@ -169,10 +124,10 @@ describe('studio: pushes panel', { timeout: 120_000 }, () => {
     await page.close();
   }));
 
-  test('a host not allowed is refused in words; a destination that refuses the offer is listed as failed, with its answer', { timeout: 40_000 }, async () => withContext(async () => {
-    const server = await newServer(['--push-allow', '127.0.0.1']);
+  test('a host not allowed is refused in words; a destination that refuses the offer is listed as failed, with its answer', { timeout: 40_000 }, async () => env.withContext(async () => {
+    const server = await env.newServer({ args: ['--push-allow', '127.0.0.1'] });
     const source = 'studio-push-refused';
-    const ui = await newUi(server, 'refused', source);
+    const ui = await openStudio(env, 'refused', source, { server });
     const { page } = ui;
     await hook(page, 'publish', { streamId: source, source: 'pattern', codec: 'H264', width: 320, height: 240, audio: false });
     await until('publisher connected', () => stats(ui), (s) => s.publisher?.connectionState === 'connected',
@@ -197,9 +152,9 @@ describe('studio: pushes panel', { timeout: 120_000 }, () => {
     await page.close();
   }));
 
-  test('a server without --push-allow: the panel says pushes are disabled, and why', { timeout: 40_000 }, async () => withContext(async () => {
-    const server = await newServer();
-    const ui = await newUi(server, 'no-push', 'studio-push-off');
+  test('a server without --push-allow: the panel says pushes are disabled, and why', { timeout: 40_000 }, async () => env.withContext(async () => {
+    const server = await env.newServer();
+    const ui = await openStudio(env, 'no-push', 'studio-push-off', { server });
     const { page } = ui;
     await page.locator('#pushes-panel').scrollIntoViewIfNeeded();
     assert.ok(await page.isHidden('#push-disabled'), 'no notice before asking');

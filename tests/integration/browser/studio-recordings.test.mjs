@@ -9,53 +9,15 @@
 //
 //   node --test tests/integration/browser/studio-recordings.test.mjs   (env COMFYSTREAM_BIN)
 
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  getJson, hook, launchBrowser, openUi, screenshot, startServer, stats, stopServer, until,
+  getJson, hook, sampleBlocks, screenshot, stats, suite, until,
 } from './harness.mjs';
-
-let browser;
-let failed = false;
-const servers = [];
-const uis = [];
-const tmpDirs = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
-    const logs = servers.map((s) => `--- server log (last 60 lines; full log: ${s.logFile}) ---\n${s.tail(60)}`).join('\n');
-    err.message += `\n${logs}\n--- browser console (last 40 lines) ---\n${consoleTail}`;
-    throw err;
-  }
-}
-
-// Each server records into its own temporary --record-dir unless `ownRecordDir` is false (then
-// the server's default, {workspace or .}/recordings).
-async function newServer(args = [], { ownRecordDir = true } = {}) {
-  const dirArgs = [];
-  if (ownRecordDir) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-rec-'));
-    tmpDirs.push(dir);
-    dirArgs.push('--record-dir', dir);
-  }
-  const server = await startServer({ args: [...dirArgs, ...args] });
-  servers.push(server);
-  return server;
-}
-
-async function newUi(server, label, streamId, token = '') {
-  const query = new URLSearchParams({ streamId, ...(token ? { token } : {}) });
-  const ui = await openUi(browser, server, label, { url: `${server.base}/?${query}` });
-  uis.push(ui);
-  return ui;
-}
+import { openStudio } from './studio-steps.mjs';
 
 // The panel's rows as the user sees them, newest first.
 const rows = (page) => page.$$eval('#rec-list tbody tr', (trs) => trs.map((tr) => ({
@@ -70,30 +32,14 @@ const rows = (page) => page.$$eval('#rec-list tbody tr', (trs) => trs.map((tr) =
 // "1:05" → 65.
 const seconds = (text) => text.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
 
-// Runs in the page: the recording's <video> state, and the pattern's blocks averaged in the frame
-// it shows now (the inner half of each block, as harness.sampleBlocks does for the live output).
-async function sampleRecording(blocks) {
-  const video = document.getElementById('rec-video');
-  await new Promise((resolve) => {
-    const timer = setTimeout(resolve, 1000);
-    video.requestVideoFrameCallback(() => { clearTimeout(timer); resolve(); });
-  });
-  const canvas = document.createElement('canvas');
-  canvas.width = video.videoWidth;
-  canvas.height = video.videoHeight;
-  const c = canvas.getContext('2d', { willReadFrequently: true });
-  c.drawImage(video, 0, 0);
-  const got = blocks.map((b) => {
-    const x = Math.round((b.x + b.w / 4) * canvas.width);
-    const y = Math.round((b.y + b.h / 4) * canvas.height);
-    const w = Math.max(1, Math.round((b.w / 2) * canvas.width));
-    const h = Math.max(1, Math.round((b.h / 2) * canvas.height));
-    const data = c.getImageData(x, y, w, h).data;
-    const sum = [0, 0, 0];
-    for (let i = 0; i < data.length; i += 4) for (let k = 0; k < 3; k++) sum[k] += data[i + k];
-    return { name: b.name, rgb: b.rgb, got: sum.map((v) => Math.round(v / (data.length / 4))) };
-  });
-  return { currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight, src: video.currentSrc, got };
+// The recording's <video> state, and the pattern's blocks averaged in the frame it shows (the
+// inner half of each block, harness.sampleBlocks as for the live output).
+async function sampleRecording(page, blocks) {
+  const got = await page.evaluate(sampleBlocks, { blocks, video: 'rec-video' });
+  return page.evaluate((g) => {
+    const video = document.getElementById('rec-video');
+    return { currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight, src: video.currentSrc, got: g };
+  }, got);
 }
 
 async function publishPattern(ui, streamId) {
@@ -141,9 +87,9 @@ async function playFromThePanel(ui, row, { expectBlob }) {
   }), (v) => v.visible || v.level === 'error', { timeout: 10_000 });
   assert.ok(shown.visible, `the player did not open: ${shown.message}`);
   const { blocks } = await page.evaluate(() => window.comfystream.pattern);
-  const first = await until('the recording to play (currentTime > 0.5 s)', () => page.evaluate(sampleRecording, blocks),
+  const first = await until('the recording to play (currentTime > 0.5 s)', () => sampleRecording(page, blocks),
     (s) => s.currentTime > 0.5 && s.width > 0, { timeout: 15_000 });
-  await until('the recording to keep playing', () => page.evaluate(sampleRecording, blocks),
+  await until('the recording to keep playing', () => sampleRecording(page, blocks),
     (s) => s.currentTime > first.currentTime, { timeout: 5000 });
   assert.deepEqual([first.width, first.height], [320, 240], 'videoWidth × videoHeight = the published size');
   if (expectBlob) assert.match(first.src, /^blob:/, 'with a token: an object URL of the fetched file');
@@ -199,27 +145,29 @@ describe('web/lib/recordings.js and units.js', () => {
 });
 
 describe('studio: recordings panel', { timeout: 150_000 }, () => {
-  before(async () => {
-    browser = await launchBrowser();
-  });
+  const env = suite({ server: false });
+  const tmpDirs = [];
 
-  after(async () => {
-    await browser?.close();
-    for (const server of servers) {
-      const exit = await stopServer(server);
-      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
-        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
-      } else {
-        fs.rmSync(server.logDir, { recursive: true, force: true });
-      }
-    }
+  after(() => {
     for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  test('record the inverted pattern, stop, play it in the panel, download it', { timeout: 70_000 }, async (t) => withContext(async () => {
+  // Each server records into its own temporary --record-dir unless `ownRecordDir` is false (then
+  // the server's default, {workspace or .}/recordings).
+  const newServer = (args = [], { ownRecordDir = true } = {}) => {
+    const dirArgs = [];
+    if (ownRecordDir) {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-rec-'));
+      tmpDirs.push(dir);
+      dirArgs.push('--record-dir', dir);
+    }
+    return env.newServer({ args: [...dirArgs, ...args] });
+  };
+
+  test('record the inverted pattern, stop, play it in the panel, download it', { timeout: 70_000 }, async (t) => env.withContext(async () => {
     const server = await newServer();
     const streamId = 'studio-rec';
-    const ui = await newUi(server, 'rec', streamId);
+    const ui = await openStudio(env, 'rec', streamId, { server });
     ui.server = server;
 
     // Before anything is published the server has nothing to record, and the panel says why.
@@ -262,20 +210,20 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
     await ui.page.close();
   }));
 
-  test('with a token: the panel fetches the file with it (object URL) to play and download', { timeout: 70_000 }, async () => withContext(async () => {
+  test('with a token: the panel fetches the file with it (object URL) to play and download', { timeout: 70_000 }, async () => env.withContext(async () => {
     const token = 'studio-rec-admin-token';
     const server = await newServer(['--admin-token', token]);
     const streamId = 'studio-rec-token';
 
     // Without the token the panel says what is missing.
-    const anon = await newUi(server, 'anon', streamId);
+    const anon = await openStudio(env, 'anon', streamId, { server });
     await anon.page.locator('#recordings-panel').scrollIntoViewIfNeeded();
     await anon.page.click('#rec-start');
     await until('the panel to ask for a token', () => anon.page.textContent('#rec-message'),
       (text) => /401/.test(text) && /token/.test(text), { timeout: 5000 });
     await anon.page.close();
 
-    const ui = await newUi(server, 'rec-token', streamId, token);
+    const ui = await openStudio(env, 'rec-token', streamId, { server, token });
     ui.server = server;
     ui.token = token;
     await publishPattern(ui, streamId);
@@ -287,7 +235,7 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
     await ui.page.close();
   }));
 
-  test('a server that cannot write its recordings: the panel says so, with the server\'s reason', { timeout: 40_000 }, async () => withContext(async () => {
+  test('a server that cannot write its recordings: the panel says so, with the server\'s reason', { timeout: 40_000 }, async () => env.withContext(async () => {
     // The default directory is {workspace}/recordings, checked when a recording starts (an
     // explicit --record-dir is checked at start-up instead); here it is a file.
     const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'comfystream-ws-'));
@@ -295,7 +243,7 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
     fs.writeFileSync(path.join(workspace, 'recordings'), 'not a directory');
     const server = await newServer(['--workspace', workspace], { ownRecordDir: false });
     const streamId = 'studio-rec-500';
-    const ui = await newUi(server, 'rec-500', streamId);
+    const ui = await openStudio(env, 'rec-500', streamId, { server });
     await publishPattern(ui, streamId);
     await ui.page.locator('#recordings-panel').scrollIntoViewIfNeeded();
     await ui.page.click('#rec-start');
@@ -308,11 +256,11 @@ describe('studio: recordings panel', { timeout: 150_000 }, () => {
     await ui.page.close();
   }));
 
-  test('a stream with all the viewers it takes: a second recording is refused, in words', { timeout: 40_000 }, async () => withContext(async () => {
+  test('a stream with all the viewers it takes: a second recording is refused, in words', { timeout: 40_000 }, async () => env.withContext(async () => {
     // A recording is one of the stream's viewers: with --max-viewers 1 the first takes the place.
     const server = await newServer(['--max-viewers', '1']);
     const streamId = 'studio-rec-503';
-    const ui = await newUi(server, 'rec-503', streamId);
+    const ui = await openStudio(env, 'rec-503', streamId, { server });
     await publishPattern(ui, streamId);
     await ui.page.locator('#recordings-panel').scrollIntoViewIfNeeded();
     await ui.page.click('#rec-start');

@@ -4,47 +4,18 @@
 //
 //   node --test tests/integration/browser/studio-setup.test.mjs   (env COMFYSTREAM_BIN)
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import {
-  getJson, launchBrowser, openUi, screenshot, startServer, stats, stopServer, until,
-} from './harness.mjs';
-
-let server;
-let browser;
-let failed = false;
-const uis = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    err.message += `\n--- server log ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console ---\n${uis.flatMap((u) => u.messages).slice(-40).join('\n')}`;
-    throw err;
-  }
-}
+import { getJson, screenshot, stats, suite, until } from './harness.mjs';
 
 const publicId = (location) => createHash('sha256')
   .update(`comfystream-public:${location.split('/').pop()}`).digest('hex').slice(0, 16);
 
 describe('studio set-up', { timeout: 120_000 }, () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite();
 
-  after(async () => {
-    await browser?.close();
-    await stopServer(server);
-    if (server && !failed && !process.env.COMFYSTREAM_KEEP_LOG) fs.rmSync(server.logDir, { recursive: true, force: true });
-  });
-
-  test('camera picker, "No audio", a custom size snapped to 64: the server gets that size, letterboxed', { timeout: 60_000 }, async () => withContext(async () => {
-    const ui = await openUi(browser, server, 'setup');
-    uis.push(ui);
+  test('camera picker, "No audio", a custom size snapped to 64: the server gets that size, letterboxed', { timeout: 60_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('setup');
     const { page } = ui;
     await screenshot(page, 'studio-idle');
 
@@ -80,7 +51,7 @@ describe('studio set-up', { timeout: 120_000 }, () => {
       (x) => x.publisher?.connectionState === 'connected', { timeout: 20_000 });
     assert.deepEqual([s.publisher.sourceWidth, s.publisher.sourceHeight], [384, 256], 'published size');
     const whipId = publicId(s.publisher.location);
-    const whip = await until('/whip-stats to show the stream size', () => getJson(server, '/whip-stats'),
+    const whip = await until('/whip-stats to show the stream size', () => getJson(env.server, '/whip-stats'),
       (all) => all[whipId]?.width > 0);
     assert.deepEqual([whip[whipId].width, whip[whipId].height], [384, 256], 'the server decodes 384×256');
     assert.equal(whip[whipId].has_audio, false, '"No audio" publishes no audio track');
@@ -115,7 +86,7 @@ describe('studio set-up', { timeout: 120_000 }, () => {
     assert.equal(link.pathname, '/view.html', `viewer link: ${href}`);
     assert.equal(link.searchParams.get('streamId'), 'setup-cam', 'viewer link names the stream');
     assert.ok(!/token/i.test(href), 'no token in the viewer link');
-    const viewerPage = await browser.context.newPage();
+    const viewerPage = await env.browser.context.newPage();
     const viewerErrors = [];
     viewerPage.on('pageerror', (e) => viewerErrors.push(e.message));
     await viewerPage.goto(href);
@@ -130,14 +101,13 @@ describe('studio set-up', { timeout: 120_000 }, () => {
     assert.deepEqual(viewerErrors, [], 'view.html page errors');
 
     await page.click('#unpublish');
-    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(server, '/whip-stats'), (all) => !(whipId in all));
+    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(env.server, '/whip-stats'), (all) => !(whipId in all));
     assert.deepEqual(ui.errors, [], 'page errors');
     await page.close();
   }));
 
-  test('"No video" publishes audio only; no source at all is refused in words', { timeout: 40_000 }, async () => withContext(async () => {
-    const ui = await openUi(browser, server, 'audio-only');
-    uis.push(ui);
+  test('"No video" publishes audio only; no source at all is refused in words', { timeout: 40_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('audio-only');
     const { page } = ui;
     await page.fill('#stream-id', 'setup-audio');
     await page.selectOption('#source', 'none');
@@ -151,12 +121,12 @@ describe('studio set-up', { timeout: 120_000 }, () => {
     const s = await until('publisher connected', () => stats(ui), (x) => x.publisher?.connectionState === 'connected');
     assert.equal(await page.isVisible('#error'), false, 'the error is gone');
     const whipId = publicId(s.publisher.location);
-    const whip = (await getJson(server, '/whip-stats'))[whipId];
+    const whip = (await getJson(env.server, '/whip-stats'))[whipId];
     assert.equal(whip.has_video, false, 'no video track');
     assert.equal(whip.has_audio, true, 'the tone is published');
     await until('the tone to be sent', () => stats(ui), (x) => x.publisher.audioPacketsSent > 0);
     await page.click('#unpublish');
-    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(server, '/whip-stats'), (all) => !(whipId in all));
+    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(env.server, '/whip-stats'), (all) => !(whipId in all));
     assert.deepEqual(ui.errors, [], 'page errors');
     await page.close();
   }));

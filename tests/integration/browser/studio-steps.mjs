@@ -4,13 +4,15 @@
 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expectFramesFlowing, openUi, sampleBlocks, stats, until } from './harness.mjs';
+import { expectFramesFlowing, sampleBlocks, stats, until } from './harness.mjs';
 
 export const fixture = (name) => path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', name);
 
-// A page of the studio on `streamId`.
-export function openStudio(browser, server, label, streamId) {
-  return openUi(browser, server, label, { url: `${server.base}/?${new URLSearchParams({ streamId })}` });
+// A page of the studio on `streamId` (and with `token` in its Token field), opened by a harness
+// suite() (which keeps its console) on `server`, by default the suite's.
+export function openStudio(env, label, streamId, { server = env.server, token = '' } = {}) {
+  const query = new URLSearchParams({ streamId, ...(token ? { token } : {}) });
+  return env.newUi(label, { server, url: `${server.base}/?${query}` });
 }
 
 // The workflow panel as the user reads it.

@@ -6,28 +6,10 @@
 //
 //   node --test tests/integration/browser/studio-text.test.mjs   (env COMFYSTREAM_BIN)
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { launchBrowser, startServer, stopServer, until } from './harness.mjs';
+import { suite, until } from './harness.mjs';
 import { expectBlocks, inverted, openStudio, publishAndView, upload } from './studio-steps.mjs';
-
-let server;
-let browser;
-let failed = false;
-const uis = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
-    err.message += `\n--- server log (last 60 lines; full log: ${server?.logFile}) ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console (last 40 lines) ---\n${consoleTail}`;
-    throw err;
-  }
-}
 
 // The panel as the user reads it.
 const textPanel = (page) => page.evaluate(() => ({
@@ -41,29 +23,13 @@ const textPanel = (page) => page.evaluate(() => ({
 }));
 
 describe('studio: text outputs', { timeout: 120_000 }, () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite();
 
-  after(async () => {
-    await browser?.close();
-    const exit = await stopServer(server);
-    if (server) {
-      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
-        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
-      } else {
-        fs.rmSync(server.logDir, { recursive: true, force: true });
-      }
-    }
-  });
-
-  test('texts appear, are copied, are cleared', { timeout: 90_000 }, async () => withContext(async () => {
+  test('texts appear, are copied, are cleared', { timeout: 90_000 }, async () => env.withContext(async () => {
     const streamId = 'studio-text';
-    const ui = await openStudio(browser, server, 'text', streamId);
-    uis.push(ui);
+    const ui = await openStudio(env, 'text', streamId);
     const { page } = ui;
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.base });
+    await env.browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.base });
 
     const closed = await textPanel(page);
     assert.equal(closed.open, false, 'the panel is closed before any text');

@@ -4,29 +4,11 @@
 // kept in the tab's sessionStorage). HTTPS is security.test.mjs's.
 //
 //   node --test tests/integration/browser/studio-where.test.mjs   (env COMFYSTREAM_BIN)
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import {
-  expectFramesFlowing, launchBrowser, openUi, screenshot, startServer, stats, stopServer, until,
-} from './harness.mjs';
+import { expectFramesFlowing, screenshot, stats, suite, until } from './harness.mjs';
 
 const TOKEN = 'studio-secret-42';
-let server;
-let browser;
-let failed = false;
-const uis = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    err.message += `\n--- server log ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console ---\n${uis.flatMap((u) => u.messages).slice(-40).join('\n')}`;
-    throw err;
-  }
-}
 
 // No horizontal scroll, and each element in the viewport's width with a size a finger can hit.
 async function expectFits(page, ids) {
@@ -47,20 +29,10 @@ async function expectFits(page, ids) {
 }
 
 describe('studio where users are', { timeout: 150_000 }, () => {
-  before(async () => {
-    server = await startServer({ args: ['--auth-token', TOKEN] });
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite({ server: { args: ['--auth-token', TOKEN] } });
 
-  after(async () => {
-    await browser?.close();
-    await stopServer(server);
-    if (server && !failed && !process.env.COMFYSTREAM_KEEP_LOG) fs.rmSync(server.logDir, { recursive: true, force: true });
-  });
-
-  test('a token server: 401 in words without the token, publish and view with the Token field, on a phone screen', { timeout: 90_000 }, async () => withContext(async () => {
-    const ui = await openUi(browser, server, 'phone');
-    uis.push(ui);
+  test('a token server: 401 in words without the token, publish and view with the Token field, on a phone screen', { timeout: 90_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('phone');
     const { page } = ui;
     await page.setViewportSize({ width: 375, height: 667 });
     const keys = ['stream-id', 'source', 'mic', 'token', 'publish', 'unpublish', 'view', 'unview', 'output-video'];

@@ -7,62 +7,23 @@
 //
 //   node --test tests/integration/browser/studio-workflows.test.mjs   (env COMFYSTREAM_BIN)
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { getJson, hook, launchBrowser, screenshot, startServer, stats, stopServer, until } from './harness.mjs';
+import { getJson, hook, screenshot, stats, suite, until } from './harness.mjs';
 import {
   expectBlocks, fixture, inverted, openStudio, publishAndView, unchanged, upload, workflowPanel,
 } from './studio-steps.mjs';
 
-let server;
-let browser;
-let failed = false;
-const uis = [];
-
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
-    err.message += `\n--- server log (last 60 lines; full log: ${server?.logFile}) ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console (last 40 lines) ---\n${consoleTail}`;
-    throw err;
-  }
-}
-
-async function newUi(label, streamId) {
-  const ui = await openStudio(browser, server, label, streamId);
-  uis.push(ui);
-  return ui;
-}
-
-// The publisher entries /whip-stats lists for a stream.
-const publishersOf = async (streamId) => Object.values(await getJson(server, '/whip-stats'))
-  .filter((p) => p.stream_id === streamId);
-
 describe('studio: workflows', { timeout: 180_000 }, () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite();
 
-  after(async () => {
-    await browser?.close();
-    const exit = await stopServer(server);
-    if (server) {
-      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
-        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
-      } else {
-        fs.rmSync(server.logDir, { recursive: true, force: true });
-      }
-    }
-  });
+  // The publisher entries /whip-stats lists for a stream.
+  const publishersOf = async (streamId) => Object.values(await getJson(env.server, '/whip-stats'))
+    .filter((p) => p.stream_id === streamId);
 
-  test('upload an invert workflow, publish the pattern: inverted; switch live twice on one WHIP session', { timeout: 90_000 }, async (t) => withContext(async () => {
+  test('upload an invert workflow, publish the pattern: inverted; switch live twice on one WHIP session', { timeout: 90_000 }, async (t) => env.withContext(async () => {
     const streamId = 'studio-upload';
-    const ui = await newUi('upload', streamId);
+    const ui = await openStudio(env, 'upload', streamId);
     const { page } = ui;
 
     const chosen = await upload(page, ['invert.json'], ['valid']);
@@ -107,9 +68,9 @@ describe('studio: workflows', { timeout: 180_000 }, () => {
     await page.close();
   }));
 
-  test('an out-of-range input: the error per node and input, and Publish publishes nothing', { timeout: 60_000 }, async () => withContext(async () => {
+  test('an out-of-range input: the error per node and input, and Publish publishes nothing', { timeout: 60_000 }, async () => env.withContext(async () => {
     const streamId = 'studio-invalid';
-    const ui = await newUi('invalid', streamId);
+    const ui = await openStudio(env, 'invalid', streamId);
     const { page } = ui;
     const sentence = 'Node 4 (ImageBlur), input blur_radius: Value 0 smaller than min of 1';
 
@@ -134,8 +95,8 @@ describe('studio: workflows', { timeout: 180_000 }, () => {
     await page.close();
   }));
 
-  test('files that are not API-format workflows are named as such', { timeout: 30_000 }, async () => withContext(async () => {
-    const ui = await newUi('formats', 'studio-formats');
+  test('files that are not API-format workflows are named as such', { timeout: 30_000 }, async () => env.withContext(async () => {
+    const ui = await openStudio(env, 'formats', 'studio-formats');
     const { page } = ui;
     const ui1 = await upload(page, ['ui-format.json'], ['invalid']);
     assert.match(ui1.errors.join('\n'), /ui-format\.json is not an API-format workflow: it is a ComfyUI UI-format export/,

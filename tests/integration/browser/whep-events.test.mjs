@@ -2,33 +2,15 @@
 // hooks, then reads the WHEP session's event stream with the browser's own EventSource.
 //
 //   node --test tests/integration/browser/whep-events.test.mjs   (env COMFYSTREAM_BIN)
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import {
-  expectFramesFlowing, hook, launchBrowser, openUi, startServer, stats, stopServer, until,
-} from './harness.mjs';
-
-let server;
-let browser;
-let failed = false;
+import { expectFramesFlowing, hook, suite, until } from './harness.mjs';
 
 describe('WHEP server-sent events in headless Chromium', { timeout: 120_000 }, () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite();
 
-  after(async () => {
-    await browser?.close();
-    await stopServer(server);
-    if (server && !failed && !process.env.COMFYSTREAM_KEEP_LOG) {
-      fs.rmSync(server.logDir, { recursive: true, force: true });
-    }
-  });
-
-  test('EventSource hears active, viewercount, inactive, and the end of the session', { timeout: 90_000 }, async () => {
-    const ui = await openUi(browser, server, 'events');
+  test('EventSource hears active, viewercount, inactive, and the end of the session', { timeout: 90_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('events');
     const { page } = ui;
     try {
       await hook(page, 'publish', {
@@ -67,12 +49,8 @@ describe('WHEP server-sent events in headless Chromium', { timeout: 120_000 }, (
       assert.equal(await hook(page, 'stopView'), 200, 'DELETE /whep/{id}');
       await until('EventSource closed', () => page.evaluate(() => window.sse.source.readyState), (r) => r === 2);
       assert.deepEqual(ui.errors, [], 'page errors');
-    } catch (err) {
-      failed = true;
-      err.message += `\n--- server log ---\n${server?.tail(60) ?? ''}\n--- console ---\n${ui.messages.slice(-40).join('\n')}`;
-      throw err;
     } finally {
       await page.close();
     }
-  });
+  }));
 });

@@ -6,36 +6,9 @@
 // Needs `npm ci` in this folder (playwright-core only) and Debian's /usr/bin/chromium.
 
 import { createHash } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import {
-  expectFramesFlowing, getJson, hook, launchBrowser, openUi, sampleBlocks, startServer, stats, stopServer, until,
-} from './harness.mjs';
-
-let server;
-let browser;
-let failed = false;
-const uis = [];
-
-// Adds the server log tail and the pages' console output to a failure.
-async function withContext(fn) {
-  try {
-    await fn();
-  } catch (err) {
-    failed = true;
-    const consoleTail = uis.flatMap((u) => u.messages).slice(-40).join('\n');
-    err.message += `\n--- server log (last 60 lines; full log: ${server?.logFile}) ---\n${server?.tail(60) ?? ''}`
-      + `\n--- browser console (last 40 lines) ---\n${consoleTail}`;
-    throw err;
-  }
-}
-
-async function newUi(label) {
-  const ui = await openUi(browser, server, label);
-  uis.push(ui);
-  return ui;
-}
+import { expectFramesFlowing, getJson, hook, sampleBlocks, stats, suite, until } from './harness.mjs';
 
 const resourceId = (location) => location.split('/').pop();
 // How the stats name a session: SHA-256 of its resource id, 16 hex digits (never the URL itself).
@@ -43,45 +16,30 @@ const publicId = (location) => createHash('sha256')
   .update(`comfystream-public:${resourceId(location)}`).digest('hex').slice(0, 16);
 
 describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
-  before(async () => {
-    server = await startServer();
-    browser = await launchBrowser();
-  }, { timeout: 40_000 });
+  const env = suite();
 
-  after(async () => {
-    await browser?.close();
-    const exit = await stopServer(server);
-    if (server) {
-      if (failed || process.env.COMFYSTREAM_KEEP_LOG) {
-        console.log(`# server log kept: ${server.logFile} (exit ${JSON.stringify(exit)})`);
-      } else {
-        fs.rmSync(server.logDir, { recursive: true, force: true });
-      }
-    }
-  });
-
-  test('serves the UI', async () => withContext(async () => {
-    const index = await fetch(`${server.base}/`);
+  test('serves the UI', async () => env.withContext(async () => {
+    const index = await fetch(`${env.server.base}/`);
     assert.equal(index.status, 200, 'GET /');
     assert.match(index.headers.get('content-type') ?? '', /text\/html/, 'GET / content-type');
     assert.match(await index.text(), /<script type="module" src="app\.js">/, 'GET / is web/index.html');
     // Browsers refuse module scripts and stylesheets served with the wrong MIME type.
-    const js = await fetch(`${server.base}/app.js`);
+    const js = await fetch(`${env.server.base}/app.js`);
     assert.equal(js.status, 200, 'GET /app.js');
     assert.match(js.headers.get('content-type') ?? '', /javascript/, 'GET /app.js content-type');
-    const css = await fetch(`${server.base}/style.css`);
+    const css = await fetch(`${env.server.base}/style.css`);
     assert.equal(css.status, 200, 'GET /style.css');
     assert.match(css.headers.get('content-type') ?? '', /text\/css/, 'GET /style.css content-type');
 
-    const ui = await newUi('ui');
+    const ui = await env.newUi('ui');
     assert.equal(await ui.page.title(), 'comfystream');
     assert.deepEqual(await ui.page.evaluate(() => window.comfystream.iceServers), [], 'no ICE servers by default');
     assert.deepEqual(ui.errors, [], 'page errors');
     await ui.page.close();
   }));
 
-  test('fake camera, H264, invert: publish and view in one page, driven by the buttons', { timeout: 60_000 }, async () => withContext(async () => {
-    const ui = await newUi('camera');
+  test('fake camera, H264, invert: publish and view in one page, driven by the buttons', { timeout: 60_000 }, async () => env.withContext(async () => {
+    const ui = await env.newUi('camera');
     const { page } = ui;
     const streamId = 'camera-h264';
     await page.fill('#stream-id', streamId);
@@ -112,7 +70,7 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
       (x) => x.viewer.audioPacketsReceived > 0 && /opus/i.test(x.viewer.audioCodec ?? ''), { timeout: 10_000 });
 
     const whipId = publicId(p.location);
-    const whip = await getJson(server, '/whip-stats');
+    const whip = await getJson(env.server, '/whip-stats');
     assert.ok(whip[whipId], `/whip-stats lists ${whipId}: ${JSON.stringify(whip)}`);
     assert.equal(whip[whipId].stream_id, streamId, '/whip-stats stream_id');
     assert.equal(whip[whipId].workflow, 'invert', '/whip-stats workflow');
@@ -120,25 +78,25 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
     assert.deepEqual([whip[whipId].width, whip[whipId].height], [640, 480], '/whip-stats size');
     assert.ok(whip[whipId].frames_processed > 0, '/whip-stats frames_processed');
     const whepId = publicId(v.location);
-    const whep = await getJson(server, '/whep-stats');
+    const whep = await getJson(env.server, '/whep-stats');
     assert.ok(whep[whepId], `/whep-stats lists ${whepId}: ${JSON.stringify(whep)}`);
     assert.equal(whep[whepId].stream_id, streamId, '/whep-stats stream_id');
     assert.ok(whep[whepId].frames_sent > 0, '/whep-stats frames_sent');
 
     assert.equal(await hook(page, 'stopView'), 200, 'DELETE /whep/{id}');
     assert.equal(await hook(page, 'unpublish'), 200, 'DELETE /whip/{id}');
-    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(server, '/whip-stats'),
+    await until(`publisher ${whipId} to leave /whip-stats`, () => getJson(env.server, '/whip-stats'),
       (all) => !(whipId in all), { timeout: 5000 });
-    await until(`viewer ${whepId} to leave /whep-stats`, () => getJson(server, '/whep-stats'),
+    await until(`viewer ${whepId} to leave /whep-stats`, () => getJson(env.server, '/whep-stats'),
       (all) => !(whepId in all), { timeout: 5000 });
     assert.deepEqual(ui.errors, [], 'page errors');
     await page.close();
   }));
 
-  test('canvas pattern, VP8, invert: viewer in a second page waits for the publisher, pixels are inverted', { timeout: 60_000 }, async (t) => withContext(async () => {
+  test('canvas pattern, VP8, invert: viewer in a second page waits for the publisher, pixels are inverted', { timeout: 60_000 }, async (t) => env.withContext(async () => {
     const streamId = 'pattern-vp8';
-    const viewer = await newUi('viewer');
-    const publisher = await newUi('publisher');
+    const viewer = await env.newUi('viewer');
+    const publisher = await env.newUi('publisher');
 
     // The viewer comes first: the server answers 409 (no publisher) and the page retries.
     await viewer.page.evaluate((id) => {
@@ -160,7 +118,7 @@ describe('comfystream in headless Chromium', { timeout: 120_000 }, () => {
     const p = (await stats(publisher)).publisher;
     assert.equal(p.codec, 'VP8', 'publisher sends VP8 (setCodecPreferences)');
     assert.deepEqual([s.viewer.frameWidth, s.viewer.frameHeight], [320, 240], 'decoded size = published size');
-    const whip = (await getJson(server, '/whip-stats'))[publicId(pub.location)];
+    const whip = (await getJson(env.server, '/whip-stats'))[publicId(pub.location)];
     assert.ok(whip, '/whip-stats lists the publisher');
     assert.equal(whip.video_codec, 'VP8', '/whip-stats video_codec');
     assert.equal(whip.workflow, 'invert', '/whip-stats workflow');
