@@ -13,6 +13,7 @@
 #include "byoc/StreamCoreMediaHost.h"
 #include "http/BaseRoutes.h"
 #include "http/ByocResource.h"
+#include "http/ClipResource.h"
 #include "http/HttpServer.h"
 #include "http/LiveWorkerResource.h"
 #include "http/MetricsResource.h"
@@ -97,6 +98,13 @@ int main(int argc, char** argv) {
     pushSettings.maxPerStream = config.maxPushesPerStream;
     cs::PushService pushes(pushSettings, registry, loop,
                            {config.mediaIp, config.mediaPortMin, config.mediaPortMax, {}});
+    std::unique_ptr<cs::ClipJobs> clips;
+    try {
+      clips = std::make_unique<cs::ClipJobs>(config.clips);
+    } catch (const std::exception& e) {
+      std::cerr << "comfystream: " << e.what() << "\n";
+      return 1;
+    }
     cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
     cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
     byoc.start();
@@ -114,6 +122,7 @@ int main(int argc, char** argv) {
       cs::addWhipWhepRoutes(router, webrtc, ice, *auth, &recordings, config.iceIfMatch);
       cs::addRecordingRoutes(router, recordings, *auth);
       cs::addPushRoutes(router, pushes, *auth);
+      cs::addClipRoutes(router, *clips, workflows, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);
       cs::addLiveWorkerRoutes(router, live, COMFYSTREAM_VERSION);

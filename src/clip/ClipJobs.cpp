@@ -65,10 +65,11 @@ fs::path ClipJobs::uploadPath() const {
 
 void ClipJobs::checkCapacity() const {
   std::lock_guard lock(mu_);
-  if (queue_.size() >= settings_.maxQueued)
+  if (fullLocked())
     throw ControlError(ErrorKind::Capacity,
                        "every clip job slot is busy (" + std::to_string(settings_.maxJobs) +
-                           " running, " + std::to_string(queue_.size()) + " queued); retry later",
+                           " running, " + std::to_string(settings_.maxQueued) +
+                           " queued); retry later",
                        kRetryAfterSeconds);
 }
 
@@ -101,7 +102,7 @@ ClipInfo ClipJobs::submit(const fs::path& upload, std::string workflow,
   e.info.createdAt = unixNow();
   std::unique_lock lock(mu_);
   // Checked again under the lock: two submits may have passed checkCapacity() together.
-  if (queue_.size() >= settings_.maxQueued) {
+  if (fullLocked()) {
     lock.unlock();
     fs::remove(input, ec);
     checkCapacity();
@@ -114,6 +115,12 @@ ClipInfo ClipJobs::submit(const fs::path& upload, std::string workflow,
   cv_.notify_one();
   spdlog::info("clip {}: queued with workflow '{}'", id, info.workflow);
   return info;
+}
+
+// Every worker busy (or about to be: a queued job a worker has not picked yet) and the queue
+// full.
+bool ClipJobs::fullLocked() const {
+  return queue_.size() + running_ >= std::max(1u, settings_.maxJobs) + settings_.maxQueued;
 }
 
 ClipInfo ClipJobs::infoLocked(const Entry& e) const {

@@ -70,6 +70,7 @@ class ClipJobs {
   };
   void work();
   ClipInfo infoLocked(const Entry& e) const;
+  bool fullLocked() const;
   void removeFiles(const Entry& e) const;
 
   const ClipSettings settings_;

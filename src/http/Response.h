@@ -19,6 +19,9 @@ struct Response {
   // server writes the head (text/event-stream, no-cache) and then calls this, on its I/O thread,
   // with the open stream; the body is what is sent on it until it is closed. HEAD gets the head.
   std::function<void(std::shared_ptr<EventStream>)> eventStream;
+  // Set with status 200: the body is this file, streamed from disk by the server (large results:
+  // clips); `body` is ignored. A file that cannot be opened any more is a 404.
+  std::string file;
 
   // Replaces every earlier value of the header.
   void setHeader(std::string_view name, std::string_view value);
