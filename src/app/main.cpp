@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
-    cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
+    cs::ByocService byoc(byocMedia, loop, ice, config.byoc, clips.get());
     byoc.start();
     cs::LiveWorker live(registry, workflows, loop, config.live);
     // The routes keep a reference to the authorizer: it outlives the server.
@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
     http->stop();
     live.shutdown();  // each stream's last segment flushed and its channels closed
     byoc.shutdown();
+    clips.reset();          // running clip jobs cancelled; their BYOC sessions have just ended
     recordings.shutdown();  // EOS first, so every file gets its duration and cues
     pushes.shutdown();      // remote sessions DELETEd
     registry.shutdown();

@@ -91,6 +91,8 @@ VideoJobRequest parseVideoJob(const nlohmann::json& body) {
   if (in.contains("media_data") && !in["media_data"].is_null() && !in["media_data"].is_string())
     bad("'input.media_data' must be a string");
   VideoJobRequest r;
+  if (in.contains("media_data") && in["media_data"].is_string())
+    r.mediaData = in["media_data"].get<std::string>();
   r.prompts = normalizePrompts(in, "input.", &r.texts);
   r.width = dimension(in, "width", "input.");
   r.height = dimension(in, "height", "input.");

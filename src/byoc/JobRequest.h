@@ -15,6 +15,9 @@ struct VideoJobRequest {
   std::vector<TextPrompt> texts;  // the text prompts among "prompts" (already bound into them)
   int width = 512;
   int height = 512;
+  // A clip to process (base64, any container decodebin reads): the job then runs the workflow
+  // over every frame of it (docs/CLIPS.md) instead of waiting for a WHIP publisher.
+  std::string mediaData;
 };
 
 // {"sdp_offer", "prompts"?, "width"?, "height"?}

@@ -12,8 +12,11 @@ struct ClipLimits {
   // The workflow's own limits (--max-image-size, --max-image-pixels) apply to the decoded size.
   int maxWidth = 4096, maxHeight = 4096;
   int64_t maxPixels = int64_t{4096} * 4096;
-  // A file that has shown no video frame by then is not a video: fail fast, never hang.
-  std::chrono::milliseconds firstFrameTimeout{3000};
+  // A file that has shown no video frame by then is not a video: fail fast, never hang. Most bad
+  // files fail sooner, on the decoder's own error; but decodebin drops the error of a demuxer
+  // that fails while it is still being plugged (a truncated MP4 without its index, now and then:
+  // docs/CLIPS.md), and then only this deadline ends the job.
+  std::chrono::milliseconds firstFrameTimeout{2000};
   // The encoder and muxer must finish this long after the last frame went in.
   std::chrono::milliseconds finishTimeout{30'000};
 };
