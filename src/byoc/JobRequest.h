@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "util/JsonLimits.h"
 #include "workflow/TextPrompt.h"
 
 namespace cs {
@@ -38,7 +39,9 @@ struct WhepJobRequest {
 };
 
 // The body as a JSON object. Throws ControlError(BadRequest) for anything else.
-nlohmann::json parseJsonObject(const std::string& body);
+// `maxBytes`: past the usual 1 MiB only for a body whose size the caller bounded (a job with a
+// clip in media_data, streamed to a file under the clip cap).
+nlohmann::json parseJsonObject(const std::string& body, size_t maxBytes = kMaxJsonBytes);
 
 VideoJobRequest parseVideoJob(const nlohmann::json& body);
 WhipJobRequest parseWhipJob(const nlohmann::json& body);

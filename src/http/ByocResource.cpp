@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -82,7 +83,10 @@ void handleJob(ByocService& byoc, const std::string& pathCapability, const Reque
       throw ControlError(
           ErrorKind::NotFound,
           "unknown capability '" + name + "' (this worker offers " + offeredCapabilities() + ")");
-    const nlohmann::json body = parseJsonObject(jobBody(req, name));
+    const std::string text = jobBody(req, name);
+    // A body streamed to a file is bounded by the route's cap already.
+    const nlohmann::json body =
+        parseJsonObject(text, req.bodyFile ? std::max(text.size(), kMaxJsonBytes) : kMaxJsonBytes);
     if (req.bodyFile && req.bodyFile->size > kSmallJobBytes &&
         !(body.contains("input") && body["input"].is_object() &&
           body["input"].contains("media_data") && body["input"]["media_data"].is_string()))

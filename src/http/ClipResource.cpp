@@ -37,7 +37,8 @@ WorkflowSource fromJsonUpload(const Request& req, const std::filesystem::path& t
                               WorkflowService& workflows, std::string& name) {
   std::ifstream in(req.bodyFile->path, std::ios::binary);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const nlohmann::json body = parseJsonBody(text);
+  // The upload cap bounds its size (a clip in base64 is past parseJsonBody's 1 MiB).
+  const nlohmann::json body = parseJsonBounded(text, kMaxJsonDepth, text.size());
   if (!body.is_object() || !body.contains("media_data") || !body["media_data"].is_string())
     throw ControlError(ErrorKind::BadRequest, "expected {\"media_data\": base64, ...}");
   const auto media = decodeBase64Std(body["media_data"].get_ref<const std::string&>());

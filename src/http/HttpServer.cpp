@@ -270,10 +270,11 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
   void onBody(beast::error_code ec) {
+    // A partial upload is removed before the refusal is sent.
+    if (ec) upload_.reset();
     // The cap holds for chunked bodies too: Beast counts decoded body bytes against body_limit.
     if (ec == bhttp::error::body_limit)
       return fail(413, fileParser_ ? tooLarge(uploadCap_) : tooLarge());
-    if (ec) upload_.reset();  // a partial upload is removed at once
     if (ec == beast::error::timeout) return fail(408, "request body not received in time");
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return close();
     if (ec) return fail(400, std::string("malformed request: ") + ec.message());
