@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <random>
+#include <sstream>
 
 #include "ClipMedia.h"
 #include "clip/ThreadPriority.h"
@@ -172,9 +175,30 @@ class CancellingWorkflow final : public FrameWorkflow {
   std::string_view name() const override { return "cancelling"; }
   FrameResult run(const I420View&) noexcept override {
     nice_ = threadNiceness();
-    if (++frames_ == 10) job_->cancel();
+    if (++frames_ == 10) {
+      niced_ = nicedThreads();
+      job_->cancel();
+    }
     return {};
   }
+  // Names of this process's threads at nice 10 (/proc/self/task/*/stat: comm in parentheses,
+  // nice is field 19).
+  static std::vector<std::string> nicedThreads() {
+    std::vector<std::string> out;
+    for (const auto& t : fs::directory_iterator("/proc/self/task")) {
+      std::ifstream f(t.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      const auto open = stat.find('('), close = stat.rfind(')');
+      if (open == std::string::npos || close == std::string::npos) continue;
+      std::istringstream rest(stat.substr(close + 2));
+      std::string field;
+      for (int i = 3; i <= 19 && rest >> field; ++i) {
+      }
+      if (field == "10") out.push_back(stat.substr(open + 1, close - open - 1));
+    }
+    return out;
+  }
+  std::vector<std::string> niced_;
   void write(const I420View&) noexcept override {}
   int frames_ = 0;
   int nice_ = -100;
@@ -194,6 +218,14 @@ TEST_F(ClipJobTest, CancelStopsWithinAFrameAndLeavesNoFile) {
   EXPECT_EQ(job.progress().state, ClipState::Cancelled);
   EXPECT_EQ(wf->frames_, 10);
   EXPECT_EQ(wf->nice_, 10) << "the job thread runs at the clip niceness";
+  // The pipeline's streaming threads too (GStreamer names a task's thread after its pad): the
+  // encoder's appsrc task and the demuxer's.
+  const auto named = [&](const std::string& part) {
+    return std::any_of(wf->niced_.begin(), wf->niced_.end(),
+                       [&](const std::string& n) { return n.find(part) != std::string::npos; });
+  };
+  EXPECT_TRUE(named("vsrc")) << ::testing::PrintToString(wf->niced_);
+  EXPECT_TRUE(named("qtdemux")) << ::testing::PrintToString(wf->niced_);
   EXPECT_FALSE(fs::exists(dir_ / "out.mp4"));
 }
 
