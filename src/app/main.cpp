@@ -98,13 +98,8 @@ int main(int argc, char** argv) {
     pushSettings.maxPerStream = config.maxPushesPerStream;
     cs::PushService pushes(pushSettings, registry, loop,
                            {config.mediaIp, config.mediaPortMin, config.mediaPortMax, {}});
-    std::unique_ptr<cs::ClipJobs> clips;
-    try {
-      clips = std::make_unique<cs::ClipJobs>(config.clips);
-    } catch (const std::exception& e) {
-      std::cerr << "comfystream: " << e.what() << "\n";
-      return 1;
-    }
+    // Not fatal when its directory is unusable: clip requests then answer why.
+    auto clips = std::make_unique<cs::ClipJobs>(config.clips);
     cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
     cs::ByocService byoc(byocMedia, loop, ice, config.byoc, clips.get());
     byoc.start();

@@ -28,11 +28,11 @@ double unixNow() {
 
 ClipJobs::ClipJobs(ClipSettings settings) : settings_(std::move(settings)) {
   std::error_code ec;
-  fs::create_directories(settings_.directory, ec);
-  if (ec || !fs::is_directory(settings_.directory))
-    throw ControlError(
-        ErrorKind::Internal,
-        "cannot use the clip directory '" + settings_.directory.string() + "': " + ec.message());
+  if (!usableDirectory()) {
+    // Not fatal: the rest of the server (live streams, BYOC sessions) works without clips; each
+    // clip request tries again and answers 500 with the reason meanwhile.
+    spdlog::warn("clips: {}", directoryError_);
+  }
   // Uploads and results of a previous run: their jobs died with it (a BYOC session that knew
   // one says "interrupted by restart"), so nothing will ever serve or remove them.
   for (const auto& entry : fs::directory_iterator(settings_.directory, ec)) {
@@ -63,8 +63,18 @@ fs::path ClipJobs::uploadPath() const {
   return settings_.directory / (newRandomId() + ".part");
 }
 
+bool ClipJobs::usableDirectory() const {
+  std::error_code ec;
+  fs::create_directories(settings_.directory, ec);
+  if (!ec && fs::is_directory(settings_.directory)) return true;
+  directoryError_ = "cannot use the clip directory '" + settings_.directory.string() +
+                    "': " + (ec ? ec.message() : "not a directory");
+  return false;
+}
+
 void ClipJobs::checkCapacity() const {
   std::lock_guard lock(mu_);
+  if (!usableDirectory()) throw ControlError(ErrorKind::Internal, directoryError_);
   if (fullLocked())
     throw ControlError(ErrorKind::Capacity,
                        "every clip job slot is busy (" + std::to_string(settings_.maxJobs) +

@@ -35,7 +35,8 @@ class ClipJobs {
   using OnFinished = std::function<void(const ClipInfo&)>;
 
   // Creates the clip directory and removes what a previous run left in it (its jobs are gone).
-  // Starts the worker threads. Throws ControlError(Internal) when the directory is unusable.
+  // Starts the worker threads. A directory that cannot be created is logged, not fatal: every
+  // clip request is then refused with ControlError(Internal) naming why, until it can be.
   explicit ClipJobs(ClipSettings settings);
   // Cancels every job and joins the workers.
   ~ClipJobs();
@@ -45,7 +46,7 @@ class ClipJobs {
   // A fresh path in the clip directory for an upload to be written to (then submitted).
   std::filesystem::path uploadPath() const;
   // Fails fast, before an upload is stored, when no job could be queued now: ControlError
-  // (Capacity) with Retry-After.
+  // (Capacity) with Retry-After, or (Internal) when the clip directory is unusable.
   void checkCapacity() const;
   // Queues a job on `upload` (moved into the clip directory when it is elsewhere). Throws
   // ControlError(Capacity) when the queue is full (the upload is then removed).
@@ -71,6 +72,7 @@ class ClipJobs {
   void work();
   ClipInfo infoLocked(const Entry& e) const;
   bool fullLocked() const;
+  bool usableDirectory() const;  // creates it when missing; sets directoryError_ when it cannot
   void removeFiles(const Entry& e) const;
 
   const ClipSettings settings_;
@@ -80,6 +82,7 @@ class ClipJobs {
   std::deque<std::string> queue_;
   size_t running_ = 0;
   bool stopping_ = false;
+  mutable std::string directoryError_;
   std::vector<std::thread> workers_;
 };
 

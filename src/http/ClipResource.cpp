@@ -35,8 +35,11 @@ std::string mediaType(const Request& req) {
 // its own. Returns the workflow the body names, if any.
 WorkflowSource fromJsonUpload(const Request& req, const std::filesystem::path& to,
                               WorkflowService& workflows, std::string& name) {
-  std::ifstream in(req.bodyFile->path, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = req.body;
+  if (req.bodyFile) {
+    std::ifstream in(req.bodyFile->path, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   // The upload cap bounds its size (a clip in base64 is past parseJsonBody's 1 MiB).
   const nlohmann::json body = parseJsonBounded(text, kMaxJsonDepth, text.size());
   if (!body.is_object() || !body.contains("media_data") || !body["media_data"].is_string())
@@ -68,11 +71,19 @@ void handlePost(const Request& req, Response& res, ClipJobs& clips, WorkflowServ
                 const http::Authorizer& auth) {
   requireAccess(auth, req);
   clips.checkCapacity();
-  if (!req.bodyFile || req.bodyFile->size == 0)
+  if (req.bodyFile ? req.bodyFile->size == 0 : req.body.empty())
     throw ControlError(ErrorKind::BadRequest, "no clip: send the video file as the body");
   const std::string type = mediaType(req);
   std::string name = req.param("workflow");
-  std::filesystem::path upload = req.bodyFile->path;
+  // A small body arrives in memory (HttpServer): it goes to a file like a streamed one.
+  std::optional<http::BodyFile> small;
+  if (!req.bodyFile) {
+    small.emplace(clips.uploadPath());
+    std::ofstream out(small->path, std::ios::binary | std::ios::trunc);
+    out.write(req.body.data(), static_cast<std::streamsize>(req.body.size()));
+    if (!out) throw ControlError(ErrorKind::Internal, "cannot store the clip");
+  }
+  std::filesystem::path upload = req.bodyFile ? req.bodyFile->path : small->path;
   std::optional<http::BodyFile> decoded;  // the JSON upload's media, removed unless submitted
   WorkflowSource source;
   if (type == "application/json") {

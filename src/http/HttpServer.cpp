@@ -216,7 +216,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       return fail(413, tooLarge(cap));
     // Read before startUpload(), which moves the message into another parser.
     const bool expectContinue = beast::iequals(msg[bhttp::field::expect], "100-continue");
-    if (!uploadCap) {
+    // A small declared body stays in memory even on an upload route (a job without a clip is a
+    // few KiB): only large or chunked bodies go to a file.
+    const auto declared = parser_->content_length();
+    if (!uploadCap || (declared && *declared <= limits().maxBodyBytes)) {
       parser_->body_limit(cap);
     } else if (!startUpload(cap)) {
       return fail(500, "cannot store the upload");
@@ -277,6 +280,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       return fail(413, fileParser_ ? tooLarge(uploadCap_) : tooLarge());
     if (ec == beast::error::timeout) return fail(408, "request body not received in time");
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return close();
+    // Writing the upload's file failed (a full disk): the server's fault, not the request's.
+    if (ec && fileParser_ &&
+        ec.category() != bhttp::make_error_code(bhttp::error::bad_target).category())
+      return fail(500, "cannot store the upload: " + ec.message());
     if (ec) return fail(400, std::string("malformed request: ") + ec.message());
     lowest().expires_never();  // the handler's time is the server's, not the client's
 

@@ -39,10 +39,12 @@ struct Request {
   std::multimap<std::string, std::string> params;  // query, percent-decoded
   std::multimap<std::string, std::string, CaseInsensitiveLess> headers;
   std::string body;
-  std::shared_ptr<BodyFile> bodyFile;  // upload routes only: the body is there, `body` is empty
-  std::vector<std::string> matches;    // the route's regex groups; [0] is the whole path
-  std::string remoteAddress;           // the peer's IP address, without the port
-  bool secure = false;                 // arrived over TLS
+  // Upload routes only, for a body larger than the server's usual cap or chunked: the body is
+  // there and `body` is empty. A small body with a Content-Length stays in `body`.
+  std::shared_ptr<BodyFile> bodyFile;
+  std::vector<std::string> matches;  // the route's regex groups; [0] is the whole path
+  std::string remoteAddress;         // the peer's IP address, without the port
+  bool secure = false;               // arrived over TLS
 
   std::string header(std::string_view name) const;  // "" when absent
   bool hasHeader(std::string_view name) const;
