@@ -230,6 +230,31 @@ int parseConfig(int argc, char** argv, Config& c) {
   app.add_option("--record-dir", recordDir,
                  "Directory of recordings (default: {workspace or .}/recordings)");
 
+  // Clips (docs/CLIPS.md).
+  std::string clipDir;
+  unsigned maxClipMiB = static_cast<unsigned>(c.clips.maxBytes >> 20);
+  unsigned maxClipSeconds = static_cast<unsigned>(c.clips.limits.maxDuration.count());
+  unsigned clipRetention = static_cast<unsigned>(c.clips.retention.count());
+  app.add_option("--clip-dir", clipDir,
+                 "Directory of clip uploads and results (default: {state-dir}/clips)");
+  app.add_option("--max-clip-jobs", c.clips.maxJobs,
+                 "Clip jobs processed at once (more wait in a short queue, then 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  app.add_option("--max-clip-queue", c.clips.maxQueued, "Clip jobs waiting past --max-clip-jobs")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--max-clip-bytes", maxClipMiB, "Largest clip upload, in MiB (past it 413)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 16));
+  app.add_option("--max-clip-seconds", maxClipSeconds, "Longest clip processed, in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  app.add_option("--clip-retention", clipRetention,
+                 "Seconds a finished clip job and its result are kept")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 30 * 86400));
+
   // Pushes to other WHIP servers (docs/API.md, docs/SECURITY.md "Pushes").
   std::string pushAllow;
   app.add_option("--push-allow", pushAllow,
@@ -356,6 +381,15 @@ int parseConfig(int argc, char** argv, Config& c) {
     if (c.recording.recordEveryStream || !recordDir.empty())
       if (const std::string why = c.recording.checkWritable(); !why.empty())
         throw std::invalid_argument("--record-dir: " + why);
+    c.clips.directory = clipDir.empty() ? std::filesystem::path(c.byoc.stateDir) / "clips"
+                                        : std::filesystem::path(clipDir);
+    c.clips.maxBytes = uint64_t{maxClipMiB} << 20;
+    c.clips.limits.maxDuration = std::chrono::seconds(maxClipSeconds);
+    c.clips.retention = std::chrono::seconds(clipRetention);
+    c.clips.limits.maxWidth = c.clips.limits.maxHeight = c.workflowLimits.maxImageSide;
+    c.clips.limits.maxPixels = c.workflowLimits.maxImagePixels;
+    // Uploads land in the clip directory, so a job takes its upload by a rename.
+    c.http.uploadDirectory = c.clips.directory.string();
     c.pushAllow = PushAllowList::parse(pushAllow);
     c.byoc.sessionTtl = std::chrono::seconds(ttl);
     c.byoc.connectTimeout = std::chrono::seconds(connectTimeout);

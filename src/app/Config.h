@@ -5,6 +5,7 @@
 
 #include "byoc/ByocSettings.h"
 #include "byoc/LiveSettings.h"
+#include "clip/ClipSettings.h"
 #include "http/Authorizer.h"
 #include "http/HttpServer.h"
 #include "record/RecordingSettings.h"
@@ -47,6 +48,9 @@ struct Config {
   unsigned warmupTimeoutSeconds = 15;  // compile + warm-up deadline of a control-plane request
   // Server-side recording (docs/RECORDING.md): --record, --record-dir.
   RecordingSettings recording;
+  // Workflows run over uploaded clips (docs/CLIPS.md): --max-clip-jobs, --max-clip-bytes,
+  // --max-clip-seconds, --clip-retention, --clip-dir.
+  ClipSettings clips;
   // Pushes to other WHIP servers (docs/API.md "Pushes", docs/SECURITY.md "Pushes"): only to the
   // hosts --push-allow names; empty: pushes are refused.
   PushAllowList pushAllow;

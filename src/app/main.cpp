@@ -13,6 +13,7 @@
 #include "byoc/StreamCoreMediaHost.h"
 #include "http/BaseRoutes.h"
 #include "http/ByocResource.h"
+#include "http/ClipResource.h"
 #include "http/HttpServer.h"
 #include "http/LiveWorkerResource.h"
 #include "http/MetricsResource.h"
@@ -98,8 +99,10 @@ int main(int argc, char** argv) {
     pushSettings.maxPerStream = config.maxPushesPerStream;
     cs::PushService pushes(pushSettings, registry, loop,
                            {config.mediaIp, config.mediaPortMin, config.mediaPortMax, {}});
+    // Not fatal when its directory is unusable: clip requests then answer why.
+    auto clips = std::make_unique<cs::ClipJobs>(config.clips);
     cs::StreamCoreMediaHost byocMedia(webrtc, workflows);
-    cs::ByocService byoc(byocMedia, loop, ice, config.byoc);
+    cs::ByocService byoc(byocMedia, loop, ice, config.byoc, clips.get());
     byoc.start();
     cs::LiveWorker live(registry, workflows, loop, config.live);
     // The routes keep a reference to the authorizer: it outlives the server.
@@ -115,6 +118,7 @@ int main(int argc, char** argv) {
       cs::addWhipWhepRoutes(router, webrtc, ice, *auth, &recordings, config.iceIfMatch);
       cs::addRecordingRoutes(router, recordings, *auth);
       cs::addPushRoutes(router, pushes, *auth);
+      cs::addClipRoutes(router, *clips, workflows, *auth);
       cs::addWorkflowRoutes(router, webrtc, workflows, *auth);
       cs::addWorkflowLibraryRoutes(router, workflows, *auth);
       cs::addByocRoutes(router, byoc, *auth);
@@ -169,6 +173,7 @@ int main(int argc, char** argv) {
     http->stop();
     live.shutdown();  // each stream's last segment flushed and its channels closed
     byoc.shutdown();
+    clips.reset();          // running clip jobs cancelled; their BYOC sessions have just ended
     recordings.shutdown();  // EOS first, so every file gets its duration and cues
     pushes.shutdown();      // remote sessions DELETEd
     registry.shutdown();

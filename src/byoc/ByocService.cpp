@@ -5,12 +5,13 @@
 namespace cs {
 
 ByocService::ByocService(MediaHost& media, MainLoop& loop, IceServerProvider& ice,
-                         ByocSettings settings)
+                         ByocSettings settings, ClipJobs* clips)
     : settings_(std::move(settings)),
       loop_(loop),
       sessions_(media, settings_),
-      jobs_(sessions_, media, ice, settings_),
-      ice_(ice) {}
+      jobs_(sessions_, media, ice, settings_, clips),
+      ice_(ice),
+      clips_(clips) {}
 
 ByocService::~ByocService() {
   shutdown();

@@ -20,7 +20,10 @@ class ByocService {
   // watchdog, about 10 s).
   static constexpr std::chrono::milliseconds kSweepPeriod{1000};
 
-  ByocService(MediaHost& media, MainLoop& loop, IceServerProvider& ice, ByocSettings settings);
+  // `clips`: where comfystream-video jobs with media_data run (null: such jobs are refused).
+  // It must stop calling back (be destroyed) before this object is.
+  ByocService(MediaHost& media, MainLoop& loop, IceServerProvider& ice, ByocSettings settings,
+              ClipJobs* clips = nullptr);
   ~ByocService();
   ByocService(const ByocService&) = delete;
   ByocService& operator=(const ByocService&) = delete;
@@ -35,6 +38,7 @@ class ByocService {
   SessionManager& sessions() { return sessions_; }
   JobHandlers& jobs() { return jobs_; }
   IceServerProvider& ice() { return ice_; }
+  ClipJobs* clips() { return clips_; }
 
  private:
   const ByocSettings settings_;
@@ -42,6 +46,7 @@ class ByocService {
   SessionManager sessions_;
   JobHandlers jobs_;
   IceServerProvider& ice_;
+  ClipJobs* clips_;
   // Whether the timer still sweeps; read and written on the loop thread only. Shared with the
   // timer's callback, which outlives this object until its next tick returns false.
   std::shared_ptr<bool> sweeping_;

@@ -2,7 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "byoc/JobRequest.h"
+#include "byoc/LivepeerHeader.h"
 #include "util/ControlError.h"
 #include "util/RandomId.h"
 
@@ -27,8 +31,12 @@ nlohmann::json iceServersJson(const std::vector<IceServer>& servers) {
 }
 
 JobHandlers::JobHandlers(SessionManager& sessions, MediaHost& media, IceServerProvider& ice,
-                         ByocSettings settings)
-    : sessions_(sessions), media_(media), ice_(ice), settings_(std::move(settings)) {}
+                         ByocSettings settings, ClipJobs* clips)
+    : sessions_(sessions),
+      media_(media),
+      ice_(ice),
+      settings_(std::move(settings)),
+      clips_(clips) {}
 
 std::string streamIdFor(const std::string& sessionId) {
   return "byoc-" + publicIdOf(sessionId);
@@ -54,6 +62,7 @@ std::string JobHandlers::endpoint(const char* kind, const std::string& sessionId
 
 nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   const VideoJobRequest req = parseVideoJob(body);
+  if (!req.mediaData.empty()) return videoClip(req);
   auto slot = sessions_.reserve(Capability::Video);
   // Compile the workflow now, so a broken one is refused by the job rather than by the first
   // WHIP offer; the session's first publisher runs this compiled workflow.
@@ -77,6 +86,84 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
               {"whep_endpoint", endpoint("whep", s.id)}};
   const nlohmann::json response = s.jobResponse();
   sessions_.add(slot, std::move(s), {}, {}, std::move(compiled));
+  return response;
+}
+
+nlohmann::json JobHandlers::videoClip(const VideoJobRequest& req) {
+  if (!clips_) throw ControlError(ErrorKind::Unprocessable, "this worker does not process clips");
+  clips_->checkCapacity();
+  auto slot = sessions_.reserve(Capability::Video);
+  // Refused now, with ComfyUI's node errors, rather than as a failed session later.
+  media_.compileWorkflow(req.prompts, 64, 64);
+  const auto media = decodeBase64Std(req.mediaData);
+  if (!media || media->empty())
+    throw ControlError(ErrorKind::BadRequest, "'input.media_data' is not base64 (RFC 4648)");
+  const std::filesystem::path upload = clips_->uploadPath();
+  {
+    std::ofstream out(upload, std::ios::binary | std::ios::trunc);
+    out.write(media->data(), static_cast<std::streamsize>(media->size()));
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(upload, ec);
+      throw ControlError(ErrorKind::Internal, "cannot store the clip");
+    }
+  }
+
+  ByocSession s;
+  s.id = newRandomId();
+  s.capability = Capability::Video;
+  s.status = SessionStatus::Processing;
+  s.createdAt = s.updatedAt = unixNow();
+  s.streamId = streamIdFor(s.id);
+  s.width = req.width;
+  s.height = req.height;
+  s.prompts = req.prompts;
+  s.textPrompts = toJson(req.texts);
+  s.result = {{"session_id", s.id}, {"clip", true}, {"capabilities", {"video_processing"}}};
+  const std::string sessionId = s.id;
+  nlohmann::json response = s.jobResponse();
+  try {
+    // First, so the clip's end (which may come at once for a file that does not decode) always
+    // finds its session.
+    sessions_.add(slot, std::move(s));
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(upload, ec);
+    throw;
+  }
+  SessionManager* sessions = &sessions_;
+  MediaHost* host = &media_;
+  ClipInfo info;
+  try {
+    // Compiled at the clip's own size on the clip worker; the session ends when the clip does.
+    info = clips_->submit(
+        upload, "byoc",
+        [host, prompts = req.prompts](int w, int h) -> std::shared_ptr<FrameWorkflow> {
+          return host->compileWorkflow(prompts, w, h);
+        },
+        [sessions, sessionId](const ClipInfo& done) {
+          const ClipProgress& p = done.progress;
+          nlohmann::json result = {{"frames", p.framesDone},
+                                   {"duration", p.durationS},
+                                   {"fps", p.fps},
+                                   {"has_audio", p.hasAudio}};
+          if (p.state == ClipState::Completed) {
+            result["result_url"] = "/byoc/session/" + sessionId + "/result";
+            result["content_type"] = "video/mp4";
+            sessions->endClip(sessionId, SessionStatus::Completed, "clip processed", result);
+          } else {
+            sessions->endClip(sessionId, SessionStatus::Failed,
+                              p.state == ClipState::Cancelled ? std::string("clip cancelled")
+                                                              : "clip failed: " + p.error,
+                              result);
+          }
+        });
+  } catch (...) {
+    sessions_.cleanup(sessionId);
+    throw;
+  }
+  sessions_.endClip(sessionId, std::nullopt, {}, {{"clip_id", info.id}});
+  response["result"]["clip_id"] = info.id;
   return response;
 }
 

@@ -6,8 +6,10 @@
 
 #include "byoc/ByocSettings.h"
 #include "byoc/Capability.h"
+#include "byoc/JobRequest.h"
 #include "byoc/MediaHost.h"
 #include "byoc/SessionManager.h"
+#include "clip/ClipJobs.h"
 #include "rtc/IceServerProvider.h"
 
 namespace cs {
@@ -22,13 +24,15 @@ std::string streamIdFor(const std::string& sessionId);
 class JobHandlers {
  public:
   JobHandlers(SessionManager& sessions, MediaHost& media, IceServerProvider& ice,
-              ByocSettings settings);
+              ByocSettings settings, ClipJobs* clips = nullptr);
 
   // Throws ControlError (bad request, capacity, negotiation) or WorkflowError (bad workflow).
   nlohmann::json run(Capability cap, const nlohmann::json& body);
 
  private:
   nlohmann::json video(const nlohmann::json& body);
+  // comfystream-video with media_data: a clip job, answered at once ("processing").
+  nlohmann::json videoClip(const VideoJobRequest& req);
   nlohmann::json whipIngest(const nlohmann::json& body);
   nlohmann::json whepSubscribe(const nlohmann::json& body);
   std::string endpoint(const char* kind, const std::string& sessionId) const;
@@ -37,6 +41,7 @@ class JobHandlers {
   MediaHost& media_;
   IceServerProvider& ice_;
   const ByocSettings settings_;
+  ClipJobs* clips_;
 };
 
 }  // namespace cs

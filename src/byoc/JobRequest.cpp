@@ -53,10 +53,10 @@ nlohmann::json bound(nlohmann::json workflows, const std::vector<TextPrompt>& te
 
 }  // namespace
 
-nlohmann::json parseJsonObject(const std::string& body) {
+nlohmann::json parseJsonObject(const std::string& body, size_t maxBytes) {
   if (body.find_first_not_of(" \t\r\n") == std::string::npos) bad("the request body is empty");
   // Bounded: depth and size limits (util/JsonLimits.h); errors are BadRequest already.
-  nlohmann::json j = parseJsonBounded(body);
+  nlohmann::json j = parseJsonBounded(body, kMaxJsonDepth, maxBytes);
   if (!j.is_object()) bad("the request body must be a JSON object");
   return j;
 }
@@ -91,6 +91,8 @@ VideoJobRequest parseVideoJob(const nlohmann::json& body) {
   if (in.contains("media_data") && !in["media_data"].is_null() && !in["media_data"].is_string())
     bad("'input.media_data' must be a string");
   VideoJobRequest r;
+  if (in.contains("media_data") && in["media_data"].is_string())
+    r.mediaData = in["media_data"].get<std::string>();
   r.prompts = normalizePrompts(in, "input.", &r.texts);
   r.width = dimension(in, "width", "input.");
   r.height = dimension(in, "height", "input.");

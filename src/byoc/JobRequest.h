@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "util/JsonLimits.h"
 #include "workflow/TextPrompt.h"
 
 namespace cs {
@@ -15,6 +16,9 @@ struct VideoJobRequest {
   std::vector<TextPrompt> texts;  // the text prompts among "prompts" (already bound into them)
   int width = 512;
   int height = 512;
+  // A clip to process (base64, any container decodebin reads): the job then runs the workflow
+  // over every frame of it (docs/CLIPS.md) instead of waiting for a WHIP publisher.
+  std::string mediaData;
 };
 
 // {"sdp_offer", "prompts"?, "width"?, "height"?}
@@ -35,7 +39,9 @@ struct WhepJobRequest {
 };
 
 // The body as a JSON object. Throws ControlError(BadRequest) for anything else.
-nlohmann::json parseJsonObject(const std::string& body);
+// `maxBytes`: past the usual 1 MiB only for a body whose size the caller bounded (a job with a
+// clip in media_data, streamed to a file under the clip cap).
+nlohmann::json parseJsonObject(const std::string& body, size_t maxBytes = kMaxJsonBytes);
 
 VideoJobRequest parseVideoJob(const nlohmann::json& body);
 WhipJobRequest parseWhipJob(const nlohmann::json& body);

@@ -11,6 +11,11 @@
 namespace cs {
 namespace {
 
+// A comfystream-video session made for a clip (media_data): JobHandlers marks its result.
+bool isClipSession(const ByocSession& s) {
+  return s.result.is_object() && s.result.value("clip", false);
+}
+
 std::string seconds(std::chrono::seconds s) {
   return std::to_string(s.count()) + " s";
 }
@@ -139,7 +144,12 @@ bool SessionManager::loadLocked() {
   size_t added = 0;
   for (auto& s : loaded) {
     if (sessions_.contains(s.id)) continue;
-    if (!s.ended()) {
+    if (!s.ended() && isClipSession(s)) {
+      // Its clip job died with the previous process, and its files were removed at start-up.
+      s.end(SessionStatus::Failed, "interrupted by restart", now);
+      ended.push_back(s.id);
+      unsaved_.insert(s.id);
+    } else if (!s.ended()) {
       // The previous process did not shut down cleanly (a clean shutdown ends every session):
       // its peers and pipelines died with it.
       s.end(SessionStatus::Failed, "media ended: the server stopped without shutting down cleanly",
@@ -182,13 +192,16 @@ void SessionManager::start() {
 }
 
 void SessionManager::shutdown() {
-  std::vector<std::string> live;
+  std::vector<std::string> live, clips;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, e] : sessions_)
-      if (!e.record.ended()) live.push_back(id);
+      if (!e.record.ended()) (isClipSession(e.record) ? clips : live).push_back(id);
   }
   for (const auto& id : live) endSession(id, SessionStatus::Completed, "server shut down");
+  // Its clip job is cancelled next (main): the clip was not processed.
+  for (const auto& id : clips)
+    endSession(id, SessionStatus::Failed, "interrupted: the server shut down");
   if (!live.empty()) spdlog::info("BYOC: ended {} live session(s) at shutdown", live.size());
 }
 
@@ -455,6 +468,22 @@ void SessionManager::freeMedia(const Media& m) {
   }
 }
 
+bool SessionManager::endClip(const std::string& id, std::optional<SessionStatus> status,
+                             const std::string& reason, const nlohmann::json& result) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || it->second.record.ended()) return false;
+  ByocSession& r = it->second.record;
+  if (!r.result.is_object()) r.result = nlohmann::json::object();
+  r.result.update(result);
+  if (status) {
+    r.end(*status, reason, clocks_.wall());
+    spdlog::info("BYOC: session {} {}: {}", id, toString(*status), reason);
+  }
+  persistLocked(r);
+  return true;
+}
+
 bool SessionManager::endSession(const std::string& id, SessionStatus status,
                                 const std::string& reason) {
   Media media;
@@ -540,6 +569,9 @@ void SessionManager::sweep() {
           forget.push_back(id);
         continue;
       }
+      // A clip session has no peer: its clip job ends it (endClip), not the TTL or the connect
+      // timeout.
+      if (isClipSession(r)) continue;
       Live& l = e.live;
       uint64_t frames = 0;
       if (!l.publisherId.empty()) {

@@ -92,6 +92,12 @@ class SessionManager {
   // capacity) and this throws ControlError(Internal); a later DELETE or the retention retries.
   bool cleanup(const std::string& id);
 
+  // A comfystream-video session that processes a clip (media_data): merges `result` into its
+  // result and, with a status, ends it (reason). Written to the store. False when unknown or
+  // already ended. Any thread but a streaming thread (the clip worker calls it).
+  bool endClip(const std::string& id, std::optional<SessionStatus> status,
+               const std::string& reason, const nlohmann::json& result);
+
   // Sessions whose latest record is not in the store yet (a write failed; retried by sweep()).
   size_t unsavedCount() const;
   // The sessions it holds now (ended ones until --session-retention forgets them), by capability

@@ -2,11 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <optional>
 
 #include "byoc/JobRequest.h"
 #include "byoc/LivepeerHeader.h"
+#include "http/ClipResource.h"
 #include "http/ErrorResponse.h"
+#include "http/FileResponse.h"
 #include "util/LogEscape.h"
 
 namespace cs {
@@ -18,6 +23,10 @@ using http::Response;
 constexpr const char* kId = "([0-9A-Za-z_-]{1,64})";
 
 const char* kSuccess = "Session cleaned up";
+// What a job body other than a clip may be (the server's usual body cap).
+constexpr uint64_t kSmallJobBytes = 128 * 1024;
+constexpr const char* kTooLarge =
+    "request body larger than 128 KiB (only a comfystream-video job with media_data may be)";
 
 std::string offeredCapabilities() {
   std::string out;
@@ -41,6 +50,23 @@ void answerByocErrors(Response& res, Fn&& fn) {
   answerErrors(res, std::forward<Fn>(fn), WorkflowErrorShape::Message);
 }
 
+// A job body: in memory, or (the job routes take clips: media_data) streamed to a file. Only a
+// comfystream-video job may be larger than the server's usual body cap.
+std::string jobBody(const Request& req, const std::string& capability) {
+  if (!req.bodyFile) return req.body;
+  if (req.bodyFile->size > kSmallJobBytes && capability != capabilityName(Capability::Video))
+    throw ControlError(ErrorKind::PayloadTooLarge, kTooLarge);
+  std::ifstream in(req.bodyFile->path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The clip job of a comfystream-video session with media_data; empty for other sessions.
+std::string clipIdOf(const ByocSession& s) {
+  return s.result.is_object() && s.result.contains("clip_id") && s.result["clip_id"].is_string()
+             ? s.result["clip_id"].get<std::string>()
+             : std::string();
+}
+
 void handleJob(ByocService& byoc, const std::string& pathCapability, const Request& req,
                Response& res) {
   std::string name = pathCapability;
@@ -58,7 +84,14 @@ void handleJob(ByocService& byoc, const std::string& pathCapability, const Reque
       throw ControlError(
           ErrorKind::NotFound,
           "unknown capability '" + name + "' (this worker offers " + offeredCapabilities() + ")");
-    const nlohmann::json body = parseJsonObject(req.body);
+    const std::string text = jobBody(req, name);
+    // A body streamed to a file is bounded by the route's cap already.
+    const nlohmann::json body =
+        parseJsonObject(text, req.bodyFile ? std::max(text.size(), kMaxJsonBytes) : kMaxJsonBytes);
+    if (req.bodyFile && req.bodyFile->size > kSmallJobBytes &&
+        !(body.contains("input") && body["input"].is_object() &&
+          body["input"].contains("media_data") && body["input"]["media_data"].is_string()))
+      throw ControlError(ErrorKind::PayloadTooLarge, kTooLarge);
     const nlohmann::json out = byoc.jobs().run(*cap, body);
     spdlog::info("BYOC: job {} answered: session {} ({}){}", logSafe(name),
                  out.value("session_id", ""), out.value("status", ""),
@@ -113,12 +146,21 @@ void addByocRoutes(http::Router& router, ByocService& byoc, const http::Authoriz
   // Job requests. A go-livepeer orchestrator POSTs {registered url}/{path after
   // /process/request/}: with the worker's base URL registered (the seed's registration), that is
   // /{capability}; with {base}/process/request registered, /process/request/{capability}.
-  router.post(R"(/process/request/([^/]*))", [&byoc](const Request& req, Response& res) {
-    handleJob(byoc, req.matches[1], req, res);
-  });
-  router.post(
-      "/(comfystream-video|whip-ingest|whep-subscribe)",
-      [&byoc](const Request& req, Response& res) { handleJob(byoc, req.matches[1], req, res); });
+  // With clips on, a job body may carry a whole clip (base64 media_data): streamed to a file,
+  // up to the clip cap plus base64's third.
+  const auto jobRoute = [&router, &byoc](const std::string& pattern) {
+    http::Handler h = [&byoc](const Request& req, Response& res) {
+      handleJob(byoc, req.matches[1], req, res);
+    };
+    if (byoc.clips())
+      router.upload(pattern, std::move(h),
+                    byoc.clips()->settings().maxBytes / 3 * 4 + 4 + kSmallJobBytes, {},
+                    [&byoc](const Request& head) { requireToken(byoc, head); });
+    else
+      router.post(pattern, std::move(h));
+  };
+  jobRoute(R"(/process/request/([^/]*))");
+  jobRoute("/(comfystream-video|whip-ingest|whep-subscribe)");
   const auto onlyPost = [](const Request&, Response& res) {
     res.setHeader("Allow", "POST, OPTIONS");
     writeError(res, 405, "job requests are POST only");
@@ -135,11 +177,36 @@ void addByocRoutes(http::Router& router, ByocService& byoc, const http::Authoriz
     answerByocErrors(res, [&] {
       const auto s = byoc.sessions().get(req.matches[1]);
       if (!s) return writeError(res, 404, "no BYOC session '" + std::string(req.matches[1]) + "'");
-      res.setContent(dumpJson(s->statusJson()), "application/json");
+      nlohmann::json status = s->statusJson();
+      // A clip session's progress while it runs: frames done of total, fps.
+      if (const std::string clip = clipIdOf(*s); !clip.empty() && byoc.clips() && !s->ended())
+        if (const auto info = byoc.clips()->get(clip))
+          status["progress"] = clipJson(*info, "/byoc/session/" + s->id + "/result");
+      res.setContent(dumpJson(status), "application/json");
+    });
+  });
+  // A clip session's processed clip (MP4), once completed.
+  router.get(session + "/result", [&byoc](const Request& req, Response& res) {
+    answerByocErrors(res, [&] {
+      const auto s = byoc.sessions().get(req.matches[1]);
+      if (!s) return writeError(res, 404, "no BYOC session '" + std::string(req.matches[1]) + "'");
+      const std::string clip = clipIdOf(*s);
+      if (clip.empty() || !byoc.clips())
+        return writeError(res, 404, "the session has no clip result");
+      const auto info = byoc.clips()->get(clip);
+      if (!info) return writeError(res, 404, "the session's clip result is gone (retention)");
+      if (info->progress.state != ClipState::Completed)
+        return writeError(res, 409, std::string("the clip is ") + toString(info->progress.state));
+      answerWithFile(req, res, info->result.string(), {"video/mp4", false});
+      res.setHeader("Content-Disposition", "attachment; filename=\"" + s->id + ".mp4\"");
     });
   });
   router.del(session, [&byoc](const Request& req, Response& res) {
     answerByocErrors(res, [&] {
+      // A clip session's job is cancelled and its files removed with it.
+      if (byoc.clips())
+        if (const auto s = byoc.sessions().get(req.matches[1]))
+          if (const std::string clip = clipIdOf(*s); !clip.empty()) byoc.clips()->remove(clip);
       if (!byoc.sessions().cleanup(req.matches[1]))
         return writeError(res, 404, "no BYOC session '" + std::string(req.matches[1]) + "'");
       res.setContent(dumpJson({{"success", true}, {"message", kSuccess}}), "application/json");

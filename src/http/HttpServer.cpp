@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -21,6 +23,7 @@
 #include "http/RequestPreparation.h"
 #include "http/ResponseCounts.h"
 #include "util/LogEscape.h"
+#include "util/RandomId.h"
 #include "util/RateLimitedLog.h"
 #include "util/WorkerPool.h"
 
@@ -98,6 +101,7 @@ class Server::Impl {
   void handle(Request req, Done done);
 
   const ServerSettings& settings() const { return settings_; }
+  const Router& router() const { return router_; }
   ConnectionLimiter& connections() { return connections_; }
   ssl::context* tls() { return tls_ ? &*tls_ : nullptr; }
   // A new server-sent-events stream, known to stop(), which detaches every open one before the
@@ -156,8 +160,8 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   static constexpr bool kSecure = !std::is_same_v<Stream, beast::tcp_stream>;
 
   auto& lowest() { return beast::get_lowest_layer(stream_); }
-  std::string tooLarge() const {
-    const size_t cap = limits().maxBodyBytes;
+  std::string tooLarge() const { return tooLarge(limits().maxBodyBytes); }
+  static std::string tooLarge(uint64_t cap) {
     return "request body larger than " +
            (cap % 1024 == 0 ? std::to_string(cap / 1024) + " KiB" : std::to_string(cap) + " bytes");
   }
@@ -179,7 +183,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   void readHead() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(limits().maxHeaderBytes));
-    parser_->body_limit(limits().maxBodyBytes);
+    // Until the route is known (onHead), the largest body any route takes.
+    parser_->body_limit(
+        std::max<uint64_t>(limits().maxBodyBytes, server_.router().maxUploadLimit()));
     // One deadline for the whole head, not per read: a client trickling a byte at a time
     // (slowloris) is cut off when it runs out, however steadily it sends.
     lowest().expires_after(limits().headerTimeout);
@@ -201,8 +207,47 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       return close();
     }
     const auto& msg = parser_->get();
+    // An upload route takes a body up to its own cap, into a file; every other one up to the
+    // server's cap, in memory. Either cap holds against Content-Length before any body is read.
+    const std::string_view target(msg.target().data(), msg.target().size());
+    const std::string method(msg.method_string());
+    const std::string path(target.substr(0, target.find('?')));
+    const uint64_t uploadCap = server_.router().uploadLimit(method, path);
+    // The route's own admission (its token) before a byte of the upload is read or stored.
+    if (const auto* admit = uploadCap ? server_.router().uploadAdmission(method, path) : nullptr) {
+      Request head;
+      head.method = method;
+      head.target = std::string(target);
+      head.path = path;
+      for (const auto& field : msg)
+        head.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+      head.remoteAddress = address_;
+      head.secure = kSecure;
+      try {
+        (*admit)(head);
+      } catch (const ControlError& e) {
+        keepAlive_ = false;  // the body was not read: the connection cannot carry another request
+        Response res;
+        writeError(res, e);
+        finalize(res);
+        return write(std::move(res));
+      }
+    }
+    const uint64_t cap = uploadCap ? uploadCap : limits().maxBodyBytes;
+    if (const auto declared = parser_->content_length(); declared && *declared > cap)
+      return fail(413, tooLarge(cap));
+    // Read before startUpload(), which moves the message into another parser.
+    const bool expectContinue = beast::iequals(msg[bhttp::field::expect], "100-continue");
+    // A small declared body stays in memory even on an upload route (a job without a clip is a
+    // few KiB): only large or chunked bodies go to a file.
+    const auto declared = parser_->content_length();
+    if (!uploadCap || (declared && *declared <= limits().maxBodyBytes)) {
+      parser_->body_limit(cap);
+    } else if (!startUpload(cap)) {
+      return fail(500, "cannot store the upload");
+    }
     // RFC 9110 §10.1.1: a client that waits for 100 before sending its body gets it.
-    if (beast::iequals(msg[bhttp::field::expect], "100-continue")) {
+    if (expectContinue) {
       net::async_write(stream_, net::buffer(kContinue.data(), kContinue.size()),
                        [self = this->shared_from_this()](beast::error_code e, size_t) {
                          if (e) return self->close();
@@ -213,7 +258,36 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     readBody();
   }
 
+  // Switches the parser to a file body (Beast converts a parser whose body has not begun).
+  bool startUpload(uint64_t cap) {
+    namespace fs = std::filesystem;
+    std::error_code fsErr;
+    const fs::path dir = limits().uploadDirectory.empty() ? fs::temp_directory_path(fsErr)
+                                                          : fs::path(limits().uploadDirectory);
+    auto file = std::make_shared<BodyFile>(dir / ("upload-" + newRandomId() + ".part"));
+    fileParser_.emplace(std::move(*parser_));
+    parser_.reset();
+    fileParser_->body_limit(cap);
+    beast::error_code ec;
+    fileParser_->get().body().open(file->path.c_str(), beast::file_mode::write_new, ec);
+    if (ec) {
+      CS_LOG_LIMITED(spdlog::level::err, "http: cannot create {}: {}", file->path.string(),
+                     ec.message());
+      return false;
+    }
+    upload_ = std::move(file);
+    uploadCap_ = cap;
+    return true;
+  }
+
   void readBody() {
+    if (fileParser_) {
+      lowest().expires_after(limits().uploadTimeout);
+      bhttp::async_read(
+          stream_, buffer_, *fileParser_,
+          [self = this->shared_from_this()](beast::error_code ec, size_t) { self->onBody(ec); });
+      return;
+    }
     lowest().expires_after(limits().bodyTimeout);
     bhttp::async_read(
         stream_, buffer_, *parser_,
@@ -221,15 +295,35 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   }
 
   void onBody(beast::error_code ec) {
+    // A partial upload is removed before the refusal is sent.
+    if (ec) upload_.reset();
     // The cap holds for chunked bodies too: Beast counts decoded body bytes against body_limit.
-    if (ec == bhttp::error::body_limit) return fail(413, tooLarge());
+    if (ec == bhttp::error::body_limit)
+      return fail(413, fileParser_ ? tooLarge(uploadCap_) : tooLarge());
     if (ec == beast::error::timeout) return fail(408, "request body not received in time");
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof) return close();
+    // Writing the upload's file failed (a full disk): the server's fault, not the request's.
+    if (ec && fileParser_ &&
+        ec.category() != bhttp::make_error_code(bhttp::error::bad_target).category())
+      return fail(500, "cannot store the upload: " + ec.message());
     if (ec) return fail(400, std::string("malformed request: ") + ec.message());
     lowest().expires_never();  // the handler's time is the server's, not the client's
 
-    keepAlive_ = parser_->get().keep_alive();
-    Request req = fromMessage(parser_->release(), address_, kSecure);
+    Request req;
+    if (fileParser_) {
+      keepAlive_ = fileParser_->get().keep_alive();
+      auto msg = fileParser_->release();
+      fileParser_.reset();
+      beast::error_code closeErr;
+      upload_->size = msg.body().file().size(closeErr);
+      msg.body().close();
+      req =
+          fromMessage(bhttp::request<bhttp::string_body>(std::move(msg.base())), address_, kSecure);
+      req.bodyFile = std::move(upload_);
+    } else {
+      keepAlive_ = parser_->get().keep_alive();
+      req = fromMessage(parser_->release(), address_, kSecure);
+    }
     head_ = req.method == "HEAD";
     server_.handle(std::move(req), [self = this->shared_from_this()](Response res) {
       net::dispatch(self->stream_.get_executor(),
@@ -442,6 +536,10 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   const std::string address_;
   std::unique_ptr<ConnectionLimiter::Slot> slot_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // An upload route's body, streamed to upload_ (removed unless the request reaches a handler).
+  std::optional<bhttp::request_parser<bhttp::file_body>> fileParser_;
+  std::shared_ptr<BodyFile> upload_;
+  uint64_t uploadCap_ = 0;
   bool keepAlive_ = true;
   bool head_ = false;
   // Server-sent events only.

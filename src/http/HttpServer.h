@@ -24,6 +24,9 @@ struct ServerSettings {
   // request head is complete. Also the idle keep-alive timeout.
   std::chrono::milliseconds headerTimeout{10'000};
   std::chrono::milliseconds bodyTimeout{20'000};
+  // Upload routes (Router::upload): where their bodies are streamed, and how long one may take.
+  std::string uploadDirectory;  // empty: the system's temporary directory
+  std::chrono::milliseconds uploadTimeout{300'000};
   unsigned maxConnections = 4096;
   unsigned maxConnectionsPerAddress = 256;
   double ratePerSecond = 20;  // POST/PATCH/PUT/DELETE per client address; 0: off

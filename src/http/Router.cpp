@@ -1,5 +1,6 @@
 #include "http/Router.h"
 
+#include <algorithm>
 #include <set>
 
 namespace cs::http {
@@ -8,6 +9,33 @@ void Router::add(std::string method, const std::string& pattern, Handler handler
                  std::string accepts) {
   routes_.push_back(
       {std::move(method), std::regex(pattern), std::move(handler), dispatch, std::move(accepts)});
+}
+
+void Router::upload(const std::string& pattern, Handler handler, uint64_t maxBytes,
+                    std::string accepts, Admission admit) {
+  add("POST", pattern, std::move(handler), Dispatch::Worker, std::move(accepts));
+  routes_.back().uploadLimit = maxBytes;
+  routes_.back().admit = std::move(admit);
+}
+
+const Router::Admission* Router::uploadAdmission(const std::string& method,
+                                                 const std::string& path) const {
+  for (const auto& r : routes_)
+    if (r.method == method && std::regex_match(path, r.pattern))
+      return r.uploadLimit && r.admit ? &r.admit : nullptr;
+  return nullptr;
+}
+
+uint64_t Router::uploadLimit(const std::string& method, const std::string& path) const {
+  for (const auto& r : routes_)
+    if (r.method == method && std::regex_match(path, r.pattern)) return r.uploadLimit;
+  return 0;
+}
+
+uint64_t Router::maxUploadLimit() const {
+  uint64_t most = 0;
+  for (const auto& r : routes_) most = std::max(most, r.uploadLimit);
+  return most;
 }
 
 void Router::setFallback(std::function<bool(const Request&, Response&)> fallback) {

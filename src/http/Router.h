@@ -2,6 +2,7 @@
 // Method + path-regex routing. HEAD falls back to the GET route (RFC 9110 §9.3.2); a path that
 // some route knows under another method is 405 with Allow, anything else 404. A POST route may
 // name the media types it takes, which a CORS preflight on its path advertises as Accept-Post.
+#include <cstdint>
 #include <functional>
 #include <regex>
 #include <string>
@@ -31,6 +32,19 @@ class Router {
   void patch(const std::string& p, Handler h) { add("PATCH", p, std::move(h)); }
   void put(const std::string& p, Handler h) { add("PUT", p, std::move(h)); }
   void del(const std::string& p, Handler h) { add("DELETE", p, std::move(h)); }
+  // A POST whose body is streamed to a file (Request::bodyFile) instead of memory, up to
+  // `maxBytes` rather than the server's body cap (large uploads: clips).
+  // `admit` runs on the request's head, before any of the body is read, and throws ControlError
+  // to refuse it: a client the route would refuse anyway (no token) never gets to fill the disk.
+  using Admission = std::function<void(const Request& head)>;
+  void upload(const std::string& p, Handler h, uint64_t maxBytes, std::string accepts = {},
+              Admission admit = {});
+  // The admission of the upload route for method + path; null when none.
+  const Admission* uploadAdmission(const std::string& method, const std::string& path) const;
+  // The file-body cap of the route for method + path; 0 when it takes its body in memory.
+  uint64_t uploadLimit(const std::string& method, const std::string& path) const;
+  // The largest of them (the parser's limit until the route is known).
+  uint64_t maxUploadLimit() const;
 
   // Served for GET/HEAD paths no route matches (the browser UI's files); returns false for 404.
   void setFallback(std::function<bool(const Request&, Response&)> fallback);
@@ -55,6 +69,8 @@ class Router {
     Handler handler;
     Dispatch dispatch;
     std::string accepts;
+    uint64_t uploadLimit = 0;
+    Admission admit;
   };
   std::vector<Route> routes_;
   std::function<bool(const Request&, Response&)> fallback_;
