@@ -70,7 +70,7 @@ class Router {
     Dispatch dispatch;
     std::string accepts;
     uint64_t uploadLimit = 0;
-    Admission admit;
+    Admission admit{};
   };
   std::vector<Route> routes_;
   std::function<bool(const Request&, Response&)> fallback_;
