@@ -206,6 +206,26 @@ def test_oversized_uploads_get_413_before_they_are_stored(clip_server):
     assert clip_files(server.clip_dir) == [], "nothing of a refused upload is kept"
 
 
+def test_an_upload_without_the_token_is_refused_before_any_of_it_is_stored(clip_server):
+    server = clip_server("--admin-token", "clip-secret")
+    chunk = b"10000\r\n" + b"\0" * 0x10000 + b"\r\n"  # 64 KiB per chunk, 8 MiB offered
+    head = ("POST /clips?workflow=invert HTTP/1.1\r\nHost: x\r\nContent-Type: video/mp4\r\n"
+            "Transfer-Encoding: chunked\r\n{auth}\r\n")
+    # The route's token check runs on the head: 401 before the body is read or written to disk.
+    line, sent = _raw_request(server.port, head.format(auth=""), [chunk] * 128)
+    assert " 401 " in line, line
+    assert sent < 8 * 1024 * 1024, sent
+    line, _ = _raw_request(server.port, head.format(auth="Authorization: Bearer wrong\r\n"),
+                           [chunk] * 128)
+    assert " 403 " in line or " 401 " in line, line
+    assert clip_files(server.clip_dir) == [], "nothing of a refused upload is kept"
+    # With the token the same upload is read (and, being zeros, accepted as a job that fails).
+    line, _ = _raw_request(server.port,
+                           head.format(auth="Authorization: Bearer clip-secret\r\n"),
+                           [chunk] * 4 + [b"0\r\n\r\n"])
+    assert " 202 " in line, line
+
+
 def test_cancel_frees_the_job_and_a_full_queue_is_503(clip_server, tmp_path):
     server = clip_server("--max-clip-jobs", "1", "--max-clip-queue", "0")
     clip = make_clip(tmp_path / "long.mp4", seconds=60, width=640, height=360, audio=False)
