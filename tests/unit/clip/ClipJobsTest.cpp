@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <fstream>
 #include <future>
+#include <optional>
+#include <thread>
 
 #include "ClipMedia.h"
 #include "util/ControlError.h"
@@ -16,6 +19,17 @@ namespace cs {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Polls `done` until it holds or 30 s pass (a hung job fails the test instead of hanging it).
+template <typename Pred>
+bool eventually(Pred done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
 
 // A workflow that holds every frame until released, so a test controls when a job ends.
 class GateWorkflow final : public FrameWorkflow {
@@ -62,11 +76,13 @@ class ClipJobsTest : public ::testing::Test {
     return [wf](int, int) { return wf; };
   }
   static ClipInfo waitFinal(ClipJobs& jobs, const std::string& id) {
-    for (;;) {  // bounded by the job's own limits (first frame, stall, finish)
-      auto info = jobs.get(id);
-      if (!info || isFinal(info->progress.state)) return info.value_or(ClipInfo{});
-      std::this_thread::yield();
-    }
+    std::optional<ClipInfo> info;
+    EXPECT_TRUE(eventually([&] {
+      info = jobs.get(id);
+      return !info || isFinal(info->progress.state);
+    })) << "clip "
+        << id << " never finished";
+    return info.value_or(ClipInfo{});
   }
 
   fs::path dir_;
@@ -79,7 +95,7 @@ TEST_F(ClipJobsTest, RunsOneQueuesOneRefusesTheNext) {
   std::promise<ClipInfo> finished;
   const ClipInfo a = jobs.submit(upload(jobs), "gate", with(gate),
                                  [&](const ClipInfo& i) { finished.set_value(i); });
-  while (jobs.running() == 0) std::this_thread::yield();
+  ASSERT_TRUE(eventually([&] { return jobs.running() > 0; }));
   const ClipInfo b = jobs.submit(upload(jobs), "gate", with(gate));
   EXPECT_EQ(b.progress.state, ClipState::Queued);
   const fs::path third = upload(jobs);
@@ -105,11 +121,11 @@ TEST_F(ClipJobsTest, RemoveCancelsARunningJobAndFreesItsFiles) {
   ClipJobs jobs(settings_);
   auto gate = std::make_shared<GateWorkflow>();
   const ClipInfo a = jobs.submit(upload(jobs), "gate", with(gate));
-  while (jobs.running() == 0) std::this_thread::yield();
+  ASSERT_TRUE(eventually([&] { return jobs.running() > 0; }));
   EXPECT_TRUE(jobs.remove(a.id));
   EXPECT_FALSE(jobs.get(a.id));
   gate->open();  // the frame in the workflow finishes; the job then sees the cancel
-  while (jobs.running() > 0) std::this_thread::yield();
+  ASSERT_TRUE(eventually([&] { return jobs.running() == 0; }));
   EXPECT_TRUE(fs::is_empty(settings_.directory));
   EXPECT_FALSE(jobs.remove(a.id));
 }
@@ -123,7 +139,10 @@ TEST_F(ClipJobsTest, RetentionDropsFinishedJobsAndTheirResults) {
   const ClipInfo done = waitFinal(jobs, a.id);
   ASSERT_EQ(done.progress.state, ClipState::Completed);
   // finishedAt is in seconds; a sweep a moment later is past a zero retention.
-  while (jobs.get(a.id)) jobs.sweep();
+  EXPECT_TRUE(eventually([&] {
+    jobs.sweep();
+    return !jobs.get(a.id);
+  }));
   EXPECT_FALSE(fs::exists(done.result));
 }
 
