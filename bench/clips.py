@@ -47,6 +47,30 @@ def make_clip(path, seconds, size):
     subprocess.run(["gst-launch-1.0", "-q"] + desc.split(), check=True, stdout=subprocess.DEVNULL)
 
 
+def start_server(binary, tmp, *extra):
+    """The server on a free port of 127.0.0.1, its clips and state under tmp, its log in
+    tmp/server.log. Returns (process, base URL, log file) once /health answers."""
+    port = free_port()
+    log = open(os.path.join(tmp, "server.log"), "wb")
+    proc = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", str(port),
+                             "--media-ip", "127.0.0.1", "--state-dir", os.path.join(tmp, "state"),
+                             "--clip-dir", os.path.join(tmp, "clips"), *extra],
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if request("GET", base + "/health")[0] == 200:
+                return proc, base, log
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            log.close()
+            sys.exit(f"server did not start (its log: {log.name})")
+        time.sleep(0.05)
+
+
 def run_clip(base, clip, query, body=None):
     t0 = time.monotonic()
     if body is None:
@@ -78,24 +102,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="cs-bench-clips-")
-    port = free_port()
-    log = open(os.path.join(tmp, "server.log"), "wb")
-    proc = subprocess.Popen([args.bin, "--host", "127.0.0.1", "--port", str(port),
-                             "--media-ip", "127.0.0.1", "--state-dir", os.path.join(tmp, "state"),
-                             "--clip-dir", os.path.join(tmp, "clips")],
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, log = start_server(args.bin, tmp)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if request("GET", base + "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                sys.exit("server did not start")
-            time.sleep(0.05)
         clip = os.path.join(tmp, "in.mp4")
         make_clip(clip, args.seconds, args.size)
         out = {"size": args.size, "seconds": args.seconds, "cpus": os.cpu_count(), "runs": {}}

@@ -49,3 +49,6 @@ echo "== Livepeer trickle worker: 1, 2 and 4 streams of 512x512 @ 30 fps through
 echo "== clips: POST /clips of a 10 s 512x512 H.264+AAC clip with invert and with Canny (the heaviest native node)"
 /usr/bin/python3 bench/clips.py --bin "$build/comfystream" > "$out/clips.json"
 cat "$out/clips.json"
+echo "== clips: a live stream's frames (512x512 @ 30 fps, invert, one viewer) over 10 s alone and while a Canny clip job runs, 3 times each"
+/usr/bin/python3 bench/clips_live.py --bin "$build/comfystream" > "$out/clips-live.json"
+/usr/bin/python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(json.dumps(d["summary"]), "clip jobs outlasted their windows:", d["every_clip_job_outlasted_its_window"], "load average:", d["loadavg"])' "$out/clips-live.json"
