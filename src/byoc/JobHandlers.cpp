@@ -42,6 +42,27 @@ std::string streamIdFor(const std::string& sessionId) {
   return "byoc-" + publicIdOf(sessionId);
 }
 
+namespace {
+
+// What every session a job creates starts with: a fresh id, its stream, the request's size and
+// workflow.
+template <typename JobRequest>
+ByocSession newSession(Capability cap, SessionStatus status, const JobRequest& req) {
+  ByocSession s;
+  s.id = newRandomId();
+  s.capability = cap;
+  s.status = status;
+  s.createdAt = s.updatedAt = unixNow();
+  s.streamId = streamIdFor(s.id);
+  s.width = req.width;
+  s.height = req.height;
+  s.prompts = req.prompts;
+  s.textPrompts = toJson(req.texts);
+  return s;
+}
+
+}  // namespace
+
 nlohmann::json JobHandlers::run(Capability cap, const nlohmann::json& body) {
   switch (cap) {
     case Capability::Video:
@@ -69,16 +90,7 @@ nlohmann::json JobHandlers::video(const nlohmann::json& body) {
   // (Off the HTTP thread, with the warm-up deadline: models load here.)
   auto compiled = media_.compileWorkflow(req.prompts, req.width, req.height);
 
-  ByocSession s;
-  s.id = newRandomId();
-  s.capability = Capability::Video;
-  s.status = SessionStatus::Ready;
-  s.createdAt = s.updatedAt = unixNow();
-  s.streamId = streamIdFor(s.id);
-  s.width = req.width;
-  s.height = req.height;
-  s.prompts = req.prompts;
-  s.textPrompts = toJson(req.texts);
+  ByocSession s = newSession(Capability::Video, SessionStatus::Ready, req);
   s.result = {{"pipeline_ready", true},
               {"session_id", s.id},
               {"capabilities", {"video_processing", "image_generation"}},
@@ -109,16 +121,7 @@ nlohmann::json JobHandlers::videoClip(const VideoJobRequest& req) {
     }
   }
 
-  ByocSession s;
-  s.id = newRandomId();
-  s.capability = Capability::Video;
-  s.status = SessionStatus::Processing;
-  s.createdAt = s.updatedAt = unixNow();
-  s.streamId = streamIdFor(s.id);
-  s.width = req.width;
-  s.height = req.height;
-  s.prompts = req.prompts;
-  s.textPrompts = toJson(req.texts);
+  ByocSession s = newSession(Capability::Video, SessionStatus::Processing, req);
   s.result = {{"session_id", s.id}, {"clip", true}, {"capabilities", {"video_processing"}}};
   const std::string sessionId = s.id;
   nlohmann::json response = s.jobResponse();
@@ -170,18 +173,9 @@ nlohmann::json JobHandlers::videoClip(const VideoJobRequest& req) {
 nlohmann::json JobHandlers::whipIngest(const nlohmann::json& body) {
   const WhipJobRequest req = parseWhipJob(body);
   auto slot = sessions_.reserve(Capability::WhipIngest);
-  ByocSession s;
-  s.id = newRandomId();
-  s.capability = Capability::WhipIngest;
-  s.streamId = streamIdFor(s.id);
-  s.width = req.width;
-  s.height = req.height;
-  s.prompts = req.prompts;
-  s.textPrompts = toJson(req.texts);
+  ByocSession s = newSession(Capability::WhipIngest, SessionStatus::Connected, req);
   const auto created =
       media_.publish(s.streamId, s.prompts, req.sdpOffer, req.width, req.height, nullptr);
-  s.status = SessionStatus::Connected;
-  s.createdAt = s.updatedAt = unixNow();
   s.result = {{"sdp_answer", created.answer},
               {"session_id", s.id},
               {"ice_servers", iceServersJson(ice_.current())}};

@@ -8,6 +8,7 @@
 
 #include "clip/ClipPipeline.h"
 #include "clip/ThreadPriority.h"
+#include "media/GstVideoView.h"
 #include "media/RunningTime.h"
 
 namespace cs {
@@ -17,17 +18,6 @@ namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(100);
 // A decoder that yields nothing for this long mid-file is stuck: fail rather than hang.
 constexpr auto kStallTimeout = std::chrono::seconds(30);
-
-I420View viewOf(GstVideoFrame& f) {
-  I420View v;
-  v.width = GST_VIDEO_FRAME_WIDTH(&f);
-  v.height = GST_VIDEO_FRAME_HEIGHT(&f);
-  for (int p = 0; p < 3; ++p) {
-    v.planes[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, p));
-    v.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&f, p);
-  }
-  return v;
-}
 
 class ClipFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;

@@ -6,23 +6,10 @@
 
 #include <chrono>
 
+#include "media/GstVideoView.h"
 #include "util/RateLimitedLog.h"
 
 namespace cs {
-namespace {
-
-I420View viewOf(GstVideoFrame& f) {
-  I420View v;
-  v.width = GST_VIDEO_FRAME_WIDTH(&f);
-  v.height = GST_VIDEO_FRAME_HEIGHT(&f);
-  for (int p = 0; p < 3; ++p) {
-    v.planes[p] = static_cast<uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&f, p));
-    v.strides[p] = GST_VIDEO_FRAME_PLANE_STRIDE(&f, p);
-  }
-  return v;
-}
-
-}  // namespace
 
 VideoProcessor::VideoProcessor(const std::string& streamId, Output output, TextOutput text)
     : output_(std::move(output)), text_(std::move(text)) {
