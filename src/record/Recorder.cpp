@@ -417,9 +417,11 @@ RecordingStatus Recorder::status() const {
   {
     std::lock_guard lock(stateMu_);
     s.error = error_;
-    s.state = failed_.load() ? RecordingState::Failed
-              : finished_    ? RecordingState::Stopped
-                             : RecordingState::Recording;
+    // An ending recording reads "recording" until it is finalized, so a final state always comes
+    // with final figures (the bytes really in the file, not the failed write's).
+    s.state = !finished_       ? RecordingState::Recording
+              : failed_.load() ? RecordingState::Failed
+                               : RecordingState::Stopped;
   }
   s.bytes = bytes_.load(std::memory_order_relaxed);
   s.durationNs = endNs_.load(std::memory_order_relaxed);
