@@ -53,17 +53,16 @@ WorkflowSource fromJsonUpload(const Request& req, const std::filesystem::path& t
     out.write(media->data(), static_cast<std::streamsize>(media->size()));
     if (!out) throw ControlError(ErrorKind::Internal, "cannot store the clip");
   }
-  if (body.contains("prompts") && !body["prompts"].is_null()) {
-    name = body.value("workflow", std::string("inline"));
-    if (!body["workflow"].is_null() && body.contains("workflow") && !body["workflow"].is_string())
-      throw ControlError(ErrorKind::BadRequest, "workflow must be a name");
-    return WorkflowSource::of(name, body["prompts"]);
-  }
-  if (body.contains("workflow")) {
+  // (operator[] on a const json is only defined for keys it holds: look before reading.)
+  const bool hasPrompts = body.contains("prompts") && !body["prompts"].is_null();
+  if (body.contains("workflow") && !body["workflow"].is_null()) {
     if (!body["workflow"].is_string())
       throw ControlError(ErrorKind::BadRequest, "workflow must be a name");
     name = body["workflow"].get<std::string>();
+  } else if (hasPrompts) {
+    name = "inline";
   }
+  if (hasPrompts) return WorkflowSource::of(name, body["prompts"]);
   if (name.empty()) throw ControlError(ErrorKind::BadRequest, "no workflow: ?workflow=NAME");
   return workflows.named(name);
 }
