@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "byoc/LivepeerHeader.h"
+#include "http/ClipUpload.h"
 #include "http/ErrorResponse.h"
 #include "http/FileResponse.h"
 #include "util/ControlError.h"
@@ -41,28 +42,15 @@ WorkflowSource fromJsonUpload(const Request& req, const std::filesystem::path& t
     std::ifstream in(req.bodyFile->path, std::ios::binary);
     text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  // The upload cap bounds its size (a clip in base64 is past parseJsonBody's 1 MiB).
-  const nlohmann::json body = parseJsonBounded(text, kMaxJsonDepth, text.size());
-  if (!body.is_object() || !body.contains("media_data") || !body["media_data"].is_string())
-    throw ControlError(ErrorKind::BadRequest, "expected {\"media_data\": base64, ...}");
-  const auto media = decodeBase64Std(body["media_data"].get_ref<const std::string&>());
-  if (!media || media->empty())
-    throw ControlError(ErrorKind::BadRequest, "media_data is not base64 (RFC 4648, padded)");
+  const http::ClipUpload upload = http::parseClipUpload(text);
+  text = {};  // the base64 copy goes before the file is written
   {
     std::ofstream out(to, std::ios::binary | std::ios::trunc);
-    out.write(media->data(), static_cast<std::streamsize>(media->size()));
+    out.write(upload.media.data(), static_cast<std::streamsize>(upload.media.size()));
     if (!out) throw ControlError(ErrorKind::Internal, "cannot store the clip");
   }
-  // (operator[] on a const json is only defined for keys it holds: look before reading.)
-  const bool hasPrompts = body.contains("prompts") && !body["prompts"].is_null();
-  if (body.contains("workflow") && !body["workflow"].is_null()) {
-    if (!body["workflow"].is_string())
-      throw ControlError(ErrorKind::BadRequest, "workflow must be a name");
-    name = body["workflow"].get<std::string>();
-  } else if (hasPrompts) {
-    name = "inline";
-  }
-  if (hasPrompts) return WorkflowSource::of(name, body["prompts"]);
+  if (!upload.workflow.empty()) name = upload.workflow;
+  if (!upload.prompts.is_null()) return WorkflowSource::of(name, upload.prompts);
   if (name.empty()) throw ControlError(ErrorKind::BadRequest, "no workflow: ?workflow=NAME");
   return workflows.named(name);
 }
