@@ -19,6 +19,7 @@ class FrameMailbox {
     GstSample* old = nullptr;
     {
       std::lock_guard lock(mu_);
+      if (closed_) return;  // the taker is gone: holding the frame would only pin its buffer
       old = slot_;
       slot_ = gst_sample_ref(sample);
     }

@@ -273,7 +273,10 @@ void Stream::fanOutAudio(GstSample* s) noexcept {
 }
 
 void Stream::shutdown() {
-  if (video_) video_.reset();  // joins the worker: no more frames reach the encoders
+  // Joins the worker (no more frames reach the encoders) but keeps the processor: stats() may be
+  // read by a status request while the stream ends (it was reset here once, and such a read
+  // dereferenced null).
+  video_->stop();
   for (auto& slot : encoders_)
     if (auto enc = slot.exchange(nullptr)) enc->stop();
   if (auto a = audio_.exchange(nullptr)) a->stop();

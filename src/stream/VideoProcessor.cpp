@@ -20,13 +20,17 @@ VideoProcessor::VideoProcessor(const std::string& streamId, Output output, TextO
 }
 
 VideoProcessor::~VideoProcessor() {
-  mailbox_.close();
-  if (worker_.joinable()) worker_.join();
+  stop();
   if (pool_) {
     gst_buffer_pool_set_active(pool_, FALSE);
     gst_object_unref(pool_);
   }
   if (inCaps_) gst_caps_unref(inCaps_);
+}
+
+void VideoProcessor::stop() {
+  mailbox_.close();
+  if (worker_.joinable()) worker_.join();
 }
 
 void VideoProcessor::run() {

@@ -27,6 +27,10 @@ class VideoProcessor {
   VideoProcessor(const VideoProcessor&) = delete;
   VideoProcessor& operator=(const VideoProcessor&) = delete;
 
+  // Ends the worker (joined): later frames are dropped. The figures stay readable, so a status
+  // read racing the stream's end sees the last counts. Not concurrently with itself.
+  void stop();
+
   // From the decoder's streaming thread; never blocks on processing.
   void submit(GstSample* sample) noexcept { mailbox_.put(sample); }
   void setWorkflow(std::shared_ptr<FrameWorkflow> wf) { workflow_.store(std::move(wf)); }

@@ -59,6 +59,21 @@ TEST_F(StreamFanOut, AudioReachesEveryViewerThatTakesItAsTheSameBuffer) {
   loop_.invokeSync([&] { stream->shutdown(); });
 }
 
+// A status request may read a stream while it ends (the live worker's /stream/status during
+// its lifecycle thread's teardown): its figures stay readable, and a late frame is dropped.
+TEST_F(StreamFanOut, AStreamThatWasShutDownStillAnswersItsStatsAndDropsLateFrames) {
+  auto stream = std::make_shared<Stream>("s", 500'000, loop_);
+  auto v = std::make_shared<FakeViewer>(sessionInfo("v", "s"), VideoCodec::H264, false);
+  stream->addViewer(v);
+  feedVideo(*stream, 5);
+  loop_.invokeSync([&] { stream->shutdown(); });
+  const StreamStats before = stream->stats();
+  feedVideo(*stream, 3);
+  const StreamStats after = stream->stats();
+  EXPECT_EQ(after.framesProcessed, before.framesProcessed);
+  EXPECT_EQ(after.streamId, "s");
+}
+
 TEST_F(StreamFanOut, OneEncoderPerCodecFeedsEveryViewerOfThatCodecTheSameBuffers) {
   auto stream = std::make_shared<Stream>("s", 500'000, loop_);
   auto h1 = std::make_shared<FakeViewer>(sessionInfo("h1", "s"), VideoCodec::H264, false);
